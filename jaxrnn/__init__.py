@@ -1,0 +1,26 @@
+"""jaxrnn: recurrent networks in JAX, hand-derived backward passes beside automatic differentiation.
+
+The public API keeps the two step-by-step documents' names, arguments, shapes, returned tuples
+and dictionary keys, so their code and test cells run against jaxrnn unchanged.
+"""
+
+from jaxrnn.activations import sigmoid, softmax
+from jaxrnn.lstm import lstm_backward, lstm_cell_backward, lstm_cell_forward, lstm_forward
+from jaxrnn.rnn import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
+from jaxrnn.unroll import SequenceCache
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SequenceCache",
+    "lstm_backward",
+    "lstm_cell_backward",
+    "lstm_cell_forward",
+    "lstm_forward",
+    "rnn_backward",
+    "rnn_cell_backward",
+    "rnn_cell_forward",
+    "rnn_forward",
+    "sigmoid",
+    "softmax",
+]

@@ -1,0 +1,65 @@
+"""A registry of jaxrnn's architectures and the calling convention they share.
+
+Every architecture follows the documents' pattern:
+
+* ``cell_forward(xt, *state_prev, parameters) -> (*state_next, yt_pred, cache)``
+* ``cell_backward(*dstate_next, cache) -> {"dxt", "d<state>_prev"..., "d<parameter>"...}``
+* ``forward(x, a0, parameters) -> (a, y_pred, ...)`` with ``caches`` last
+* ``backward(da, caches) -> {"dx", "da0", "d<parameter>"...}``
+
+so code that treats them alike (the autodiff twins, the gradient checker, ``jaxrnn check``, the
+tests) loops over :data:`CELLS` instead of naming each one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from jaxrnn import lstm, rnn
+
+
+@dataclass(frozen=True)
+class Cell:
+    name: str
+    cell_forward: Callable
+    cell_backward: Callable
+    forward: Callable
+    backward: Callable
+    #: names of the recurrent state a cell step carries, hidden state first
+    state: tuple[str, ...]
+    #: parameters the backward differentiates, in the documents' dictionary order
+    gradient_keys: tuple[str, ...]
+    #: ``parameter_shapes(n_x, n_a, n_y) -> {key: shape}``
+    parameter_shapes: Callable[[int, int, int], dict]
+
+    def random_parameters(
+        self, rng: np.random.Generator, n_x, n_a, n_y, dtype=np.float32, scale=1.0
+    ):
+        """Standard-normal parameters times ``scale``, as NumPy arrays of ``dtype``."""
+        shapes = self.parameter_shapes(n_x, n_a, n_y)
+        return {k: (scale * rng.standard_normal(s)).astype(dtype) for k, s in shapes.items()}
+
+
+def _rnn_shapes(n_x, n_a, n_y):
+    return {"Wax": (n_a, n_x), "Waa": (n_a, n_a), "Wya": (n_y, n_a), "ba": (n_a, 1), "by": (n_y, 1)}
+
+
+def _lstm_shapes(n_x, n_a, n_y):
+    gates = {k: (n_a, n_a + n_x) if k[0] == "W" else (n_a, 1) for k in lstm.GRADIENT_KEYS}
+    return {**gates, "Wy": (n_y, n_a), "by": (n_y, 1)}
+
+
+RNN = Cell(
+    "rnn", rnn.rnn_cell_forward, rnn.rnn_cell_backward, rnn.rnn_forward, rnn.rnn_backward,
+    ("a",), rnn.GRADIENT_KEYS, _rnn_shapes,
+)  # fmt: skip
+LSTM = Cell(
+    "lstm", lstm.lstm_cell_forward, lstm.lstm_cell_backward, lstm.lstm_forward,
+    lstm.lstm_backward, ("a", "c"), lstm.GRADIENT_KEYS, _lstm_shapes,
+)  # fmt: skip
+
+#: every architecture, by name
+CELLS = {cell.name: cell for cell in (RNN, LSTM)}

@@ -1,0 +1,231 @@
+r"""The LSTM of the LSTM document: cell and sequence, forward and hand-derived backward.
+
+Forward, for one step, on :math:`[a^{\langle t-1 \rangle}; x^{\langle t \rangle}]` (hidden state
+first), the LSTM document's eqs. (1)-(6) and the prediction:
+
+.. math::
+    \Gamma_f &= \sigma(W_f [a_{prev}; x_t] + b_f) \qquad
+    \Gamma_i = \sigma(W_i [a_{prev}; x_t] + b_i) \qquad
+    \tilde c = \tanh(W_c [a_{prev}; x_t] + b_c) \\
+    c_{next} &= \Gamma_f * c_{prev} + \Gamma_i * \tilde c \qquad
+    \Gamma_o = \sigma(W_o [a_{prev}; x_t] + b_o) \qquad
+    a_{next} = \Gamma_o * \tanh(c_{next}) \\
+    \hat y &= \mathrm{softmax}(W_y a_{next} + b_y)
+
+``Wi``/``bi``/``it`` belong to the update gate (the document's :math:`\Gamma_u`). Backward:
+eqs. (7)-(21), from ``da_next`` and ``dc_next``; the output layer is not part of it.
+
+Shapes: ``xt (n_x, m)``, ``a_prev, c_prev (n_a, m)``, ``Wf, Wi, Wc, Wo (n_a, n_a + n_x)``,
+``bf, bi, bc, bo (n_a, 1)``, ``Wy (n_y, n_a)``, ``by (n_y, 1)``. The sequence starts from the
+given ``a0`` and a cell state of zeros.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from jaxrnn._checks import (
+    as_array,
+    cast,
+    check_shapes,
+    common_float_dtype,
+    require_parameters,
+    require_tuple,
+)
+from jaxrnn.activations import sigmoid, softmax
+from jaxrnn.unroll import check_da, scan_backward, scan_forward, time_last, unpack_caches
+
+PARAMETER_KEYS = ("Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo", "Wy", "by")
+#: the parameters the backward differentiates, in the documents' dictionary order
+GRADIENT_KEYS = ("Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo")
+
+
+def _checked(fn, data, parameters):
+    """Check ``data`` (``[(name, array, dims)]``) against the parameters; cast to one dtype."""
+    p = require_parameters(fn, parameters, PARAMETER_KEYS)
+    data = [(name, as_array(fn, name, value), dims) for name, value, dims in data]
+    gates = [
+        (f"parameters['{k}']", p[k], "n_a n_a+n_x" if k[0] == "W" else "n_a 1")
+        for k in GRADIENT_KEYS
+    ]
+    # n_a and n_x are fixed by the data (n_x from the input, n_a from the state) before the
+    # gate weights, whose width n_a + n_x is a sum of the two
+    check_shapes(
+        fn,
+        [
+            ("parameters['Wy']", p["Wy"], "n_y n_a"),
+            ("parameters['by']", p["by"], "n_y 1"),
+            *data,
+            *gates,
+        ],
+    )
+    dtype = common_float_dtype(*p.values(), *(value for _, value, _ in data))
+    p = dict(zip(p, cast(dtype, *p.values()), strict=True))
+    return (*cast(dtype, *(value for _, value, _ in data)), p)
+
+
+def lstm_cell_forward(xt, a_prev, c_prev, parameters):
+    """One LSTM step (LSTM document, exercise "lstm_cell_forward").
+
+    Arguments:
+        xt: input at step t, ``(n_x, m)``.
+        a_prev: hidden state at step t-1, ``(n_a, m)``.
+        c_prev: cell (memory) state at step t-1, ``(n_a, m)``.
+        parameters: dict with ``Wf, Wi, Wc, Wo (n_a, n_a + n_x)``, ``bf, bi, bc, bo (n_a, 1)``,
+            ``Wy (n_y, n_a)``, ``by (n_y, 1)``.
+
+    Returns:
+        ``(a_next, c_next, yt_pred, cache)`` with ``a_next, c_next (n_a, m)``,
+        ``yt_pred (n_y, m)`` and the 10-tuple
+        ``cache = (a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, parameters)``.
+
+    >>> import numpy as np
+    >>> p = {k: np.zeros((2, 5)) for k in ("Wf", "Wi", "Wc", "Wo")}
+    >>> p |= {k: np.zeros((2, 1)) for k in ("bf", "bi", "bc", "bo")}
+    >>> p |= {"Wy": np.zeros((1, 2)), "by": np.zeros((1, 1))}
+    >>> a_next, c_next, yt_pred, cache = lstm_cell_forward(
+    ...     np.ones((3, 4)), np.ones((2, 4)), np.ones((2, 4)), p)
+    >>> c_next.tolist()  # forget gate 0.5 keeps half of c_prev; the candidate is 0
+    [[0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5]]
+    """
+    xt, a_prev, c_prev, p = _checked(
+        "lstm_cell_forward",
+        [("xt", xt, "n_x m"), ("a_prev", a_prev, "n_a m"), ("c_prev", c_prev, "n_a m")],
+        parameters,
+    )
+    concat = jnp.concatenate([a_prev, xt], axis=0)
+    ft = sigmoid(p["Wf"] @ concat + p["bf"])  # eq. (1), forget gate
+    it = sigmoid(p["Wi"] @ concat + p["bi"])  # eq. (2), update gate
+    cct = jnp.tanh(p["Wc"] @ concat + p["bc"])  # eq. (3), candidate value
+    c_next = ft * c_prev + it * cct  # eq. (4)
+    ot = sigmoid(p["Wo"] @ concat + p["bo"])  # eq. (5), output gate
+    a_next = ot * jnp.tanh(c_next)  # eq. (6)
+    yt_pred = softmax(p["Wy"] @ a_next + p["by"])
+    return a_next, c_next, yt_pred, (a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, p)
+
+
+def lstm_cell_backward(da_next, dc_next, cache):
+    """Backward pass of one LSTM step (LSTM document, eqs. (7)-(21)).
+
+    Arguments:
+        da_next: gradient with respect to ``a_next``, ``(n_a, m)``.
+        dc_next: gradient with respect to ``c_next``, ``(n_a, m)``.
+        cache: the 10-tuple returned by :func:`lstm_cell_forward`.
+
+    Returns:
+        dict with ``dxt (n_x, m)``, ``da_prev (n_a, m)``, ``dc_prev (n_a, m)`` and
+        ``dWf, dWi, dWc, dWo (n_a, n_a + n_x)``, ``dbf, dbi, dbc, dbo (n_a, 1)``.
+    """
+    fn = "lstm_cell_backward"
+    a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, parameters = require_tuple(
+        fn, "cache", cache, 10, "the cache of lstm_cell_forward"
+    )
+    names = ("a_next", "c_next", "a_prev", "c_prev", "ft", "it", "cct", "ot")
+    state = [
+        (f"cache[{i}] ({n})", v, "n_a m")
+        for i, (n, v) in enumerate(zip(names, cache, strict=False))
+    ]
+    *fields, xt, da_next, dc_next, p = _checked(
+        fn,
+        [
+            *state,
+            ("cache[8] (xt)", xt, "n_x m"),
+            ("da_next", da_next, "n_a m"),
+            ("dc_next", dc_next, "n_a m"),
+        ],
+        parameters,
+    )
+    a_next, c_next, a_prev, c_prev, ft, it, cct, ot = fields
+    n_a = a_next.shape[0]
+
+    tanh_c = jnp.tanh(c_next)
+    # the gradient reaching c_next: from dc_next and, through eq. (6), from da_next
+    dc = dc_next + ot * (1 - tanh_c**2) * da_next
+    dot_ = da_next * tanh_c * ot * (1 - ot)  # eq. (7)
+    dcct = dc * it * (1 - cct**2)  # eq. (8)
+    dit = dc * cct * it * (1 - it)  # eq. (9)
+    dft = dc * c_prev * ft * (1 - ft)  # eq. (10)
+
+    concat = jnp.concatenate([a_prev, xt], axis=0)
+    dWf = dft @ concat.T  # eq. (11)
+    dWi = dit @ concat.T  # eq. (12)
+    dWc = dcct @ concat.T  # eq. (13)
+    dWo = dot_ @ concat.T  # eq. (14)
+    dbf = jnp.sum(dft, axis=1, keepdims=True)  # eq. (15)
+    dbi = jnp.sum(dit, axis=1, keepdims=True)  # eq. (16)
+    dbc = jnp.sum(dcct, axis=1, keepdims=True)  # eq. (17)
+    dbo = jnp.sum(dot_, axis=1, keepdims=True)  # eq. (18)
+
+    # eqs. (19) and (21) are the two halves of one product: the first n_a rows of
+    # W^T dgamma belong to a_prev, the rest to xt
+    dconcat = p["Wf"].T @ dft + p["Wi"].T @ dit + p["Wc"].T @ dcct + p["Wo"].T @ dot_
+    da_prev = dconcat[:n_a]  # eq. (19)
+    dc_prev = dc * ft  # eq. (20)
+    dxt = dconcat[n_a:]  # eq. (21)
+    return {
+        "dxt": dxt, "da_prev": da_prev, "dc_prev": dc_prev,
+        "dWf": dWf, "dbf": dbf, "dWi": dWi, "dbi": dbi,
+        "dWc": dWc, "dbc": dbc, "dWo": dWo, "dbo": dbo,
+    }  # fmt: skip
+
+
+def lstm_forward(x, a0, parameters):
+    """The LSTM over a whole sequence (LSTM document, exercise "lstm_forward"), a ``lax.scan``.
+
+    Arguments:
+        x: inputs for every step, ``(n_x, m, T_x)``.
+        a0: initial hidden state, ``(n_a, m)``; the initial cell state is zeros.
+        parameters: as for :func:`lstm_cell_forward`.
+
+    Returns:
+        ``(a, y, c, caches)``: hidden states ``(n_a, m, T_x)``, predictions
+        ``(n_y, m, T_x)``, cell states ``(n_a, m, T_x)`` and ``caches = (per-step caches, x)``;
+        ``caches[0][t]`` is the cell cache of step ``t``.
+    """
+    x, a0, p = _checked("lstm_forward", [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
+    return _lstm_forward(x, a0, p)
+
+
+@jax.jit
+def _lstm_forward(x, a0, p):
+    def cell(state, xt):
+        a_next, c_next, yt_pred, cache = lstm_cell_forward(xt, *state, p)
+        return (a_next, c_next), yt_pred, cache
+
+    y, steps = scan_forward(cell, (a0, jnp.zeros_like(a0)), x, p)
+    return time_last(steps.fields[0]), y, time_last(steps.fields[1]), (steps, x)
+
+
+def _step_backward(dstate, cache):
+    """The cell backward in the form :func:`jaxrnn.unroll.scan_backward` runs."""
+    g = lstm_cell_backward(*dstate, cache)
+    return (g["da_prev"], g["dc_prev"]), g["dxt"], {f"d{k}": g[f"d{k}"] for k in GRADIENT_KEYS}
+
+
+def lstm_backward(da, caches):
+    """Backpropagation through time for the LSTM (LSTM document, exercise "lstm_backward").
+
+    Arguments:
+        da: upstream gradients of the hidden states, ``(n_a, m, T_da)``. ``T_da`` may be less
+            than ``T_x``: the later hidden states then get no upstream gradient.
+        caches: the ``caches`` returned by :func:`lstm_forward`.
+
+    Returns:
+        dict with ``dx (n_x, m, T_x)``, ``da0 (n_a, m)``, ``dWf, dWi, dWc, dWo
+        (n_a, n_a + n_x)`` and ``dbf, dbi, dbc, dbo (n_a, 1)``.
+    """
+    steps, x = unpack_caches("lstm_backward", caches, 10)
+    da = check_da("lstm_backward", da, steps, x)
+    dtype = common_float_dtype(da, *steps.fields)
+    (da,) = cast(dtype, da)
+    dx, da0, dparams = _lstm_backward(da, steps, x)
+    # assembled outside jit, whose dictionaries come back with sorted keys
+    return {"dx": dx, "da0": da0, **{f"d{k}": dparams[f"d{k}"] for k in GRADIENT_KEYS}}
+
+
+@jax.jit
+def _lstm_backward(da, steps, x):
+    zeros = jnp.zeros_like(da[..., 0])
+    dx, (da0, _), dparams = scan_backward(_step_backward, da, steps, x, (zeros, zeros))
+    return dx, da0, dparams

@@ -1,0 +1,122 @@
+"""The documents' algorithms in plain NumPy with Python loops over time: an independent reference.
+
+Nothing here shares code with the JAX implementation: the tests compare jaxrnn against it on
+random shapes and values, and the benchmarks time it as the baseline. It follows the documents'
+code (the whole-array-maximum softmax aside, which is the per-column one here) and sizes ``dx``
+from ``x``, so a ``da`` covering only the first steps works for both cells.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def softmax(x):
+    e_x = np.exp(x - np.max(x, axis=0, keepdims=True))
+    return e_x / e_x.sum(axis=0, keepdims=True)
+
+
+def rnn_cell_forward(xt, a_prev, p):
+    a_next = np.tanh(p["Wax"] @ xt + p["Waa"] @ a_prev + p["ba"])
+    return a_next, softmax(p["Wya"] @ a_next + p["by"]), (a_next, a_prev, xt, p)
+
+
+def rnn_forward(x, a0, p):
+    n_x, m, T_x = x.shape
+    n_y, n_a = p["Wya"].shape
+    a, y_pred, caches = np.zeros((n_a, m, T_x)), np.zeros((n_y, m, T_x)), []
+    a_next = a0
+    for t in range(T_x):
+        a_next, y_pred[:, :, t], cache = rnn_cell_forward(x[:, :, t], a_next, p)
+        a[:, :, t] = a_next
+        caches.append(cache)
+    return a, y_pred, (caches, x)
+
+
+def rnn_cell_backward(da_next, cache):
+    a_next, a_prev, xt, p = cache
+    dtanh = da_next * (1 - a_next**2)
+    return {
+        "dxt": p["Wax"].T @ dtanh, "da_prev": p["Waa"].T @ dtanh,
+        "dWax": dtanh @ xt.T, "dWaa": dtanh @ a_prev.T,
+        "dba": dtanh.sum(axis=1, keepdims=True),
+    }  # fmt: skip
+
+
+def rnn_backward(da, caches):
+    caches, x = caches
+    g = {"dx": np.zeros(x.shape), "dWax": 0.0, "dWaa": 0.0, "dba": 0.0}
+    da_prev = np.zeros(da.shape[:2])
+    for t in reversed(range(da.shape[2])):
+        step = rnn_cell_backward(da[:, :, t] + da_prev, caches[t])
+        da_prev = step["da_prev"]
+        g["dx"][:, :, t] = step["dxt"]
+        for k in ("dWax", "dWaa", "dba"):
+            g[k] = g[k] + step[k]
+    return {"dx": g["dx"], "da0": da_prev, "dWax": g["dWax"], "dWaa": g["dWaa"], "dba": g["dba"]}
+
+
+def lstm_cell_forward(xt, a_prev, c_prev, p):
+    concat = np.concatenate((a_prev, xt), axis=0)
+    ft = sigmoid(p["Wf"] @ concat + p["bf"])
+    it = sigmoid(p["Wi"] @ concat + p["bi"])
+    cct = np.tanh(p["Wc"] @ concat + p["bc"])
+    c_next = ft * c_prev + it * cct
+    ot = sigmoid(p["Wo"] @ concat + p["bo"])
+    a_next = ot * np.tanh(c_next)
+    yt_pred = softmax(p["Wy"] @ a_next + p["by"])
+    return a_next, c_next, yt_pred, (a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, p)
+
+
+def lstm_forward(x, a0, p):
+    n_x, m, T_x = x.shape
+    n_y, n_a = p["Wy"].shape
+    a, c, y = np.zeros((n_a, m, T_x)), np.zeros((n_a, m, T_x)), np.zeros((n_y, m, T_x))
+    a_next, c_next, caches = a0, np.zeros((n_a, m)), []
+    for t in range(T_x):
+        a_next, c_next, y[:, :, t], cache = lstm_cell_forward(x[:, :, t], a_next, c_next, p)
+        a[:, :, t], c[:, :, t] = a_next, c_next
+        caches.append(cache)
+    return a, y, c, (caches, x)
+
+
+def lstm_cell_backward(da_next, dc_next, cache):
+    a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, p = cache
+    n_a = a_next.shape[0]
+    z = 1 - np.tanh(c_next) ** 2
+    dot_ = da_next * np.tanh(c_next) * ot * (1 - ot)
+    dcct = (dc_next * it + ot * z * it * da_next) * (1 - cct**2)
+    dit = (dc_next * cct + ot * z * cct * da_next) * it * (1 - it)
+    dft = (dc_next * c_prev + ot * z * c_prev * da_next) * ft * (1 - ft)
+    concat_t = np.concatenate((a_prev, xt), axis=0).T
+    W = {k: p[k] for k in ("Wf", "Wi", "Wc", "Wo")}
+    dgates = {"Wf": dft, "Wi": dit, "Wc": dcct, "Wo": dot_}
+    return {
+        "dxt": sum(W[k][:, n_a:].T @ dgates[k] for k in W),
+        "da_prev": sum(W[k][:, :n_a].T @ dgates[k] for k in W),
+        "dc_prev": dc_next * ft + ot * z * ft * da_next,
+        "dWf": dft @ concat_t, "dbf": dft.sum(axis=1, keepdims=True),
+        "dWi": dit @ concat_t, "dbi": dit.sum(axis=1, keepdims=True),
+        "dWc": dcct @ concat_t, "dbc": dcct.sum(axis=1, keepdims=True),
+        "dWo": dot_ @ concat_t, "dbo": dot_.sum(axis=1, keepdims=True),
+    }  # fmt: skip
+
+
+LSTM_GRADIENTS = ("dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo")
+
+
+def lstm_backward(da, caches):
+    caches, x = caches
+    g = {"dx": np.zeros(x.shape), **{k: 0.0 for k in LSTM_GRADIENTS}}
+    da_prev, dc_prev = np.zeros(da.shape[:2]), np.zeros(da.shape[:2])
+    for t in reversed(range(da.shape[2])):
+        step = lstm_cell_backward(da[:, :, t] + da_prev, dc_prev, caches[t])
+        da_prev, dc_prev = step["da_prev"], step["dc_prev"]
+        g["dx"][:, :, t] = step["dxt"]
+        for k in LSTM_GRADIENTS:
+            g[k] = g[k] + step[k]
+    return {"dx": g["dx"], "da0": da_prev, **{k: g[k] for k in LSTM_GRADIENTS}}

@@ -1,0 +1,179 @@
+r"""The basic RNN of the RNN document: cell and sequence, forward and hand-derived backward.
+
+Forward, for one step (the RNN document's eq. (1) and the prediction):
+
+.. math::
+    a^{\langle t \rangle} = \tanh(W_{aa} a^{\langle t-1 \rangle}
+                               + W_{ax} x^{\langle t \rangle} + b_a)
+    \qquad
+    \hat y^{\langle t \rangle} = \mathrm{softmax}(W_{ya} a^{\langle t \rangle} + b_y)
+
+Backward, from :math:`da_{next} = \partial J / \partial a^{\langle t \rangle}` (eqs. (2)-(8)):
+the output layer is not part of it, as in the document.
+
+Shapes: ``xt (n_x, m)``, ``a_prev (n_a, m)``, ``Wax (n_a, n_x)``, ``Waa (n_a, n_a)``,
+``Wya (n_y, n_a)``, ``ba (n_a, 1)``, ``by (n_y, 1)``; sequences add a last axis ``T_x``.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from jaxrnn._checks import (
+    as_array,
+    cast,
+    check_shapes,
+    common_float_dtype,
+    require_parameters,
+    require_tuple,
+)
+from jaxrnn.activations import softmax
+from jaxrnn.unroll import check_da, scan_backward, scan_forward, time_last, unpack_caches
+
+PARAMETER_KEYS = ("Wax", "Waa", "Wya", "ba", "by")
+#: the parameters the backward differentiates (the output layer is outside it)
+GRADIENT_KEYS = ("Wax", "Waa", "ba")
+
+
+def _checked(fn, data, parameters):
+    """Check ``data`` (``[(name, array, dims)]``) against the parameters; cast to one dtype."""
+    p = require_parameters(fn, parameters, PARAMETER_KEYS)
+    data = [(name, as_array(fn, name, value), dims) for name, value, dims in data]
+    check_shapes(
+        fn,
+        [
+            ("parameters['Wax']", p["Wax"], "n_a n_x"),
+            ("parameters['Waa']", p["Waa"], "n_a n_a"),
+            ("parameters['ba']", p["ba"], "n_a 1"),
+            ("parameters['Wya']", p["Wya"], "n_y n_a"),
+            ("parameters['by']", p["by"], "n_y 1"),
+            *data,
+        ],
+    )
+    dtype = common_float_dtype(*p.values(), *(value for _, value, _ in data))
+    p = dict(zip(p, cast(dtype, *p.values()), strict=True))
+    return (*cast(dtype, *(value for _, value, _ in data)), p)
+
+
+def rnn_cell_forward(xt, a_prev, parameters):
+    """One step of the basic RNN (RNN document, exercise 1).
+
+    Arguments:
+        xt: input at step t, ``(n_x, m)``.
+        a_prev: hidden state at step t-1, ``(n_a, m)``.
+        parameters: dict with ``Wax (n_a, n_x)``, ``Waa (n_a, n_a)``, ``Wya (n_y, n_a)``,
+            ``ba (n_a, 1)``, ``by (n_y, 1)``.
+
+    Returns:
+        ``(a_next, yt_pred, cache)``: ``a_next (n_a, m)``, ``yt_pred (n_y, m)`` and
+        ``cache = (a_next, a_prev, xt, parameters)``.
+
+    >>> import numpy as np
+    >>> p = {"Wax": np.ones((2, 3)), "Waa": np.eye(2), "Wya": np.ones((1, 2)),
+    ...      "ba": np.zeros((2, 1)), "by": np.zeros((1, 1))}
+    >>> a_next, yt_pred, cache = rnn_cell_forward(np.zeros((3, 4)), np.zeros((2, 4)), p)
+    >>> a_next.shape, yt_pred.shape, len(cache)
+    ((2, 4), (1, 4), 4)
+    """
+    xt, a_prev, p = _checked(
+        "rnn_cell_forward", [("xt", xt, "n_x m"), ("a_prev", a_prev, "n_a m")], parameters
+    )
+    a_next = jnp.tanh(p["Wax"] @ xt + p["Waa"] @ a_prev + p["ba"])  # eq. (1)
+    yt_pred = softmax(p["Wya"] @ a_next + p["by"])
+    return a_next, yt_pred, (a_next, a_prev, xt, p)
+
+
+def rnn_cell_backward(da_next, cache):
+    """Backward pass of one RNN step (RNN document, exercise 5).
+
+    Arguments:
+        da_next: gradient of the loss with respect to ``a_next``, ``(n_a, m)``.
+        cache: the ``(a_next, a_prev, xt, parameters)`` returned by :func:`rnn_cell_forward`.
+
+    Returns:
+        dict with ``dxt (n_x, m)``, ``da_prev (n_a, m)``, ``dWax (n_a, n_x)``,
+        ``dWaa (n_a, n_a)``, ``dba (n_a, 1)``.
+    """
+    fn = "rnn_cell_backward"
+    a_next, a_prev, xt, parameters = require_tuple(
+        fn, "cache", cache, 4, "the (a_next, a_prev, xt, parameters) of rnn_cell_forward"
+    )
+    a_next, a_prev, xt, da_next, p = _checked(
+        fn,
+        [
+            ("cache[0] (a_next)", a_next, "n_a m"),
+            ("cache[1] (a_prev)", a_prev, "n_a m"),
+            ("cache[2] (xt)", xt, "n_x m"),
+            ("da_next", da_next, "n_a m"),
+        ],
+        parameters,
+    )
+    # eqs. (2)-(3): tanh' = 1 - tanh^2, and tanh(W_ax x + W_aa a_prev + b_a) is a_next
+    dtanh = da_next * (1 - a_next**2)
+    dxt = p["Wax"].T @ dtanh  # eq. (7)
+    dWax = dtanh @ xt.T  # eq. (4)
+    da_prev = p["Waa"].T @ dtanh  # eq. (8)
+    dWaa = dtanh @ a_prev.T  # eq. (5)
+    dba = jnp.sum(dtanh, axis=1, keepdims=True)  # eq. (6)
+    return {"dxt": dxt, "da_prev": da_prev, "dWax": dWax, "dWaa": dWaa, "dba": dba}
+
+
+def rnn_forward(x, a0, parameters):
+    """The basic RNN over a whole sequence (RNN document, exercise 2), a ``lax.scan``.
+
+    Arguments:
+        x: inputs for every step, ``(n_x, m, T_x)``.
+        a0: initial hidden state, ``(n_a, m)``.
+        parameters: as for :func:`rnn_cell_forward`.
+
+    Returns:
+        ``(a, y_pred, caches)``: hidden states ``(n_a, m, T_x)``, predictions
+        ``(n_y, m, T_x)`` and ``caches = (per-step caches, x)``; ``caches[0][t]`` is the cell
+        cache of step ``t``.
+    """
+    x, a0, p = _checked("rnn_forward", [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
+    return _rnn_forward(x, a0, p)
+
+
+@jax.jit
+def _rnn_forward(x, a0, p):
+    def cell(a_prev, xt):
+        a_next, yt_pred, cache = rnn_cell_forward(xt, a_prev, p)
+        return a_next, yt_pred, cache
+
+    y_pred, steps = scan_forward(cell, a0, x, p)
+    return time_last(steps.fields[0]), y_pred, (steps, x)
+
+
+def _step_backward(dstate, cache):
+    """The cell backward in the form :func:`jaxrnn.unroll.scan_backward` runs."""
+    g = rnn_cell_backward(dstate[0], cache)
+    return (g["da_prev"],), g["dxt"], {f"d{k}": g[f"d{k}"] for k in GRADIENT_KEYS}
+
+
+def rnn_backward(da, caches):
+    """Backpropagation through time for the basic RNN (RNN document, exercise 6).
+
+    Arguments:
+        da: upstream gradients of the hidden states, ``(n_a, m, T_da)``. ``T_da`` may be less
+            than ``T_x``: the later hidden states then get no upstream gradient.
+        caches: the ``caches`` returned by :func:`rnn_forward`.
+
+    Returns:
+        dict with ``dx (n_x, m, T_x)``, ``da0 (n_a, m)``, ``dWax (n_a, n_x)``,
+        ``dWaa (n_a, n_a)``, ``dba (n_a, 1)``.
+    """
+    steps, x = unpack_caches("rnn_backward", caches, 4)
+    da = check_da("rnn_backward", da, steps, x)
+    dtype = common_float_dtype(da, *steps.fields)
+    (da,) = cast(dtype, da)
+    dx, da0, dparams = _rnn_backward(da, steps, x)
+    # assembled outside jit, whose dictionaries come back with sorted keys
+    return {"dx": dx, "da0": da0, **{f"d{k}": dparams[f"d{k}"] for k in GRADIENT_KEYS}}
+
+
+@jax.jit
+def _rnn_backward(da, steps, x):
+    dx, (da0,), dparams = scan_backward(_step_backward, da, steps, x, (jnp.zeros_like(da[..., 0]),))
+    return dx, da0, dparams

@@ -1,0 +1,187 @@
+"""The one place where time is unrolled, forward and backward, for every cell.
+
+The documents loop over ``t`` in Python; here both directions are a single ``jax.lax.scan``:
+
+* :func:`scan_forward` runs a cell forward over the last axis of ``x`` and stacks, per step,
+  its output and the cell's cache (without the parameters, which are stored once).
+* :func:`scan_backward` runs a cell's backward in reverse over the same steps, adding the
+  upstream ``da[:, :, t]`` to the hidden-state gradient flowing back from step ``t + 1``
+  (figure 7 of the RNN document) and summing the parameter gradients over time.
+
+A sequence's cache is a :class:`SequenceCache`: the stacked per-step cache fields plus the
+parameters. ``cache[t]`` gives back exactly the tuple the cell forward returned at step ``t``,
+so code written against the documents' list of caches keeps working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+
+@jax.tree_util.register_pytree_node_class
+class SequenceCache:
+    """Per-step caches of a sequence forward, stacked along a leading time axis.
+
+    Attributes:
+        fields: tuple of arrays of shape ``(T_x, ...)``, the cell cache's entries in the cell
+            cache's order, without its final ``parameters`` entry.
+        parameters: the parameter dictionary, stored once.
+
+    ``len(cache)`` is ``T_x``; ``cache[t]`` (an int, negative ints too) is the cell cache of
+    step ``t``: ``(*fields at t, parameters)``; iterating yields the steps in order.
+    """
+
+    def __init__(self, fields: Sequence[Any], parameters: dict):
+        self.fields = tuple(fields)
+        self.parameters = parameters
+
+    @classmethod
+    def from_steps(cls, steps: Sequence[tuple]) -> SequenceCache:
+        """Stack a list of cell caches (the documents' ``caches[0]``) into one."""
+        fields = tuple(jnp.stack(column) for column in zip(*(s[:-1] for s in steps), strict=True))
+        return cls(fields, steps[0][-1])
+
+    def __len__(self) -> int:
+        return self.fields[0].shape[0]
+
+    def __getitem__(self, t):
+        if isinstance(t, slice):
+            return SequenceCache(tuple(f[t] for f in self.fields), self.parameters)
+        return (*(f[t] for f in self.fields), self.parameters)
+
+    def __iter__(self):
+        return (self[t] for t in range(len(self)))
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(str(tuple(f.shape)) for f in self.fields)
+        keys = sorted(self.parameters)
+        return f"SequenceCache(T_x={len(self)}, fields=[{shapes}], parameters={keys})"
+
+    def tree_flatten(self):
+        return (self.fields, self.parameters), None
+
+    @classmethod
+    def tree_unflatten(cls, _, children):
+        return cls(*children)
+
+
+def time_major(x):
+    """``(..., T)`` -> ``(T, ...)``: the layout ``lax.scan`` iterates over."""
+    return jnp.moveaxis(x, -1, 0)
+
+
+def time_last(x):
+    """``(T, ...)`` -> ``(..., T)``: the documents' layout."""
+    return jnp.moveaxis(x, 0, -1)
+
+
+def scan_forward(cell: Callable, carry0, x, parameters: dict):
+    """Run ``cell`` over the time steps of ``x``.
+
+    Arguments:
+        cell: ``cell(carry, xt) -> (carry, yt_pred, cache)``, ``cache`` the cell's tuple whose
+            last entry is ``parameters``.
+        carry0: the initial recurrent state.
+        x: inputs of shape ``(n_x, m, T_x)``.
+        parameters: the parameter dictionary shared by every step.
+
+    Returns:
+        ``(y_pred, steps)``: predictions ``(n_y, m, T_x)`` and the :class:`SequenceCache`.
+    """
+
+    def body(carry, xt):
+        carry, yt_pred, cache = cell(carry, xt)
+        return carry, (yt_pred, cache[:-1])
+
+    _, (y_pred, fields) = lax.scan(body, carry0, time_major(x))
+    return time_last(y_pred), SequenceCache(fields, parameters)
+
+
+def scan_backward(cell_backward: Callable, da, steps: SequenceCache, x, dstate0: tuple):
+    """Backpropagate through time with a cell's manual backward, as a reverse scan.
+
+    Arguments:
+        cell_backward: ``cell_backward(dstate, cache) -> (dstate_prev, dxt, dparameters)``;
+            ``dstate`` holds the gradients of the recurrent state (hidden state first).
+        da: upstream gradients of the hidden states, ``(n_a, m, T_da)`` with ``T_da <= T_x``;
+            steps after ``T_da`` get no upstream gradient, so they are not visited at all.
+        steps: the forward's :class:`SequenceCache`.
+        x: the forward's inputs ``(n_x, m, T_x)``; ``dx`` takes their shape.
+        dstate0: zeros shaped like the recurrent state, where the backward starts.
+
+    Returns:
+        ``(dx, dstate, dparameters)``: ``dx`` of ``x``'s shape, the state gradient at ``t = 0``,
+        and the parameter gradients summed over time.
+    """
+    T_da = da.shape[-1]
+    window = steps[:T_da]
+    parameters = steps.parameters
+
+    def body(carry, inputs):
+        dstate, dparams = carry
+        da_t, fields_t = inputs
+        # the hidden state feeds both the next step and the output: add the two gradients
+        dstate = (dstate[0] + da_t, *dstate[1:])
+        dstate_prev, dxt, dparams_t = cell_backward(dstate, (*fields_t, parameters))
+        return (dstate_prev, jax.tree.map(jnp.add, dparams, dparams_t)), dxt
+
+    first = (dstate0, (*(f[0] for f in window.fields), parameters))
+    dparams0 = jax.tree.map(
+        lambda s: jnp.zeros(s.shape, s.dtype), jax.eval_shape(lambda a: cell_backward(*a)[2], first)
+    )
+    (dstate, dparams), dx = lax.scan(
+        body, (dstate0, dparams0), (time_major(da), window.fields), reverse=True
+    )
+    dx = time_last(dx)
+    pad = x.shape[-1] - T_da
+    if pad:
+        dx = jnp.concatenate([dx, jnp.zeros((*dx.shape[:-1], pad), dx.dtype)], axis=-1)
+    return dx, dstate, dparams
+
+
+def unpack_caches(fn: str, caches, cell_cache_length: int) -> tuple[SequenceCache, Any]:
+    """Check a sequence forward's ``caches = (per-step caches, x)`` and return both.
+
+    The per-step caches may be a :class:`SequenceCache` or, as the documents' NumPy code builds
+    it, a list of cell cache tuples, which is stacked here.
+    """
+    if not isinstance(caches, (tuple, list)) or len(caches) != 2:
+        raise TypeError(
+            f"{fn}: `caches` must be the pair (per-step caches, x) that the sequence forward "
+            f"returns; got {type(caches).__name__}"
+        )
+    steps, x = caches
+    if isinstance(steps, (list, tuple)) and steps and isinstance(steps[0], tuple):
+        steps = SequenceCache.from_steps(steps)
+    if not isinstance(steps, SequenceCache) or len(steps.fields) != cell_cache_length - 1:
+        raise TypeError(
+            f"{fn}: `caches[0]` must be the per-step caches of the sequence forward (each a "
+            f"{cell_cache_length}-tuple); got {steps!r:.200}"
+        )
+    if not hasattr(x, "shape") or len(x.shape) != 3:
+        raise ValueError(
+            f"{fn}: `caches[1]` must be the input x of shape (n_x, m, T_x); "
+            f"got {getattr(x, 'shape', type(x).__name__)}"
+        )
+    return steps, x
+
+
+def check_da(fn: str, da, steps: SequenceCache, x):
+    """Check ``da`` against a sequence's caches: ``(n_a, m, T_da)`` with ``1 <= T_da <= T_x``."""
+    from jaxrnn._checks import as_array, check_shapes
+
+    da = as_array(fn, "da", da)
+    # every cell cache starts with a_next, so its stacked field fixes (T_x, n_a, m)
+    check_shapes(fn, [("caches", steps.fields[0], "T_x n_a m"), ("da", da, "n_a m T_da")])
+    T_da, T_x = da.shape[-1], x.shape[-1]
+    if not 1 <= T_da <= T_x:
+        raise ValueError(
+            f"{fn}: `da` has shape {tuple(da.shape)}, covering {T_da} time steps; it must cover "
+            f"between 1 and T_x = {T_x} steps (the first ones) of the forward's x {tuple(x.shape)}"
+        )
+    return da
