@@ -4,6 +4,7 @@ The public API keeps the two step-by-step documents' names, arguments, shapes, r
 and dictionary keys, so their code and test cells run against jaxrnn unchanged.
 """
 
+from jaxrnn import cells
 from jaxrnn.activations import sigmoid, softmax
 from jaxrnn.lstm import lstm_backward, lstm_cell_backward, lstm_cell_forward, lstm_forward
 from jaxrnn.rnn import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
@@ -13,6 +14,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "SequenceCache",
+    "cells",
     "lstm_backward",
     "lstm_cell_backward",
     "lstm_cell_forward",
