@@ -34,6 +34,10 @@ class Cell:
     gradient_keys: tuple[str, ...]
     #: ``parameter_shapes(n_x, n_a, n_y) -> {key: shape}``
     parameter_shapes: Callable[[int, int, int], dict]
+    #: ``cache_inputs(cell cache) -> (xt, *state_prev)``: where a step's inputs sit in its cache
+    cache_inputs: Callable[[tuple], tuple]
+    #: how many entries a cell cache has, the parameters included
+    cache_length: int
 
     def random_parameters(
         self, rng: np.random.Generator, n_x, n_a, n_y, dtype=np.float32, scale=1.0
@@ -54,11 +58,12 @@ def _lstm_shapes(n_x, n_a, n_y):
 
 RNN = Cell(
     "rnn", rnn.rnn_cell_forward, rnn.rnn_cell_backward, rnn.rnn_forward, rnn.rnn_backward,
-    ("a",), rnn.GRADIENT_KEYS, _rnn_shapes,
+    ("a",), rnn.GRADIENT_KEYS, _rnn_shapes, lambda cache: (cache[2], cache[1]), 4,
 )  # fmt: skip
 LSTM = Cell(
     "lstm", lstm.lstm_cell_forward, lstm.lstm_cell_backward, lstm.lstm_forward,
     lstm.lstm_backward, ("a", "c"), lstm.GRADIENT_KEYS, _lstm_shapes,
+    lambda cache: (cache[8], cache[2], cache[3]), 10,
 )  # fmt: skip
 
 #: every architecture, by name

@@ -1,52 +1,174 @@
 """``jaxrnn check``: the report to run first.
 
-For now it runs the documents' eight test cells through jaxrnn, in float64 and float32, and
-prints per exercise whether jaxrnn reproduces the document's expected output. The exit status
-is non-zero when anything disagrees.
+For each architecture, at cell and at sequence level, on every device JAX sees, in float64 and
+float32, one row saying whether jaxrnn's hand-derived backward pass
+
+* reproduces the documents' printed expected outputs (forward and backward test cells),
+* agrees with ``jax.vjp`` of jaxrnn's forward (largest relative error over the gradients),
+* agrees with central finite differences in float64,
+
+within the tolerances of :mod:`jaxrnn.tolerances`. The exit status is non-zero when anything
+disagrees. ``--verbose`` prints the gradient checker's table behind every row.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import time
+from types import SimpleNamespace
 
 import jax
 import numpy as np
 
-from jaxrnn import exercises
+from jaxrnn import cells, exercises
+from jaxrnn.gradcheck import check_backward
 from jaxrnn.tolerances import DOCUMENT
 
+#: the documents' exercises behind each (cell, level) row
+DOCUMENT_EXERCISES = {
+    (e.function.split("_")[0], "cell" if "_cell_" in e.function else "sequence"): e
+    for e in exercises.EXERCISES
+}
+#: shapes for the autodiff and finite-difference columns: small, every dimension different
+SIZES = {"n_x": 3, "n_a": 5, "n_y": 2, "m": 4, "T_x": 6}
 
-def document_rows(dtype) -> list[tuple[str, str, bool, str]]:
-    """One row per exercise: (exercise, function, reproduced?, detail)."""
+
+def _api():
+    """The documents' function names, looked up in the cell registry at call time."""
+    functions = {}
+    for cell in cells.CELLS.values():
+        for f in (cell.cell_forward, cell.cell_backward, cell.forward, cell.backward):
+            functions[f.__name__] = f
+    return SimpleNamespace(**functions)
+
+
+def documents_column(cell_name, level, dtype):
+    """``(passed, total, failed labels)`` over the row's forward and backward exercises."""
+    api = _api()
+    passed = total = 0
+    failed = []
     tol = DOCUMENT[np.dtype(dtype)]
-    rows = []
     for exercise in exercises.EXERCISES:
-        with jax.enable_x64(np.dtype(dtype) == np.float64):
-            observed = exercises.run_exercise(exercise, dtype=dtype)
+        function = exercise.function
+        if not function.startswith(cell_name + "_") or ("_cell_" in function) != (level == "cell"):
+            continue
+        observed = exercises.run_exercise(exercise, api=api, dtype=dtype, forward_api=api)
         lines = exercises.compare(observed, exercise.expected, tol.rtol, tol.atol)
-        bad = [line.label for line in lines if not line.ok]
-        detail = f"{len(lines)} printed values" if not bad else "differs: " + ", ".join(bad)
-        rows.append((f"{exercise.number}", exercise.function, not bad, detail))
-    return rows
+        total += len(lines)
+        passed += sum(line.ok for line in lines)
+        failed += [f"{function}: {line.label}" for line in lines if not line.ok]
+    return passed, total, failed
+
+
+def gradient_inputs(cell, level, dtype, seed=0):
+    """The forward's inputs and the cotangents for one row of the report."""
+    rng = np.random.default_rng(seed)
+    n_x, n_a, n_y, m, T_x = (SIZES[k] for k in ("n_x", "n_a", "n_y", "m", "T_x"))
+    parameters = cell.random_parameters(rng, n_x, n_a, n_y, dtype)
+    if level == "cell":
+        inputs = {"xt": rng.standard_normal((n_x, m)).astype(dtype)}
+        inputs |= {f"{s}_prev": rng.standard_normal((n_a, m)).astype(dtype) for s in cell.state}
+        cotangents = tuple(rng.standard_normal((n_a, m)).astype(dtype) for _ in cell.state)
+        return (
+            cell.cell_forward,
+            cell.cell_backward,
+            {**inputs, "parameters": parameters},
+            cotangents,
+        )
+    inputs = {
+        "x": rng.standard_normal((n_x, m, T_x)).astype(dtype),
+        "a0": rng.standard_normal((n_a, m)).astype(dtype),
+        "parameters": parameters,
+    }
+    cotangents = (rng.standard_normal((n_a, m, T_x)).astype(dtype),)
+    return cell.forward, cell.backward, inputs, cotangents
+
+
+def report_row(cell, level, dtype, verbose=False):
+    docs_passed, docs_total, docs_failed = documents_column(cell.name, level, dtype)
+    forward, backward, inputs, cotangents = gradient_inputs(cell, level, dtype)
+    fd = np.dtype(dtype) == np.float64
+    report = check_backward(forward, backward, inputs, cotangents, finite_differences=fd)
+    if verbose:
+        print(f"\n{cell.name} {level} {np.dtype(dtype).name}\n{report}")
+    vjp_error = max(row.rel_error for row in report.rows)
+    fd_error = max(row.fd_rel_error for row in report.rows) if fd else None
+    ok = report.ok and docs_passed == docs_total
+    problems = docs_failed + [f"{name} vs autodiff" for name in report.failed]
+    tol = report.rows[0]
+    return {
+        "cell": cell.name, "level": level, "dtype": np.dtype(dtype).name,
+        "documents": f"{docs_passed}/{docs_total}",
+        "vs jax.vjp": f"{vjp_error:.1e} (<= {tol.tolerance:.0e})",
+        "vs finite diff.": f"{fd_error:.1e} (<= {tol.fd_tolerance:.0e})" if fd else "-",
+        "result": "PASS" if ok else "FAIL: " + "; ".join(problems),
+    }  # fmt: skip
+
+
+def devices(spec: str):
+    """``all`` (every device JAX sees, and the CPU), a platform (``gpu``), or ``cpu:0``."""
+    found = list(dict.fromkeys([*jax.devices(), *jax.devices("cpu")]))
+    if spec == "all":
+        return found
+    chosen = [d for d in found if spec in (d.platform, f"{d.platform}:{d.id}")]
+    if not chosen:
+        names = ", ".join(f"{d.platform}:{d.id}" for d in found)
+        raise SystemExit(f"jaxrnn check: no device {spec!r}; JAX sees {names}")
+    return chosen
+
+
+def print_table(rows):
+    columns = list(rows[0])
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
+    for row in rows:
+        print("  ".join(str(row[c]).ljust(widths[c]) for c in columns).rstrip())
 
 
 def check(args) -> int:
-    ok = True
-    print(f"jaxrnn check: the documents' expected outputs on {jax.default_backend()}")
-    for dtype in (np.float64, np.float32):
-        print(f"\n{np.dtype(dtype).name}")
-        for number, function, passed, detail in document_rows(dtype):
-            ok &= passed
-            print(f"  {number}  {function:<20} {'PASS' if passed else 'FAIL'}  {detail}")
-    print("\nall agree" if ok else "\nDISAGREEMENT: see the rows marked FAIL")
+    start = time.perf_counter()
+    dtypes = [np.dtype(d) for d in args.dtype]
+    rows = []
+    print(
+        "jaxrnn check: hand-derived backward passes against the documents' expected outputs,\n"
+        "jax.vjp of the forward, and central finite differences (float64); errors are\n"
+        "max |manual - reference| / max |reference| over each gradient, the worst shown"
+    )
+    for device in devices(args.device):
+        for cell in (cells.CELLS[name] for name in args.cell):
+            for level in ("cell", "sequence"):
+                for dtype in dtypes:
+                    with contextlib.ExitStack() as stack:
+                        stack.enter_context(jax.default_device(device))
+                        stack.enter_context(jax.enable_x64(dtype == np.float64))
+                        # keep float32 matrix products out of TF32 on GPUs when comparing
+                        stack.enter_context(jax.default_matmul_precision("highest"))
+                        row = report_row(cell, level, dtype, args.verbose)
+                    rows.append({"device": f"{device.platform}:{device.id}", **row})
+    print()
+    print_table(rows)
+    ok = all(row["result"] == "PASS" for row in rows)
+    elapsed = time.perf_counter() - start
+    print(f"\n{len(rows)} rows in {elapsed:.1f} s: " + ("all agree" if ok else "DISAGREEMENT"))
     return 0 if ok else 1
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="jaxrnn", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("check", help="reproduce the documents' expected outputs")
+    check_parser = commands.add_parser(
+        "check", help="check the hand-derived backward passes", description=__doc__
+    )
+    check_parser.add_argument("--device", default="all", help="all (default), cpu, gpu, cpu:0...")
+    check_parser.add_argument(
+        "--cell", nargs="+", default=list(cells.CELLS), choices=list(cells.CELLS)
+    )
+    check_parser.add_argument(
+        "--dtype", nargs="+", default=["float64", "float32"], choices=["float64", "float32"]
+    )
+    check_parser.add_argument("--verbose", action="store_true", help="print every gradient")
     args = parser.parse_args(argv)
     return check(args)
 

@@ -1,0 +1,177 @@
+"""Hand-derived backward passes agree with JAX's autodiff, on every backend JAX finds.
+
+Parametrized over cell x level (cell / sequence) x dtype x device x transform (plain / jit), over
+shapes drawn by hypothesis (every dimension from 1, one time step, one example, ``da`` covering
+fewer steps than ``x``), plus saturated pre-activations. Tolerances: jaxrnn/tolerances.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import jax
+import numpy as np
+import pytest
+from helpers import cell_inputs, sequence_inputs
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jaxrnn import autodiff
+from jaxrnn.cells import CELLS
+from jaxrnn.gradcheck import check_backward
+from jaxrnn.tolerances import AGREEMENT, scaled_error
+
+DEVICES = list(dict.fromkeys([*jax.devices(), *jax.devices("cpu")]))
+TRANSFORMS = {"plain": lambda f: f, "jit": jax.jit}
+
+
+@contextlib.contextmanager
+def on(device, dtype):
+    """Run on ``device`` in ``dtype``; float32 matrix products stay out of TF32 on GPUs."""
+    with (
+        jax.default_device(device),
+        jax.enable_x64(np.dtype(dtype) == np.float64),
+        jax.default_matmul_precision("highest"),
+    ):
+        yield
+
+
+def twins(cell, level):
+    """(manual, autodiff twin) for a cell at a level."""
+    if level == "cell":
+        return cell.cell_backward, autodiff.cell_backward_twin(cell)
+    return cell.backward, autodiff.backward_twin(cell)
+
+
+def assert_agree(manual: dict, reference: dict, dtype):
+    assert list(manual) == list(reference)
+    tol = AGREEMENT[np.dtype(dtype)]
+    for key in reference:
+        got, want = np.asarray(manual[key]), np.asarray(reference[key])
+        assert got.shape == want.shape, key
+        assert got.dtype == np.dtype(dtype), key
+        assert np.all(np.isfinite(got)), f"{key} is not finite"
+        assert scaled_error(got, want, tol) <= 1, (
+            f"{key}: max |manual - autodiff| = {np.max(np.abs(got - want)):.3e}, "
+            f"max |autodiff| = {np.max(np.abs(want)):.3e}, rtol {tol.rtol}"
+        )
+
+
+def run_both(cell, level, transform, sizes, dtype, scale=1.0):
+    """The manual gradients and the autodiff twin's, for one draw."""
+    manual, twin = (TRANSFORMS[transform](f) for f in twins(cell, level))
+    rng = np.random.default_rng(sizes["seed"])
+    if level == "cell":
+        xt, state, parameters, dstate = cell_inputs(
+            cell, rng, sizes["n_x"], sizes["n_a"], sizes["n_y"], sizes["m"], dtype, scale
+        )
+        cache = cell.cell_forward(xt, *state, parameters)[-1]
+        return manual(*dstate, cache), twin(*dstate, cache)
+    x, a0, parameters, da = sequence_inputs(
+        cell, rng, sizes["n_x"], sizes["n_a"], sizes["n_y"], sizes["m"], sizes["T_x"],
+        sizes["T_da"], dtype, scale,
+    )  # fmt: skip
+    caches = cell.forward(x, a0, parameters)[-1]
+    return manual(da, caches), twin(da, caches)
+
+
+@st.composite
+def shapes(draw):
+    T_x = draw(st.integers(1, 8))
+    return {
+        "n_x": draw(st.integers(1, 5)),
+        "n_a": draw(st.integers(1, 6)),
+        "n_y": draw(st.integers(1, 3)),
+        "m": draw(st.integers(1, 5)),
+        "T_x": T_x,
+        "T_da": draw(st.integers(1, T_x)),
+        "seed": draw(st.integers(0, 2**31 - 1)),
+    }
+
+
+@pytest.mark.parametrize("transform", sorted(TRANSFORMS))
+@pytest.mark.parametrize("device", DEVICES, ids=lambda d: f"{d.platform}{d.id}")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("level", ["cell", "sequence"])
+@pytest.mark.parametrize("name", list(CELLS))
+@settings(max_examples=6, deadline=None)
+@given(sizes=shapes())
+def test_manual_agrees_with_vjp(name, level, dtype, device, transform, sizes):
+    with on(device, dtype):
+        manual, reference = run_both(CELLS[name], level, transform, sizes, dtype)
+        assert_agree(manual, reference, dtype)
+
+
+@pytest.mark.parametrize("level", ["cell", "sequence"])
+@pytest.mark.parametrize("name", list(CELLS))
+@pytest.mark.parametrize("scale", [30.0, 300.0])
+def test_saturated_gates_agree_and_stay_finite(name, level, scale, dtype):
+    """Pre-activations of +-30 and far beyond: the gradients vanish, but must still agree."""
+    sizes = {"n_x": 3, "n_a": 4, "n_y": 2, "m": 3, "T_x": 5, "T_da": 5, "seed": 3}
+    manual, reference = run_both(CELLS[name], level, "jit", sizes, dtype, scale=scale)
+    assert_agree(manual, reference, dtype)
+
+
+def test_saturation_is_reached():
+    """The scale above does saturate: LSTM gates sit at 0 or 1 to float64 precision."""
+    cell = CELLS["lstm"]
+    rng = np.random.default_rng(3)
+    xt, state, parameters, _ = cell_inputs(cell, rng, 3, 4, 2, 3, np.float64, scale=30.0)
+    with jax.enable_x64(True):
+        *_, ft, it, cct, ot, _, _ = cell.cell_forward(xt, *state, parameters)[-1]
+    gates = np.concatenate([np.ravel(ft), np.ravel(it), np.ravel(ot)])
+    assert np.mean(np.minimum(gates, 1 - gates) < 1e-12) > 0.5
+
+
+@pytest.mark.parametrize("name", list(CELLS))
+@settings(max_examples=5, deadline=None)
+@given(sizes=shapes())
+def test_jax_grad_of_hidden_loss_equals_manual(name, sizes):
+    """The documents' backward is jax.grad of J = sum(da * a[:, :, :T_da])."""
+    cell = CELLS[name]
+    rng = np.random.default_rng(sizes["seed"])
+    x, a0, parameters, da = sequence_inputs(
+        cell, rng, sizes["n_x"], sizes["n_a"], sizes["n_y"], sizes["m"], sizes["T_x"], sizes["T_da"]
+    )
+    with jax.enable_x64(True):
+        manual = cell.backward(da, cell.forward(x, a0, parameters)[-1])
+        assert_agree(
+            manual, autodiff.hidden_loss_gradients(cell, da, x, a0, parameters), np.float64
+        )
+
+
+@pytest.mark.parametrize("level", ["cell", "sequence"])
+@pytest.mark.parametrize("name", list(CELLS))
+@settings(max_examples=4, deadline=None)
+@given(sizes=shapes())
+def test_float64_finite_differences(name, level, sizes):
+    """A third opinion: central differences in float64, through the gradient checker."""
+    cell = CELLS[name]
+    rng = np.random.default_rng(sizes["seed"])
+    n = (sizes["n_x"], sizes["n_a"], sizes["n_y"], sizes["m"])
+    if level == "cell":
+        xt, state, parameters, dstate = cell_inputs(cell, rng, *n)
+        inputs = {"xt": xt, **{f"{s}_prev": v for s, v in zip(cell.state, state, strict=True)}}
+        forward, backward, cotangents = cell.cell_forward, cell.cell_backward, dstate
+    else:
+        x, a0, parameters, da = sequence_inputs(cell, rng, *n, sizes["T_x"])
+        inputs, forward, backward, cotangents = {"x": x, "a0": a0}, cell.forward, cell.backward, da
+    with jax.enable_x64(True):
+        report = check_backward(
+            forward, backward, {**inputs, "parameters": parameters}, cotangents,
+            finite_differences=True, seed=sizes["seed"],
+        )  # fmt: skip
+    assert report.ok, f"\n{report}"
+    assert all(row.fd_rel_error is not None for row in report.rows)
+
+
+def test_autodiff_twins_reproduce_the_documents():
+    from jaxrnn import exercises
+
+    for exercise in exercises.EXERCISES:
+        if not exercise.backward:
+            continue
+        with jax.enable_x64(True):
+            observed = exercises.run_exercise(exercise, api=autodiff)
+        lines = exercises.compare(observed, exercise.expected)
+        assert all(line.ok for line in lines), exercise.function
