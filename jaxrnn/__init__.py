@@ -6,6 +6,7 @@ and dictionary keys, so their code and test cells run against jaxrnn unchanged.
 
 from jaxrnn import cells
 from jaxrnn.activations import sigmoid, softmax
+from jaxrnn.gru import gru_backward, gru_cell_backward, gru_cell_forward, gru_forward
 from jaxrnn.lstm import lstm_backward, lstm_cell_backward, lstm_cell_forward, lstm_forward
 from jaxrnn.rnn import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
 from jaxrnn.unroll import SequenceCache
@@ -15,6 +16,10 @@ __version__ = "0.1.0"
 __all__ = [
     "SequenceCache",
     "cells",
+    "gru_backward",
+    "gru_cell_backward",
+    "gru_cell_forward",
+    "gru_forward",
     "lstm_backward",
     "lstm_cell_backward",
     "lstm_cell_forward",

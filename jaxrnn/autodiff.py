@@ -42,12 +42,11 @@ def vjp(forward: Callable, inputs: Mapping, cotangents) -> dict:
     Returns:
         ``{name: gradient}`` with each gradient shaped like its input.
     """
-    single = not isinstance(cotangents, (tuple, list))
-    cotangents = (cotangents,) if single else tuple(cotangents)
+    cotangents = tuple(cotangents) if isinstance(cotangents, (tuple, list)) else (cotangents,)
 
     def leading_outputs(*args):
         out = forward(*args)
-        return (out,) if single and not isinstance(out, tuple) else tuple(out[: len(cotangents)])
+        return (out if isinstance(out, tuple) else (out,))[: len(cotangents)]
 
     outputs, pullback = jax.vjp(leading_outputs, *inputs.values())
     for i, (out, cot) in enumerate(zip(outputs, cotangents, strict=True)):
@@ -124,3 +123,5 @@ rnn_cell_backward = cell_backward_twin(CELLS["rnn"])
 rnn_backward = backward_twin(CELLS["rnn"])
 lstm_cell_backward = cell_backward_twin(CELLS["lstm"])
 lstm_backward = backward_twin(CELLS["lstm"])
+gru_cell_backward = cell_backward_twin(CELLS["gru"])
+gru_backward = backward_twin(CELLS["gru"])

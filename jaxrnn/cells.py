@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from jaxrnn import lstm, rnn
+from jaxrnn import gru, lstm, rnn
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,18 @@ class Cell:
     cache_inputs: Callable[[tuple], tuple]
     #: how many entries a cell cache has, the parameters included
     cache_length: int
+    #: ``step_backward(dstate, cache) -> (dstate_prev, dxt, {"d<key>": ...})``: the cell
+    #: backward in the form the reverse scans of :mod:`jaxrnn.unroll` run
+    step_backward: Callable
+    #: the output layer's weight and bias keys
+    output_keys: tuple[str, str]
+    #: ``check(fn, [(name, array, "n_a m")...], parameters) -> (*arrays, parameters)``: the
+    #: module's argument checks, casting everything to one dtype
+    check: Callable
+
+    @property
+    def parameter_keys(self) -> tuple[str, ...]:
+        return tuple(self.parameter_shapes(1, 1, 1))
 
     def random_parameters(
         self, rng: np.random.Generator, n_x, n_a, n_y, dtype=np.float32, scale=1.0
@@ -51,20 +63,31 @@ def _rnn_shapes(n_x, n_a, n_y):
     return {"Wax": (n_a, n_x), "Waa": (n_a, n_a), "Wya": (n_y, n_a), "ba": (n_a, 1), "by": (n_y, 1)}
 
 
-def _lstm_shapes(n_x, n_a, n_y):
-    gates = {k: (n_a, n_a + n_x) if k[0] == "W" else (n_a, 1) for k in lstm.GRADIENT_KEYS}
-    return {**gates, "Wy": (n_y, n_a), "by": (n_y, 1)}
+def _gated_shapes(gradient_keys):
+    def shapes(n_x, n_a, n_y):
+        gates = {k: (n_a, n_a + n_x) if k[0] == "W" else (n_a, 1) for k in gradient_keys}
+        return {**gates, "Wy": (n_y, n_a), "by": (n_y, 1)}
+
+    return shapes
 
 
 RNN = Cell(
     "rnn", rnn.rnn_cell_forward, rnn.rnn_cell_backward, rnn.rnn_forward, rnn.rnn_backward,
     ("a",), rnn.GRADIENT_KEYS, _rnn_shapes, lambda cache: (cache[2], cache[1]), 4,
+    rnn._step_backward, ("Wya", "by"), rnn._checked,
 )  # fmt: skip
 LSTM = Cell(
     "lstm", lstm.lstm_cell_forward, lstm.lstm_cell_backward, lstm.lstm_forward,
-    lstm.lstm_backward, ("a", "c"), lstm.GRADIENT_KEYS, _lstm_shapes,
-    lambda cache: (cache[8], cache[2], cache[3]), 10,
+    lstm.lstm_backward, ("a", "c"), lstm.GRADIENT_KEYS, _gated_shapes(lstm.GRADIENT_KEYS),
+    lambda cache: (cache[8], cache[2], cache[3]), 10, lstm._step_backward, ("Wy", "by"),
+    lstm._checked,
+)  # fmt: skip
+
+GRU = Cell(
+    "gru", gru.gru_cell_forward, gru.gru_cell_backward, gru.gru_forward, gru.gru_backward,
+    ("a",), gru.GRADIENT_KEYS, _gated_shapes(gru.GRADIENT_KEYS),
+    lambda cache: (cache[5], cache[1]), 7, gru._step_backward, ("Wy", "by"), gru._checked,
 )  # fmt: skip
 
 #: every architecture, by name
-CELLS = {cell.name: cell for cell in (RNN, LSTM)}
+CELLS = {cell.name: cell for cell in (RNN, LSTM, GRU)}

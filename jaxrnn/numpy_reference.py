@@ -120,3 +120,64 @@ def lstm_backward(da, caches):
         for k in LSTM_GRADIENTS:
             g[k] = g[k] + step[k]
     return {"dx": g["dx"], "da0": da_prev, **{k: g[k] for k in LSTM_GRADIENTS}}
+
+
+def gru_cell_forward(xt, a_prev, p):
+    concat = np.concatenate((a_prev, xt), axis=0)
+    rt = sigmoid(p["Wr"] @ concat + p["br"])
+    ut = sigmoid(p["Wu"] @ concat + p["bu"])
+    cct = np.tanh(p["Wc"] @ np.concatenate((rt * a_prev, xt), axis=0) + p["bc"])
+    a_next = ut * cct + (1 - ut) * a_prev
+    return a_next, softmax(p["Wy"] @ a_next + p["by"]), (a_next, a_prev, rt, ut, cct, xt, p)
+
+
+def gru_forward(x, a0, p):
+    n_x, m, T_x = x.shape
+    n_y, n_a = p["Wy"].shape
+    a, y_pred, caches = np.zeros((n_a, m, T_x)), np.zeros((n_y, m, T_x)), []
+    a_next = a0
+    for t in range(T_x):
+        a_next, y_pred[:, :, t], cache = gru_cell_forward(x[:, :, t], a_next, p)
+        a[:, :, t] = a_next
+        caches.append(cache)
+    return a, y_pred, (caches, x)
+
+
+def gru_cell_backward(da_next, cache):
+    # written gate by gate, in a different order from jaxrnn.gru, as an independent check
+    a_next, a_prev, rt, ut, cct, xt, p = cache
+    n_a = a_prev.shape[0]
+    Wc_a, Wc_x = p["Wc"][:, :n_a], p["Wc"][:, n_a:]
+    dz_c = da_next * ut * (1 - cct**2)
+    dz_u = da_next * (cct - a_prev) * ut * (1 - ut)
+    d_ra = Wc_a.T @ dz_c
+    dz_r = d_ra * a_prev * rt * (1 - rt)
+    da_prev = (
+        da_next * (1 - ut) + d_ra * rt
+        + p["Wu"][:, :n_a].T @ dz_u + p["Wr"][:, :n_a].T @ dz_r
+    )  # fmt: skip
+    dxt = Wc_x.T @ dz_c + p["Wu"][:, n_a:].T @ dz_u + p["Wr"][:, n_a:].T @ dz_r
+    ax = np.concatenate((a_prev, xt), axis=0).T
+    rax = np.concatenate((rt * a_prev, xt), axis=0).T
+    return {
+        "dxt": dxt, "da_prev": da_prev,
+        "dWr": dz_r @ ax, "dbr": dz_r.sum(axis=1, keepdims=True),
+        "dWu": dz_u @ ax, "dbu": dz_u.sum(axis=1, keepdims=True),
+        "dWc": dz_c @ rax, "dbc": dz_c.sum(axis=1, keepdims=True),
+    }  # fmt: skip
+
+
+GRU_GRADIENTS = ("dWr", "dbr", "dWu", "dbu", "dWc", "dbc")
+
+
+def gru_backward(da, caches):
+    caches, x = caches
+    g = {"dx": np.zeros(x.shape), **{k: 0.0 for k in GRU_GRADIENTS}}
+    da_prev = np.zeros(da.shape[:2])
+    for t in reversed(range(da.shape[2])):
+        step = gru_cell_backward(da[:, :, t] + da_prev, caches[t])
+        da_prev = step["da_prev"]
+        g["dx"][:, :, t] = step["dxt"]
+        for k in GRU_GRADIENTS:
+            g[k] = g[k] + step[k]
+    return {"dx": g["dx"], "da0": da_prev, **{k: g[k] for k in GRU_GRADIENTS}}

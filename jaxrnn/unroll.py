@@ -102,12 +102,50 @@ def scan_forward(cell: Callable, carry0, x, parameters: dict):
     return time_last(y_pred), SequenceCache(fields, parameters)
 
 
-def scan_backward(cell_backward: Callable, da, steps: SequenceCache, x, dstate0: tuple):
-    """Backpropagate through time with a cell's manual backward, as a reverse scan.
+def reverse_steps(cell_backward: Callable, upstream, fields, parameters, dstate0, dparams0=None):
+    """The reverse scan of a manual backward over time-major per-step cache fields.
 
     Arguments:
         cell_backward: ``cell_backward(dstate, cache) -> (dstate_prev, dxt, dparameters)``;
             ``dstate`` holds the gradients of the recurrent state (hidden state first).
+        upstream: per state entry, the gradients arriving at each step's output state from
+            outside the recurrence, ``(T, n_a, m)``, or ``None`` for none.
+        fields: the per-step cache fields, ``(T, ...)`` each.
+        parameters: the parameter dictionary.
+        dstate0: the state gradient arriving from after the last step (zeros at the end).
+        dparams0: parameter gradients to add to (zeros if ``None``).
+
+    Returns:
+        ``(dstate, dparameters, dxs)``: the state gradient before the first step, the parameter
+        gradients summed over the steps, and ``dxt`` per step, ``(T, n_x, m)``.
+    """
+    if dparams0 is None:
+        first = (dstate0, (*(f[0] for f in fields), parameters))
+        shapes = jax.eval_shape(lambda args: cell_backward(*args)[2], first)
+        dparams0 = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+    given = tuple(u is not None for u in upstream)
+    upstream = tuple(u for u in upstream if u is not None)
+
+    def body(carry, inputs):
+        dstate, dparams = carry
+        upstream_t, fields_t = inputs
+        # a state that is also an output gets two gradients: from the next step and from outside
+        arriving = iter(upstream_t)
+        dstate = tuple(d + next(arriving) if g else d for d, g in zip(dstate, given, strict=True))
+        dstate_prev, dxt, dparams_t = cell_backward(dstate, (*fields_t, parameters))
+        return (dstate_prev, jax.tree.map(jnp.add, dparams, dparams_t)), dxt
+
+    (dstate, dparams), dxs = lax.scan(
+        body, (tuple(dstate0), dparams0), (upstream, tuple(fields)), reverse=True
+    )
+    return dstate, dparams, dxs
+
+
+def scan_backward(cell_backward: Callable, da, steps: SequenceCache, x, dstate0: tuple):
+    """Backpropagate through time with a cell's manual backward, as a reverse scan.
+
+    Arguments:
+        cell_backward: as for :func:`reverse_steps`.
         da: upstream gradients of the hidden states, ``(n_a, m, T_da)`` with ``T_da <= T_x``;
             steps after ``T_da`` get no upstream gradient, so they are not visited at all.
         steps: the forward's :class:`SequenceCache`.
@@ -119,29 +157,98 @@ def scan_backward(cell_backward: Callable, da, steps: SequenceCache, x, dstate0:
         and the parameter gradients summed over time.
     """
     T_da = da.shape[-1]
-    window = steps[:T_da]
-    parameters = steps.parameters
-
-    def body(carry, inputs):
-        dstate, dparams = carry
-        da_t, fields_t = inputs
-        # the hidden state feeds both the next step and the output: add the two gradients
-        dstate = (dstate[0] + da_t, *dstate[1:])
-        dstate_prev, dxt, dparams_t = cell_backward(dstate, (*fields_t, parameters))
-        return (dstate_prev, jax.tree.map(jnp.add, dparams, dparams_t)), dxt
-
-    first = (dstate0, (*(f[0] for f in window.fields), parameters))
-    dparams0 = jax.tree.map(
-        lambda s: jnp.zeros(s.shape, s.dtype), jax.eval_shape(lambda a: cell_backward(*a)[2], first)
+    upstream = (time_major(da), *(None for _ in dstate0[1:]))
+    dstate, dparams, dxs = reverse_steps(
+        cell_backward, upstream, steps[:T_da].fields, steps.parameters, dstate0
     )
-    (dstate, dparams), dx = lax.scan(
-        body, (dstate0, dparams0), (time_major(da), window.fields), reverse=True
-    )
-    dx = time_last(dx)
+    dx = time_last(dxs)
     pad = x.shape[-1] - T_da
     if pad:
         dx = jnp.concatenate([dx, jnp.zeros((*dx.shape[:-1], pad), dx.dtype)], axis=-1)
     return dx, dstate, dparams
+
+
+def _segments(x_time_major, segment: int):
+    """``(T, ...)`` -> ``(S, segment, ...)``, zero-padded at the end to ``S * segment`` steps."""
+    T = x_time_major.shape[0]
+    S = -(-T // segment)
+    padded = jnp.pad(x_time_major, [(0, S * segment - T)] + [(0, 0)] * (x_time_major.ndim - 1))
+    return padded.reshape(S, segment, *x_time_major.shape[1:])
+
+
+def _unsegment(xs, T: int):
+    return xs.reshape(-1, *xs.shape[2:])[:T]
+
+
+def scan_segments(cell: Callable, carry0, x, segment: int):
+    """The forward of checkpointing: keep only the state at the start of every segment.
+
+    Runs ``cell`` (as for :func:`scan_forward`) over ``x`` in segments of ``segment`` steps and
+    keeps, besides each step's prediction and state, only the state entering each segment; the
+    per-step caches are not kept. Zero steps pad ``T_x`` up to a whole number of segments; they
+    come after the real ones and change none of their values.
+
+    Returns:
+        ``(starts, ys, states)``: segment-entry states ``(S, ...)``, predictions and states per
+        step, time-major ``(T_x, ...)``.
+    """
+    T = x.shape[-1]
+
+    def step(carry, xt):
+        carry, yt_pred, _ = cell(carry, xt)
+        return carry, (yt_pred, carry)
+
+    def run_segment(carry, x_segment):
+        end, outputs = lax.scan(step, carry, x_segment)
+        return end, (carry, outputs)
+
+    _, (starts, (ys, states)) = lax.scan(run_segment, carry0, _segments(time_major(x), segment))
+    return starts, _unsegment(ys, T), jax.tree.map(lambda s: _unsegment(s, T), states)
+
+
+def reverse_segments(cell, cell_backward, upstream, starts, x, parameters, segment, dstate0):
+    """The backward of checkpointing: per segment, last first, recompute its caches from its
+    entry state, then run the manual reverse scan over them (:func:`reverse_steps`).
+
+    Memory holds one segment's caches at a time instead of ``T_x`` steps' worth; the price is a
+    second forward pass. With ``segment`` near ``sqrt(T_x)`` both the entry states and one
+    segment's caches are ``O(sqrt(T_x))``.
+
+    Returns:
+        ``(dx, dstate, dparameters)`` as :func:`scan_backward` does.
+    """
+    T = x.shape[-1]
+    xs = _segments(time_major(x), segment)
+    ups = tuple(None if u is None else _segments(time_major(u), segment) for u in upstream)
+
+    def segment_fields(start, x_segment):
+        def step(carry, xt):
+            carry, _, cache = cell(carry, xt)
+            return carry, cache[:-1]
+
+        return lax.scan(step, start, x_segment)[1]
+
+    first_fields = jax.eval_shape(segment_fields, jax.tree.map(lambda s: s[0], starts), xs[0])
+    shapes = jax.eval_shape(
+        lambda d, f: cell_backward(d, (*(g[0] for g in f), parameters))[2],
+        tuple(dstate0),
+        first_fields,
+    )
+    dparams0 = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+
+    def run_segment(carry, inputs):
+        dstate, dparams = carry
+        start, x_segment, up_segment = inputs
+        fields = segment_fields(start, x_segment)
+        dstate, dparams, dxs = reverse_steps(
+            cell_backward, up_segment, fields, parameters, dstate, dparams
+        )
+        return (dstate, dparams), dxs
+
+    (dstate, dparams), dxs = lax.scan(
+        run_segment, (tuple(dstate0), dparams0), (starts, xs, ups), reverse=True
+    )
+    return time_last(_unsegment(dxs, T)), dstate, dparams
 
 
 def unpack_caches(fn: str, caches, cell_cache_length: int) -> tuple[SequenceCache, Any]:

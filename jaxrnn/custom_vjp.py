@@ -1,0 +1,146 @@
+r"""Sequence functions whose VJP is jaxrnn's hand-derived backward, for ``jax.grad`` to run.
+
+``rnn``, ``lstm`` and ``gru`` compute the documents' sequence forward (without the caches) as a
+``jax.custom_vjp`` whose backward is the manual reverse scan of :mod:`jaxrnn.unroll`, preceded
+by the output layer's hand-derived VJP. So ``jax.grad``, ``jax.value_and_grad``, ``jax.jit`` and
+``jax.vmap`` of *any* loss of their outputs run the documents' equations, not JAX's autodiff:
+
+.. math::
+    dz^{\langle t \rangle} = \hat y^{\langle t \rangle} * (d\hat y^{\langle t \rangle}
+        - \textstyle\sum_k d\hat y^{\langle t \rangle}_k \hat y^{\langle t \rangle}_k)
+    \qquad \text{(L9) the softmax's VJP; then (L5)-(L8) of } \texttt{jaxrnn.loss}
+
+>>> import jax, jax.numpy as jnp, numpy as np, jaxrnn
+>>> from jaxrnn.custom_vjp import lstm
+>>> p = jaxrnn.cells.LSTM.random_parameters(np.random.default_rng(0), 3, 4, 2)
+>>> x, a0 = np.ones((3, 5, 7), np.float32), np.zeros((4, 5), np.float32)
+>>> loss = lambda p: jnp.sum(lstm(x, a0, p)[1] ** 2)  # any loss of (a, y, c)
+>>> sorted(jax.grad(loss)(p)) == sorted(p)  # every parameter, by the manual backward
+True
+
+Second derivatives: reverse over reverse (``jax.grad(jax.grad(...))``, ``jax.hessian`` is not)
+works, since the manual backward is itself plain JAX; forward mode (``jax.jvp``, ``jax.jacfwd``,
+``jax.hessian``) is not defined for a ``custom_vjp`` and JAX says so
+("can't apply forward-mode autodiff (jvp) to a custom_vjp function").
+
+**Long sequences.** ``checkpoint=k`` keeps only the state entering every segment of ``k`` steps
+and recomputes each segment's caches during the backward: memory for ``T_x / k`` states plus one
+segment's caches instead of ``T_x`` steps of caches, for one extra forward pass.
+``checkpoint="sqrt"`` picks ``k = ceil(sqrt(T_x))``. Off (``None``) by default.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import jax
+import jax.numpy as jnp
+
+from jaxrnn.cells import CELLS
+from jaxrnn.loss import output_layer_backward
+from jaxrnn.unroll import (
+    reverse_segments,
+    reverse_steps,
+    scan_forward,
+    scan_segments,
+    time_last,
+    time_major,
+)
+
+
+@functools.cache
+def _build(name: str, checkpoint: int | None):
+    """The ``custom_vjp`` sequence function of one cell, for one checkpoint segment length."""
+    cell = CELLS[name]
+    w, b = cell.output_keys
+
+    def step_function(p):
+        def step(state, xt):
+            *state_next, yt_pred, cache = cell.cell_forward(xt, *state, p)
+            return tuple(state_next), yt_pred, cache
+
+        return step
+
+    def run(x, a0, p):
+        """The forward's outputs ``(a, y_pred, *other states)`` and what the backward needs."""
+        state0 = (a0, *(jnp.zeros_like(a0) for _ in cell.state[1:]))
+        if checkpoint is None:
+            y_pred, steps = scan_forward(step_function(p), state0, x, p)
+            # every cell cache starts with its next state(s): a_next (, c_next)
+            states = tuple(time_last(f) for f in steps.fields[: len(cell.state)])
+            saved = steps.fields
+        else:
+            saved, ys, states = scan_segments(step_function(p), state0, x, checkpoint)
+            y_pred, states = time_last(ys), tuple(time_last(s) for s in states)
+        a, *others = states
+        return (a, y_pred, *others), saved
+
+    @jax.custom_vjp
+    def sequence(x, a0, p):
+        return run(x, a0, p)[0]
+
+    def forward(x, a0, p):
+        outputs, saved = run(x, a0, p)
+        return outputs, (outputs, saved, x, a0, p)
+
+    def backward(residuals, cotangents):
+        (a, y_pred, *_), saved, x, a0, p = residuals
+        da, dy_pred, *dothers = cotangents
+        dz = y_pred * (dy_pred - jnp.sum(dy_pred * y_pred, axis=0, keepdims=True))  # (L9)
+        da_output, dWy, dby = output_layer_backward(dz, a, p[w])  # (L5)-(L7)
+        upstream = (da + da_output, *dothers)
+        dstate0 = tuple(jnp.zeros_like(a0) for _ in cell.state)
+        if checkpoint is None:  # (L8): the manual reverse scan over the saved caches
+            dstate, dparams, dxs = reverse_steps(
+                cell.step_backward, tuple(map(time_major, upstream)), saved, p, dstate0
+            )
+            dx = time_last(dxs)
+        else:  # (L8), one segment at a time, recomputing its caches
+            dx, dstate, dparams = reverse_segments(
+                step_function(p), cell.step_backward, upstream, saved, x, p, checkpoint, dstate0
+            )
+        gradients = {k: dparams[f"d{k}"] for k in cell.gradient_keys} | {w: dWy, b: dby}
+        # the initial cell state of the LSTM is the constant 0: its gradient goes nowhere
+        return dx, dstate[0], {k: gradients[k] for k in p}
+
+    sequence.defvjp(forward, backward)
+    return sequence
+
+
+def _segment_length(fn: str, checkpoint, T_x: int) -> int | None:
+    if checkpoint is None:
+        return None
+    if checkpoint == "sqrt":
+        return max(1, math.ceil(math.sqrt(T_x)))
+    if isinstance(checkpoint, bool) or not isinstance(checkpoint, int) or checkpoint < 1:
+        raise ValueError(
+            f"{fn}: `checkpoint` must be None, 'sqrt' or a segment length >= 1; got {checkpoint!r}"
+        )
+    return min(checkpoint, T_x)
+
+
+def _public(name: str, outputs: str):
+    cell = CELLS[name]
+
+    def sequence(x, a0, parameters, *, checkpoint=None):
+        x, a0, p = cell.check(name, [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
+        return _build(name, _segment_length(name, checkpoint, x.shape[-1]))(x, a0, p)
+
+    sequence.__name__ = sequence.__qualname__ = name
+    sequence.__doc__ = f"""``{cell.forward.__name__}`` whose VJP is the manual backward.
+
+    Arguments:
+        x, a0, parameters: as for :func:`jaxrnn.{cell.forward.__name__}`.
+        checkpoint: ``None`` (default: keep every step's cache), a segment length, or
+            ``"sqrt"``: recompute the caches per segment in the backward to save memory.
+
+    Returns:
+        ``{outputs}``, as the documents' forward returns them, without the caches.
+    """
+    return sequence
+
+
+rnn = _public("rnn", "(a, y_pred)")
+lstm = _public("lstm", "(a, y, c)")
+gru = _public("gru", "(a, y_pred)")

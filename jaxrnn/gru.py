@@ -1,0 +1,201 @@
+r"""The full GRU of the course, in the documents' style: cell and sequence, forward and backward.
+
+Forward, for one step, with :math:`c^{\langle t-1 \rangle} = a^{\langle t-1 \rangle}` (equations
+(G1)-(G5), derived in ``docs/gru.md``):
+
+.. math::
+    \Gamma_r &= \sigma(W_r [c_{prev}; x_t] + b_r) \qquad
+    \Gamma_u = \sigma(W_u [c_{prev}; x_t] + b_u) \\
+    \tilde c &= \tanh(W_c [\Gamma_r * c_{prev}; x_t] + b_c) \qquad
+    c_{next} = \Gamma_u * \tilde c + (1 - \Gamma_u) * c_{prev} \qquad
+    a_{next} = c_{next} \\
+    \hat y &= \mathrm{softmax}(W_y a_{next} + b_y)
+
+This is the "reset before the matrix product" form of the original GRU: the relevance gate
+scales :math:`c_{prev}` before :math:`W_c` sees it. cuDNN, PyTorch and Flax use the "reset
+after" form, :math:`\tanh(W_{cx} x + \Gamma_r * (W_{cc} c_{prev} + b_{cc}) + b_c)`, which is a
+different function. Backward: equations (G6)-(G18), from ``da_next``.
+
+Shapes: ``xt (n_x, m)``, ``a_prev (n_a, m)``, ``Wr, Wu, Wc (n_a, n_a + n_x)``,
+``br, bu, bc (n_a, 1)``, ``Wy (n_y, n_a)``, ``by (n_y, 1)``.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from jaxrnn._checks import (
+    as_array,
+    cast,
+    check_shapes,
+    common_float_dtype,
+    require_parameters,
+    require_tuple,
+)
+from jaxrnn.activations import sigmoid, softmax
+from jaxrnn.unroll import check_da, scan_backward, scan_forward, time_last, unpack_caches
+
+PARAMETER_KEYS = ("Wr", "br", "Wu", "bu", "Wc", "bc", "Wy", "by")
+#: the parameters the backward differentiates, in dictionary order
+GRADIENT_KEYS = ("Wr", "br", "Wu", "bu", "Wc", "bc")
+
+
+def _checked(fn, data, parameters):
+    """Check ``data`` (``[(name, array, dims)]``) against the parameters; cast to one dtype."""
+    p = require_parameters(fn, parameters, PARAMETER_KEYS)
+    data = [(name, as_array(fn, name, value), dims) for name, value, dims in data]
+    gates = [
+        (f"parameters['{k}']", p[k], "n_a n_a+n_x" if k[0] == "W" else "n_a 1")
+        for k in GRADIENT_KEYS
+    ]
+    check_shapes(
+        fn,
+        [
+            ("parameters['Wy']", p["Wy"], "n_y n_a"),
+            ("parameters['by']", p["by"], "n_y 1"),
+            *data,
+            *gates,
+        ],
+    )
+    dtype = common_float_dtype(*p.values(), *(value for _, value, _ in data))
+    p = dict(zip(p, cast(dtype, *p.values()), strict=True))
+    return (*cast(dtype, *(value for _, value, _ in data)), p)
+
+
+def gru_cell_forward(xt, a_prev, parameters):
+    """One GRU step.
+
+    Arguments:
+        xt: input at step t, ``(n_x, m)``.
+        a_prev: hidden state (= memory cell) at step t-1, ``(n_a, m)``.
+        parameters: dict with ``Wr, Wu, Wc (n_a, n_a + n_x)``, ``br, bu, bc (n_a, 1)``,
+            ``Wy (n_y, n_a)``, ``by (n_y, 1)``.
+
+    Returns:
+        ``(a_next, yt_pred, cache)`` with ``a_next (n_a, m)``, ``yt_pred (n_y, m)`` and the
+        7-tuple ``cache = (a_next, a_prev, rt, ut, cct, xt, parameters)``.
+
+    >>> import numpy as np
+    >>> p = {k: np.zeros((2, 5)) for k in ("Wr", "Wu", "Wc")}
+    >>> p |= {k: np.zeros((2, 1)) for k in ("br", "bu", "bc")}
+    >>> p |= {"Wy": np.zeros((1, 2)), "by": np.zeros((1, 1))}
+    >>> a_next, yt_pred, cache = gru_cell_forward(np.ones((3, 4)), np.ones((2, 4)), p)
+    >>> a_next.tolist()  # update gate 0.5 between candidate 0 and c_prev 1
+    [[0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5]]
+    """
+    xt, a_prev, p = _checked(
+        "gru_cell_forward", [("xt", xt, "n_x m"), ("a_prev", a_prev, "n_a m")], parameters
+    )
+    concat = jnp.concatenate([a_prev, xt], axis=0)
+    rt = sigmoid(p["Wr"] @ concat + p["br"])  # (G1), relevance gate
+    ut = sigmoid(p["Wu"] @ concat + p["bu"])  # (G2), update gate
+    cct = jnp.tanh(p["Wc"] @ jnp.concatenate([rt * a_prev, xt], axis=0) + p["bc"])  # (G3)
+    a_next = ut * cct + (1 - ut) * a_prev  # (G4) and (G5): a = c
+    yt_pred = softmax(p["Wy"] @ a_next + p["by"])
+    return a_next, yt_pred, (a_next, a_prev, rt, ut, cct, xt, p)
+
+
+def gru_cell_backward(da_next, cache):
+    """Backward pass of one GRU step, equations (G6)-(G18) of ``docs/gru.md``.
+
+    Arguments:
+        da_next: gradient with respect to ``a_next`` (which is ``c_next``), ``(n_a, m)``.
+        cache: the 7-tuple returned by :func:`gru_cell_forward`.
+
+    Returns:
+        dict with ``dxt (n_x, m)``, ``da_prev (n_a, m)``, ``dWr, dWu, dWc (n_a, n_a + n_x)``
+        and ``dbr, dbu, dbc (n_a, 1)``.
+    """
+    fn = "gru_cell_backward"
+    a_next, a_prev, rt, ut, cct, xt, parameters = require_tuple(
+        fn, "cache", cache, 7, "the cache of gru_cell_forward"
+    )
+    names = ("a_next", "a_prev", "rt", "ut", "cct")
+    state = [
+        (f"cache[{i}] ({n})", v, "n_a m")
+        for i, (n, v) in enumerate(zip(names, cache[:5], strict=True))
+    ]
+    *fields, xt, da_next, p = _checked(
+        fn, [*state, ("cache[5] (xt)", xt, "n_x m"), ("da_next", da_next, "n_a m")], parameters
+    )
+    a_next, a_prev, rt, ut, cct = fields
+    n_a = a_next.shape[0]
+
+    dcct = da_next * ut * (1 - cct**2)  # (G6), at the candidate's pre-activation
+    dut = da_next * (cct - a_prev) * ut * (1 - ut)  # (G7), at the update gate's pre-activation
+    dcandidate_in = p["Wc"].T @ dcct  # (G8), at [rt * a_prev; xt]
+    drt = dcandidate_in[:n_a] * a_prev * rt * (1 - rt)  # (G9), at the relevance gate's
+    concat = jnp.concatenate([a_prev, xt], axis=0)
+    dWc = dcct @ jnp.concatenate([rt * a_prev, xt], axis=0).T  # (G10)
+    dbc = jnp.sum(dcct, axis=1, keepdims=True)  # (G11)
+    dWu = dut @ concat.T  # (G12)
+    dbu = jnp.sum(dut, axis=1, keepdims=True)  # (G13)
+    dWr = drt @ concat.T  # (G14)
+    dbr = jnp.sum(drt, axis=1, keepdims=True)  # (G15)
+    dgates_in = p["Wu"].T @ dut + p["Wr"].T @ drt  # (G16), at [a_prev; xt] through the gates
+    # (G17): a_prev reaches a_next directly (G4), through the candidate (G3) and the gates
+    da_prev = da_next * (1 - ut) + dcandidate_in[:n_a] * rt + dgates_in[:n_a]
+    dxt = dcandidate_in[n_a:] + dgates_in[n_a:]  # (G18)
+    return {
+        "dxt": dxt, "da_prev": da_prev,
+        "dWr": dWr, "dbr": dbr, "dWu": dWu, "dbu": dbu, "dWc": dWc, "dbc": dbc,
+    }  # fmt: skip
+
+
+def gru_forward(x, a0, parameters):
+    """The GRU over a whole sequence, a ``lax.scan``.
+
+    Arguments:
+        x: inputs for every step, ``(n_x, m, T_x)``.
+        a0: initial hidden state, ``(n_a, m)``.
+        parameters: as for :func:`gru_cell_forward`.
+
+    Returns:
+        ``(a, y_pred, caches)``: hidden states ``(n_a, m, T_x)``, predictions
+        ``(n_y, m, T_x)`` and ``caches = (per-step caches, x)``.
+    """
+    x, a0, p = _checked("gru_forward", [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
+    return _gru_forward(x, a0, p)
+
+
+@jax.jit
+def _gru_forward(x, a0, p):
+    def cell(a_prev, xt):
+        a_next, yt_pred, cache = gru_cell_forward(xt, a_prev, p)
+        return a_next, yt_pred, cache
+
+    y_pred, steps = scan_forward(cell, a0, x, p)
+    return time_last(steps.fields[0]), y_pred, (steps, x)
+
+
+def _step_backward(dstate, cache):
+    """The cell backward in the form :func:`jaxrnn.unroll.scan_backward` runs."""
+    g = gru_cell_backward(dstate[0], cache)
+    return (g["da_prev"],), g["dxt"], {f"d{k}": g[f"d{k}"] for k in GRADIENT_KEYS}
+
+
+def gru_backward(da, caches):
+    """Backpropagation through time for the GRU, a reverse ``lax.scan`` of the cell backward.
+
+    Arguments:
+        da: upstream gradients of the hidden states, ``(n_a, m, T_da)``, ``T_da <= T_x``.
+        caches: the ``caches`` returned by :func:`gru_forward`.
+
+    Returns:
+        dict with ``dx (n_x, m, T_x)``, ``da0 (n_a, m)``, ``dWr, dWu, dWc (n_a, n_a + n_x)``
+        and ``dbr, dbu, dbc (n_a, 1)``.
+    """
+    steps, x = unpack_caches("gru_backward", caches, 7)
+    da = check_da("gru_backward", da, steps, x)
+    dtype = common_float_dtype(da, *steps.fields)
+    (da,) = cast(dtype, da)
+    dx, da0, dparams = _gru_backward(da, steps, x)
+    # assembled outside jit, whose dictionaries come back with sorted keys
+    return {"dx": dx, "da0": da0, **{f"d{k}": dparams[f"d{k}"] for k in GRADIENT_KEYS}}
+
+
+@jax.jit
+def _gru_backward(da, steps, x):
+    dx, (da0,), dparams = scan_backward(_step_backward, da, steps, x, (jnp.zeros_like(da[..., 0]),))
+    return dx, da0, dparams

@@ -1,0 +1,135 @@
+r"""The loss the documents leave out, and its hand-derived gradient, all the way to the inputs.
+
+The documents stop at ``da``: "this notebook does not implement the backward path from the Loss
+J backwards to a". Here is that path, for every cell, in the documents' style. With integer
+labels :math:`y_i^{\langle t \rangle}` (or one-hot targets :math:`Y`) and :math:`m` examples:
+
+.. math::
+    z^{\langle t \rangle} &= W_y a^{\langle t \rangle} + b_y
+        && \text{(L1) logits (the RNN's } W_{ya} \text{)} \\
+    \hat y^{\langle t \rangle} &= \mathrm{softmax}(z^{\langle t \rangle})
+        && \text{(L2)} \\
+    J &= -\frac{1}{m} \sum_t \sum_i \log \hat y^{\langle t \rangle}_{y_i^{\langle t \rangle}, i}
+        && \text{(L3) cross-entropy, summed over time, divided by } m \\
+    dz^{\langle t \rangle} &= (\hat y^{\langle t \rangle} - Y^{\langle t \rangle}) / m
+        && \text{(L4) softmax and cross-entropy together} \\
+    dW_y &= \textstyle\sum_t dz^{\langle t \rangle} a^{\langle t \rangle T}
+        && \text{(L5)} \\
+    db_y &= \textstyle\sum_t \sum_{batch} dz^{\langle t \rangle}
+        && \text{(L6)} \\
+    da^{\langle t \rangle} &= W_y^T dz^{\langle t \rangle}
+        && \text{(L7) what the documents' backward takes as } da \\
+    dx, da_0, dW, db &= \text{backward}(da, \text{caches})
+        && \text{(L8) the documents' sequence backward}
+
+(L7) is the gradient from the output at step t only; the recurrence adds the part arriving from
+step t+1 inside the sequence backward, as the documents' figure 7 shows.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxrnn._checks import as_array
+from jaxrnn.cells import CELLS, Cell
+
+
+def _cell(cell) -> Cell:
+    return CELLS[cell] if isinstance(cell, str) else cell
+
+
+def targets(fn: str, labels, n_y: int, m: int, T_x: int, dtype):
+    """One-hot targets ``(n_y, m, T_x)`` from integer labels ``(m, T_x)`` or one-hot ones."""
+    labels = as_array(fn, "labels", labels)
+    if jnp.issubdtype(labels.dtype, jnp.integer):
+        if tuple(labels.shape) != (m, T_x):
+            raise ValueError(
+                f"{fn}: integer `labels` must have shape (m, T_x) = ({m}, {T_x}); "
+                f"got {tuple(labels.shape)}"
+            )
+        if not isinstance(labels, jax.core.Tracer):
+            low, high = int(np.min(labels)), int(np.max(labels))
+            if low < 0 or high >= n_y:
+                raise ValueError(
+                    f"{fn}: `labels` must lie in [0, n_y) = [0, {n_y}); "
+                    f"got values in [{low}, {high}]"
+                )
+        return jnp.moveaxis(jax.nn.one_hot(labels, n_y, dtype=dtype), -1, 0)
+    if tuple(labels.shape) != (n_y, m, T_x):
+        raise ValueError(
+            f"{fn}: one-hot `labels` must have shape (n_y, m, T_x) = ({n_y}, {m}, {T_x}); "
+            f"got {tuple(labels.shape)} (integer labels have shape (m, T_x))"
+        )
+    return jnp.asarray(labels, dtype)
+
+
+def cross_entropy(cell, x, a0, parameters, labels):
+    """:math:`J` of (L3): the softmax cross-entropy of the predictions, by the forward alone.
+
+    Computed from the logits with a log-softmax, so a prediction that underflows to 0 gives a
+    large finite loss, not infinity. Differentiable by ``jax.grad``: the autodiff reference for
+    :func:`loss_and_gradients`.
+    """
+    cell = _cell(cell)
+    a = cell.forward(x, a0, parameters)[0]
+    w, b = cell.output_keys
+    Wy, by = jnp.asarray(parameters[w], a.dtype), jnp.asarray(parameters[b], a.dtype)
+    n_y, (_, m, T_x) = Wy.shape[0], a.shape
+    Y = targets(f"{cell.name} cross_entropy", labels, n_y, m, T_x, a.dtype)
+    z = jnp.einsum("ya,amt->ymt", Wy, a) + by[:, :, None]  # (L1)
+    return -jnp.sum(Y * jax.nn.log_softmax(z, axis=0)) / m  # (L2), (L3)
+
+
+def output_layer_backward(dz, a, Wy):
+    """Equations (L5)-(L7): from the logits' gradient to ``dWy``, ``dby`` and ``da``.
+
+    Arguments:
+        dz: gradient of the loss at the logits, ``(n_y, m, T_x)``.
+        a: hidden states ``(n_a, m, T_x)``.
+        Wy: the output weight ``(n_y, n_a)``.
+
+    Returns:
+        ``(da, dWy, dby)`` of shapes ``(n_a, m, T_x)``, ``(n_y, n_a)``, ``(n_y, 1)``.
+    """
+    dWy = jnp.einsum("ymt,amt->ya", dz, a)  # (L5)
+    dby = jnp.sum(dz, axis=(1, 2))[:, None]  # (L6)
+    da = jnp.einsum("ya,ymt->amt", Wy, dz)  # (L7)
+    return da, dWy, dby
+
+
+def loss_and_gradients(cell, x, a0, parameters, labels):
+    """The loss (L3) and its complete hand-derived gradient, (L4)-(L8).
+
+    Arguments:
+        cell: ``"rnn"``, ``"lstm"``, ``"gru"`` or a :class:`jaxrnn.cells.Cell`.
+        x, a0, parameters: as for the cell's sequence forward.
+        labels: integer class per example and step ``(m, T_x)``, or one-hot ``(n_y, m, T_x)``.
+
+    Returns:
+        ``(J, gradients)``: the scalar loss and a dictionary with ``dx``, ``da0``, the recurrent
+        parameters' gradients and the output layer's (``dWya``/``dWy``, ``dby``): the gradient
+        of J with respect to every input and parameter.
+
+    >>> import numpy as np, jaxrnn
+    >>> rng = np.random.default_rng(0)
+    >>> p = jaxrnn.cells.RNN.random_parameters(rng, 3, 4, 5)
+    >>> x, a0 = rng.standard_normal((3, 2, 6), np.float32), np.zeros((4, 2), np.float32)
+    >>> J, g = loss_and_gradients("rnn", x, a0, p, labels=np.zeros((2, 6), int))
+    >>> list(g)
+    ['dx', 'da0', 'dWax', 'dWaa', 'dba', 'dWya', 'dby']
+    """
+    cell = _cell(cell)
+    *outputs, caches = cell.forward(x, a0, parameters)
+    a, y_pred = outputs[0], outputs[1]
+    w, b = cell.output_keys
+    Wy, by = (jnp.asarray(parameters[k], a.dtype) for k in (w, b))
+    n_y, (_, m, T_x) = Wy.shape[0], a.shape
+    Y = targets(f"{cell.name} loss_and_gradients", labels, n_y, m, T_x, a.dtype)
+    z = jnp.einsum("ya,amt->ymt", Wy, a) + by[:, :, None]  # (L1)
+    J = -jnp.sum(Y * jax.nn.log_softmax(z, axis=0)) / m  # (L2), (L3)
+    dz = (y_pred - Y) / m  # (L4)
+    da, dWy, dby = output_layer_backward(dz, a, Wy)  # (L5)-(L7)
+    gradients = cell.backward(da, caches)  # (L8)
+    return J, {**gradients, f"d{w}": dWy, f"d{b}": dby}

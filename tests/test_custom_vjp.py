@@ -1,0 +1,136 @@
+"""jax.grad through the custom-VJP sequence functions runs the manual backward = autodiff."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from helpers import sequence_inputs
+
+import jaxrnn
+from jaxrnn import custom_vjp
+from jaxrnn.cells import CELLS
+from jaxrnn.tolerances import AGREEMENT, scaled_error
+
+
+def weights(rng, cell, n_a, n_y, m, T_x, lead=()):
+    """Random weights for a scalar loss of every output: (a, y_pred[, c])."""
+    shapes = [(n_a, m, T_x), (n_y, m, T_x)] + [(n_a, m, T_x)] * (len(cell.state) - 1)
+    return [rng.standard_normal((*lead, *s)) for s in shapes]
+
+
+def loss_of(function, w):
+    return lambda x, a0, p: sum(
+        jnp.sum(wi * o) for wi, o in zip(w, function(x, a0, p), strict=True)
+    )
+
+
+def plain(cell):
+    """The documents' forward, differentiated by JAX's own autodiff."""
+    return lambda x, a0, p: cell.forward(x, a0, p)[:-1]
+
+
+def manual(cell, checkpoint=None):
+    fn = getattr(custom_vjp, cell.name)
+    return lambda x, a0, p: fn(x, a0, p, checkpoint=checkpoint)
+
+
+def assert_trees_agree(got, want, dtype=np.float64):
+    tol = AGREEMENT[np.dtype(dtype)]
+    got_leaves, want_leaves = jax.tree.leaves(got), jax.tree.leaves(want)
+    assert len(got_leaves) == len(want_leaves)
+    for g, w in zip(got_leaves, want_leaves, strict=True):
+        assert g.shape == w.shape
+        assert scaled_error(g, w, tol) <= 1
+
+
+@pytest.mark.parametrize("checkpoint", [None, 2, "sqrt"])
+@pytest.mark.parametrize("transform", ["plain", "jit"])
+def test_grad_equals_autodiff(cell, transform, checkpoint, rng):
+    x, a0, parameters, _ = sequence_inputs(cell, rng, 3, 4, 2, 3, 5)
+    w = weights(rng, cell, 4, 2, 3, 5)
+    wrap = jax.jit if transform == "jit" else (lambda f: f)
+    with jax.enable_x64(True):
+        got = wrap(jax.value_and_grad(loss_of(manual(cell, checkpoint), w), argnums=(0, 1, 2)))
+        want = jax.value_and_grad(loss_of(plain(cell), w), argnums=(0, 1, 2))
+        (value, grads), (want_value, want_grads) = got(x, a0, parameters), want(x, a0, parameters)
+    assert float(value) == pytest.approx(float(want_value), rel=1e-13)
+    assert sorted(grads[2]) == sorted(parameters)
+    assert_trees_agree(grads, want_grads)
+
+
+def test_vmap_over_an_extra_batch_axis(cell, rng):
+    B = 3
+    x, a0, parameters, _ = sequence_inputs(cell, rng, 2, 3, 2, 4, 6)
+    xs = np.stack([x + i for i in range(B)])
+    w = weights(rng, cell, 3, 2, 4, 6)
+    with jax.enable_x64(True):
+
+        def per_example_grad(function):
+            g = jax.grad(loss_of(function, w), argnums=2)
+            return jax.jit(jax.vmap(g, in_axes=(0, None, None)))(xs, a0, parameters)
+
+        got, want = per_example_grad(manual(cell)), per_example_grad(plain(cell))
+    assert got[cell.output_keys[0]].shape[0] == B
+    assert_trees_agree(got, want)
+
+
+def test_second_grad_reverse_over_reverse(rng):
+    cell = CELLS["lstm"]
+    x, a0, parameters, _ = sequence_inputs(cell, rng, 2, 3, 2, 2, 4)
+    w = weights(rng, cell, 3, 2, 2, 4)
+
+    def gradient_norm(function):
+        def f(x):
+            g = jax.grad(loss_of(function, w), argnums=2)(x, a0, parameters)
+            return sum(jnp.sum(v**2) for v in jax.tree.leaves(g))
+
+        return jax.grad(f)(x)
+
+    with jax.enable_x64(True):
+        assert_trees_agree(gradient_norm(manual(cell)), gradient_norm(plain(cell)))
+
+
+def test_forward_mode_is_a_clear_error(rng):
+    cell = CELLS["rnn"]
+    x, a0, parameters, _ = sequence_inputs(cell, rng, 2, 3, 2, 2, 4, dtype=np.float32)
+    with pytest.raises(TypeError, match="forward-mode"):
+        jax.jacfwd(lambda x: custom_vjp.rnn(x, a0, parameters)[0])(x)
+
+
+def test_the_manual_backward_is_the_one_that_runs(monkeypatch, rng):
+    """Count calls of the hand-derived cell backward while jax.grad traces."""
+    cell = CELLS["lstm"]
+    calls = []
+    real = jaxrnn.lstm.lstm_cell_backward
+
+    def counting(*args):
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(jaxrnn.lstm, "lstm_cell_backward", counting)
+    x, a0, parameters, _ = sequence_inputs(cell, rng, 2, 3, 2, 2, 4, dtype=np.float32)
+    w = weights(rng, cell, 3, 2, 2, 4)
+    jax.clear_caches()
+    custom_vjp._build.cache_clear()
+    jax.grad(loss_of(plain(cell), w), argnums=2)(x, a0, parameters)
+    assert calls == []  # JAX's autodiff never calls the hand-derived backward
+    jax.grad(loss_of(manual(cell), w), argnums=2)(x, a0, parameters)
+    assert calls  # the custom VJP does
+    jax.clear_caches()
+    custom_vjp._build.cache_clear()
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "half"])
+def test_bad_checkpoint_is_named(bad, rng):
+    x, a0, parameters, _ = sequence_inputs(CELLS["gru"], rng, 2, 3, 2, 2, 4, dtype=np.float32)
+    with pytest.raises(ValueError, match="`checkpoint`"):
+        custom_vjp.gru(x, a0, parameters, checkpoint=bad)
+
+
+def test_outputs_equal_the_documents_forward(cell, rng, dtype):
+    x, a0, parameters, _ = sequence_inputs(cell, rng, 3, 4, 2, 3, 9, dtype=dtype)
+    documents = cell.forward(x, a0, parameters)[:-1]
+    for checkpoint in (None, 4):
+        outputs = getattr(custom_vjp, cell.name)(x, a0, parameters, checkpoint=checkpoint)
+        for got, want in zip(outputs, documents, strict=True):
+            np.testing.assert_array_equal(got, want)
