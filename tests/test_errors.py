@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import jaxrnn
-from jaxrnn.cells import LSTM, RNN
+from jaxrnn.cells import GRU, LSTM, RNN
 
 rng = np.random.default_rng(0)
 F = np.float32
@@ -35,6 +35,8 @@ def replaced(parameters, key, value):
 
 
 x, a0, p, caches = rnn_case()
+gp = GRU.random_parameters(rng, 3, 5, 2)
+gcaches = jaxrnn.gru_forward(x, a0, gp)[-1]
 lx, la0, lp, lcaches = lstm_case()
 cell_cache = jaxrnn.rnn_cell_forward(x[..., 0], a0, p)[-1]
 lstm_cell_cache = jaxrnn.lstm_cell_forward(lx[..., 0], la0, la0, lp)[-1]
@@ -98,6 +100,18 @@ CASES = {
             np.ones((5, 10), F), np.ones((2, 10), F), lstm_cell_cache
         ),
         ValueError, ["`dc_next`", "(2, 10)", "(5, 10)"],
+    ),
+    "gru x vs Wr": (
+        lambda: jaxrnn.gru_forward(np.ones((2, 10, 4), F), a0, gp),
+        ValueError, ["parameters['Wr']", "(5, 8)", "(5, 7)"],
+    ),
+    "gru da longer than x": (
+        lambda: jaxrnn.gru_backward(np.ones((5, 10, 5), F), gcaches),
+        ValueError, ["`da`", "5 time steps", "T_x = 4"],
+    ),
+    "gru cache of the wrong length": (
+        lambda: jaxrnn.gru_cell_backward(np.ones((5, 10), F), cell_cache),
+        TypeError, ["`cache`", "7 items"],
     ),
     # missing parameters
     "rnn missing Wya": (
