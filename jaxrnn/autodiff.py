@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxrnn.cells import CELLS, Cell
-from jaxrnn.unroll import check_da, unpack_caches
+from jaxrnn.unroll import check_da, scan_forward, time_last, unpack_caches
 
 
 def vjp(forward: Callable, inputs: Mapping, cotangents) -> dict:
@@ -125,3 +125,30 @@ lstm_cell_backward = cell_backward_twin(CELLS["lstm"])
 lstm_backward = backward_twin(CELLS["lstm"])
 gru_cell_backward = cell_backward_twin(CELLS["gru"])
 gru_backward = backward_twin(CELLS["gru"])
+
+
+def hidden_state_gradients(cell: Cell | str, da, x, a0, parameters):
+    r""":func:`jaxrnn.loss.hidden_state_gradients` by ``jax.grad``.
+
+    Adds a zero probe :math:`\delta^{\langle t \rangle}` to every hidden state on its way out
+    of step ``t``; :math:`\partial J / \partial \delta^{\langle t \rangle}` is then the whole
+    gradient reaching :math:`a^{\langle t \rangle}`, found by JAX's autodiff of the forward.
+    """
+    cell = CELLS[cell] if isinstance(cell, str) else cell
+    n_x, T_da = x.shape[0], jnp.shape(da)[-1]
+
+    def loss(probe):
+        def step(state, x_and_probe):
+            xt, delta = x_and_probe[:n_x], x_and_probe[n_x:]
+            *state, yt_pred, cache = cell.cell_forward(xt, *state, parameters)
+            state[0] = state[0] + delta  # a_next + delta: the next step and the output see it
+            return tuple(state), yt_pred, (state[0], parameters)
+
+        state0 = (a0, *(jnp.zeros_like(a0) for _ in cell.state[1:]))
+        x_and_probe = jnp.concatenate([jnp.asarray(x, probe.dtype), probe], axis=0)
+        _, steps = scan_forward(step, state0, x_and_probe, parameters)
+        a = time_last(steps.fields[0])
+        return jnp.sum(da * a[:, :, :T_da])
+
+    zeros = jnp.zeros((jnp.shape(a0)[0], jnp.shape(a0)[1], x.shape[-1]), jnp.result_type(x, a0))
+    return jax.grad(loss)(zeros)[:, :, :T_da]

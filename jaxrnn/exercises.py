@@ -321,3 +321,27 @@ def run_exercise(exercise: Exercise, api=None, dtype=np.float64, forward_api=Non
 
 
 __all__ = ["EXERCISES", "Exercise", "Line", "compare", "parse_printed", "run_exercise"]
+
+
+def side_by_side(number: int, observed: dict) -> str:
+    """The document's expected output beside jaxrnn's, line by line; raises if any differs.
+
+    For notebooks: ``number`` is the exercise (1-8), ``observed`` what the test cell printed.
+    """
+    exercise = EXERCISES[number - 1]
+    lines = compare(observed, exercise.expected)
+    rows = [f"exercise {number}, {exercise.function}: document | jaxrnn"]
+    for line in lines:
+        got = line.observed
+        shown = (
+            str(got)
+            if isinstance(got, (tuple, int))
+            else np.array2string(np.asarray(got), precision=8)
+        )
+        rows.append(f"  {line.label:<28} {'ok ' if line.ok else 'BAD'}  {line.expected}")
+        rows.append(f"  {'':<28}      {shown}")
+    text = "\n".join(rows)
+    bad = [line.label for line in lines if not line.ok]
+    if bad:
+        raise AssertionError(f"not reproduced: {bad}\n{text}")
+    return text

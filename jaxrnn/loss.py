@@ -34,6 +34,7 @@ import numpy as np
 
 from jaxrnn._checks import as_array
 from jaxrnn.cells import CELLS, Cell
+from jaxrnn.unroll import check_da, reverse_steps, time_last, time_major, unpack_caches
 
 
 def _cell(cell) -> Cell:
@@ -133,3 +134,27 @@ def loss_and_gradients(cell, x, a0, parameters, labels):
     da, dWy, dby = output_layer_backward(dz, a, Wy)  # (L5)-(L7)
     gradients = cell.backward(da, caches)  # (L8)
     return J, {**gradients, f"d{w}": dWy, f"d{b}": dby}
+
+
+def hidden_state_gradients(cell, da, caches):
+    r"""The whole gradient reaching every hidden state, :math:`\partial J / \partial a_t`.
+
+    ``da`` is the loss's direct gradient at each hidden state (as for the sequence backward);
+    the result adds what flows back through the recurrence from every later step: exactly the
+    ``da_next`` the documents' reverse loop hands to the cell backward at step ``t``, taken from
+    the manual reverse scan. Its norm against ``t`` shows gradients vanishing (or not).
+
+    Returns:
+        ``(n_a, m, T_da)``.
+    """
+    cell = _cell(cell)
+    fn = f"{cell.name} hidden_state_gradients"
+    steps, x = unpack_caches(fn, caches, cell.cache_length)
+    da = check_da(fn, da, steps, x)
+    T_da = da.shape[-1]
+    upstream = (time_major(jnp.asarray(da, steps.fields[0].dtype)), *(None for _ in cell.state[1:]))
+    dstate0 = tuple(jnp.zeros_like(upstream[0][0]) for _ in cell.state)
+    _, _, (_, da_next) = reverse_steps(
+        cell.step_backward, upstream, steps[:T_da].fields, steps.parameters, dstate0, keep=True
+    )
+    return time_last(da_next)

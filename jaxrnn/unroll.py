@@ -102,7 +102,9 @@ def scan_forward(cell: Callable, carry0, x, parameters: dict):
     return time_last(y_pred), SequenceCache(fields, parameters)
 
 
-def reverse_steps(cell_backward: Callable, upstream, fields, parameters, dstate0, dparams0=None):
+def reverse_steps(
+    cell_backward: Callable, upstream, fields, parameters, dstate0, dparams0=None, keep=False
+):
     """The reverse scan of a manual backward over time-major per-step cache fields.
 
     Arguments:
@@ -114,10 +116,12 @@ def reverse_steps(cell_backward: Callable, upstream, fields, parameters, dstate0
         parameters: the parameter dictionary.
         dstate0: the state gradient arriving from after the last step (zeros at the end).
         dparams0: parameter gradients to add to (zeros if ``None``).
+        keep: also return, per step, the whole gradient reaching its output hidden state.
 
     Returns:
         ``(dstate, dparameters, dxs)``: the state gradient before the first step, the parameter
-        gradients summed over the steps, and ``dxt`` per step, ``(T, n_x, m)``.
+        gradients summed over the steps, and ``dxt`` per step, ``(T, n_x, m)``; with ``keep``,
+        ``dxs`` is the pair ``(dxt, da_next)`` per step.
     """
     if dparams0 is None:
         first = (dstate0, (*(f[0] for f in fields), parameters))
@@ -133,7 +137,8 @@ def reverse_steps(cell_backward: Callable, upstream, fields, parameters, dstate0
         arriving = iter(upstream_t)
         dstate = tuple(d + next(arriving) if g else d for d, g in zip(dstate, given, strict=True))
         dstate_prev, dxt, dparams_t = cell_backward(dstate, (*fields_t, parameters))
-        return (dstate_prev, jax.tree.map(jnp.add, dparams, dparams_t)), dxt
+        per_step = (dxt, dstate[0]) if keep else dxt
+        return (dstate_prev, jax.tree.map(jnp.add, dparams, dparams_t)), per_step
 
     (dstate, dparams), dxs = lax.scan(
         body, (tuple(dstate0), dparams0), (upstream, tuple(fields)), reverse=True

@@ -94,7 +94,7 @@ def shapes(draw):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("level", ["cell", "sequence"])
 @pytest.mark.parametrize("name", list(CELLS))
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(sizes=shapes())
 def test_manual_agrees_with_vjp(name, level, dtype, device, transform, sizes):
     with on(device, dtype):

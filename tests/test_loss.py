@@ -36,7 +36,7 @@ sizes = st.tuples(
 
 
 @pytest.mark.parametrize("name", list(CELLS))
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=5, deadline=None)
 @given(sizes=sizes)
 def test_full_loss_gradient_matches_jax_grad(name, sizes):
     cell = CELLS[name]

@@ -1,0 +1,205 @@
+"""A character-level language model trained with jaxrnn's hand-derived gradients.
+
+The model reads one character at a time (one-hot, ``n_x`` = vocabulary size) and predicts the
+next (``n_y`` = vocabulary size) with an RNN, LSTM or GRU. Its gradients come from
+:mod:`jaxrnn.custom_vjp`, so ``jax.grad`` runs the documents' manual backward; they are clipped
+by their global norm and applied by Adam. The shipped corpus is a list of dinosaur names.
+
+>>> import jaxrnn
+>>> model = train("gru", steps=3, progress=False)
+>>> len(model.losses), sorted(model.parameters) == sorted(jaxrnn.cells.GRU.parameter_keys)
+(3, True)
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxrnn import custom_vjp
+from jaxrnn.cells import CELLS
+
+CORPUS = pathlib.Path(__file__).parent / "data" / "dinosaurs.txt"
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    chars: str
+
+    @classmethod
+    def of(cls, text: str) -> Vocabulary:
+        return cls("".join(sorted(set(text))))
+
+    def encode(self, text: str) -> np.ndarray:
+        index = {c: i for i, c in enumerate(self.chars)}
+        return np.array([index[c] for c in text], np.int32)
+
+    def decode(self, ids) -> str:
+        return "".join(self.chars[int(i)] for i in ids)
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+
+def load_corpus(path=CORPUS) -> str:
+    """The corpus, lower-cased, one name per line."""
+    return pathlib.Path(path).read_text().lower()
+
+
+def init_parameters(cell: str, vocabulary_size: int, n_a: int, seed: int = 0) -> dict:
+    """Gaussian weights scaled by ``1/sqrt(fan_in)``, zero biases (the LSTM's forget bias 1)."""
+    spec = CELLS[cell]
+    rng = np.random.default_rng(seed)
+    parameters = {}
+    for key, shape in spec.parameter_shapes(vocabulary_size, n_a, vocabulary_size).items():
+        if shape[1] == 1:
+            parameters[key] = np.full(shape, 1.0 if key == "bf" else 0.0, np.float32)
+        else:
+            parameters[key] = (rng.standard_normal(shape) / math.sqrt(shape[1])).astype(np.float32)
+    return parameters
+
+
+def batch(ids: np.ndarray, vocabulary_size: int, m: int, T: int, rng: np.random.Generator):
+    """``m`` random windows of ``T + 1`` characters: one-hot ``x (V, m, T)``, labels ``(m, T)``."""
+    starts = rng.integers(0, len(ids) - T - 1, m)
+    windows = np.stack([ids[s : s + T + 1] for s in starts])  # (m, T + 1)
+    x = np.eye(vocabulary_size, dtype=np.float32)[windows[:, :-1]].transpose(2, 0, 1)
+    return x, windows[:, 1:]
+
+
+def cross_entropy(cell: str, parameters, x, labels):
+    """J: the cross-entropy of the next character, summed over time, divided by ``m``.
+
+    The predictions come from the custom-VJP forward, so ``jax.grad`` of this runs the manual
+    backward (the softmax's VJP (L9), the output layer's (L5)-(L7), then the cell's equations).
+    """
+    n_a, m = parameters[CELLS[cell].output_keys[0]].shape[1], x.shape[1]
+    y_pred = getattr(custom_vjp, cell)(x, jnp.zeros((n_a, m), x.dtype), parameters)[1]
+    picked = jnp.take_along_axis(y_pred, labels[None], axis=0)[0]  # (m, T)
+    return -jnp.sum(jnp.log(jnp.maximum(picked, jnp.finfo(picked.dtype).tiny))) / m
+
+
+def clip_by_global_norm(gradients: dict, max_norm: float) -> dict:
+    """Scale all gradients together so that their joint norm is at most ``max_norm``."""
+    norm = jnp.sqrt(sum(jnp.sum(g**2) for g in gradients.values()))
+    scale = jnp.minimum(1.0, max_norm / (norm + 1e-12))
+    return {k: g * scale for k, g in gradients.items()}
+
+
+@jax.jit
+def _adam(parameters, gradients, state, learning_rate):
+    moment1, moment2, step = state
+    step = step + 1
+    moment1 = {k: 0.9 * moment1[k] + 0.1 * gradients[k] for k in gradients}
+    moment2 = {k: 0.999 * moment2[k] + 0.001 * gradients[k] ** 2 for k in gradients}
+    rate = learning_rate * jnp.sqrt(1 - 0.999**step) / (1 - 0.9**step)
+    parameters = {
+        k: parameters[k] - rate * moment1[k] / (jnp.sqrt(moment2[k]) + 1e-8) for k in parameters
+    }
+    return parameters, (moment1, moment2, step)
+
+
+@dataclass
+class Model:
+    cell: str
+    vocabulary: Vocabulary
+    parameters: dict
+    losses: list = field(default_factory=list)
+
+
+def train(
+    cell: str = "gru",
+    steps: int = 2000,
+    n_a: int = 64,
+    m: int = 32,
+    T: int = 25,
+    learning_rate: float = 1e-2,
+    max_norm: float = 5.0,
+    seed: int = 0,
+    corpus=CORPUS,
+    progress: bool = True,
+) -> Model:
+    """Train a character model; ``Model.losses`` holds J (per sequence of ``T``) per step."""
+    text = load_corpus(corpus)
+    vocabulary = Vocabulary.of(text)
+    ids = vocabulary.encode(text)
+    parameters = {
+        k: jnp.asarray(v) for k, v in init_parameters(cell, len(vocabulary), n_a, seed).items()
+    }
+    zeros = {k: jnp.zeros_like(v) for k, v in parameters.items()}
+    state = (zeros, zeros, jnp.zeros((), jnp.int32))
+
+    @jax.jit
+    def update(parameters, state, x, labels):
+        J, gradients = jax.value_and_grad(lambda p: cross_entropy(cell, p, x, labels))(parameters)
+        gradients = clip_by_global_norm(gradients, max_norm)
+        parameters, state = _adam(parameters, gradients, state, learning_rate)
+        return parameters, state, J
+
+    rng = np.random.default_rng(seed)
+    bar = _progress(steps, progress)
+    losses, smooth = [], None
+    for _ in bar:
+        x, labels = batch(ids, len(vocabulary), m, T, rng)
+        parameters, state, J = update(parameters, state, x, labels)
+        losses.append(float(J))
+        smooth = losses[-1] if smooth is None else 0.98 * smooth + 0.02 * losses[-1]
+        if hasattr(bar, "set_postfix"):
+            bar.set_postfix(loss=f"{smooth:.2f}", refresh=False)
+    return Model(cell, vocabulary, parameters, losses)
+
+
+def _progress(steps: int, progress: bool):
+    if progress:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # tqdm is a demo extra: train quietly without it
+            pass
+        else:
+            return tqdm(range(steps), desc="training", unit="step")
+    return range(steps)
+
+
+def sample(model: Model, n_chars: int = 200, seed: int = 0, first: str = "\n") -> str:
+    """Draw ``n_chars`` characters, one step at a time, as a ``lax.scan`` over the draws."""
+    spec = CELLS[model.cell]
+    V = len(model.vocabulary)
+    n_a = model.parameters[spec.output_keys[0]].shape[1]
+    eye = jnp.eye(V, dtype=jnp.float32)
+
+    def step(carry, key):
+        state, char = carry
+        *state, yt_pred, _ = spec.cell_forward(eye[char][:, None], *state, model.parameters)
+        char = jax.random.categorical(key, jnp.log(yt_pred[:, 0] + 1e-30))
+        return (tuple(state), char), char
+
+    state0 = tuple(jnp.zeros((n_a, 1)) for _ in spec.state)
+    first_id = int(model.vocabulary.encode(first)[0])
+    keys = jax.random.split(jax.random.PRNGKey(seed), n_chars)
+    _, chars = jax.lax.scan(step, (state0, jnp.asarray(first_id)), keys)
+    return model.vocabulary.decode(np.asarray(chars))
+
+
+def save(model: Model, path) -> None:
+    """Write the parameters, cell and vocabulary to ``.npz`` (plain arrays, no pickle)."""
+    arrays = {f"parameter_{k}": np.asarray(v) for k, v in model.parameters.items()}
+    np.savez(path, cell=np.array(model.cell), vocabulary=np.array(model.vocabulary.chars),
+             losses=np.array(model.losses, np.float64), **arrays)  # fmt: skip
+
+
+def load(path) -> Model:
+    """Read a model written by :func:`save`; the arrays come back bit for bit."""
+    with np.load(path, allow_pickle=False) as data:
+        parameters = {
+            k[len("parameter_") :]: data[k] for k in data.files if k.startswith("parameter_")
+        }
+        return Model(str(data["cell"]), Vocabulary(str(data["vocabulary"])), parameters,
+                     data["losses"].tolist())  # fmt: skip
+
+
+__all__ = ["Model", "Vocabulary", "load", "sample", "save", "train"]
