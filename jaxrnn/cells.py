@@ -38,11 +38,14 @@ class Cell:
     cache_inputs: Callable[[tuple], tuple]
     #: how many entries a cell cache has, the parameters included
     cache_length: int
-    #: ``step_backward(dstate, cache) -> (dstate_prev, dxt, {"d<key>": ...})``: the cell
-    #: backward in the form the reverse scans of :mod:`jaxrnn.unroll` run
+    #: ``step_backward(dstate, cache) -> (dstate_prev, dpre)``: the per-step part of the cell
+    #: backward, which the reverse scans of :mod:`jaxrnn.unroll` run
     step_backward: Callable
     #: the output layer's weight and bias keys
     output_keys: tuple[str, str]
+    #: ``parameter_backward(dpre, fields, parameters) -> (dxs, {"d<key>": ...})``: the rest of
+    #: the backward, for all steps at once
+    parameter_backward: Callable
     #: ``check(fn, [(name, array, "n_a m")...], parameters) -> (*arrays, parameters)``: the
     #: module's argument checks, casting everything to one dtype
     check: Callable
@@ -74,19 +77,21 @@ def _gated_shapes(gradient_keys):
 RNN = Cell(
     "rnn", rnn.rnn_cell_forward, rnn.rnn_cell_backward, rnn.rnn_forward, rnn.rnn_backward,
     ("a",), rnn.GRADIENT_KEYS, _rnn_shapes, lambda cache: (cache[2], cache[1]), 4,
-    rnn._step_backward, ("Wya", "by"), rnn._checked,
+    rnn.step_backward, ("Wya", "by"),
+    rnn.parameter_backward, rnn._checked,
 )  # fmt: skip
 LSTM = Cell(
     "lstm", lstm.lstm_cell_forward, lstm.lstm_cell_backward, lstm.lstm_forward,
     lstm.lstm_backward, ("a", "c"), lstm.GRADIENT_KEYS, _gated_shapes(lstm.GRADIENT_KEYS),
-    lambda cache: (cache[8], cache[2], cache[3]), 10, lstm._step_backward, ("Wy", "by"),
-    lstm._checked,
+    lambda cache: (cache[8], cache[2], cache[3]), 10, lstm.step_backward, ("Wy", "by"),
+    lstm.parameter_backward, lstm._checked,
 )  # fmt: skip
 
 GRU = Cell(
     "gru", gru.gru_cell_forward, gru.gru_cell_backward, gru.gru_forward, gru.gru_backward,
     ("a",), gru.GRADIENT_KEYS, _gated_shapes(gru.GRADIENT_KEYS),
-    lambda cache: (cache[5], cache[1]), 7, gru._step_backward, ("Wy", "by"), gru._checked,
+    lambda cache: (cache[5], cache[1]), 7, gru.step_backward, ("Wy", "by"),
+    gru.parameter_backward, gru._checked,
 )  # fmt: skip
 
 #: every architecture, by name

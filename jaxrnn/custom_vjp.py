@@ -91,15 +91,17 @@ def _build(name: str, checkpoint: int | None):
         da_output, dWy, dby = output_layer_backward(dz, a, p[w])  # (L5)-(L7)
         upstream = (da + da_output, *dothers)
         dstate0 = tuple(jnp.zeros_like(a0) for _ in cell.state)
-        if checkpoint is None:  # (L8): the manual reverse scan over the saved caches
-            dstate, dparams, dxs = reverse_steps(
+        if checkpoint is None:  # (L8): the manual backward over the saved caches
+            dstate, dpre = reverse_steps(
                 cell.step_backward, tuple(map(time_major, upstream)), saved, p, dstate0
             )
+            dxs, dparams = cell.parameter_backward(dpre, saved, p)
             dx = time_last(dxs)
         else:  # (L8), one segment at a time, recomputing its caches
             dx, dstate, dparams = reverse_segments(
-                step_function(p), cell.step_backward, upstream, saved, x, p, checkpoint, dstate0
-            )
+                step_function(p), cell.step_backward, cell.parameter_backward, upstream, saved,
+                x, p, checkpoint, dstate0,
+            )  # fmt: skip
         gradients = {k: dparams[f"d{k}"] for k in cell.gradient_keys} | {w: dWy, b: dby}
         # the initial cell state of the LSTM is the constant 0: its gradient goes nowhere
         return dx, dstate[0], {k: gradients[k] for k in p}

@@ -34,7 +34,15 @@ from jaxrnn._checks import (
     require_tuple,
 )
 from jaxrnn.activations import sigmoid, softmax
-from jaxrnn.unroll import check_da, scan_backward, scan_forward, time_last, unpack_caches
+from jaxrnn.unroll import (
+    as_columns,
+    check_da,
+    from_columns,
+    scan_backward,
+    scan_forward,
+    time_last,
+    unpack_caches,
+)
 
 PARAMETER_KEYS = ("Wr", "br", "Wu", "bu", "Wc", "bc", "Wy", "by")
 #: the parameters the backward differentiates, in dictionary order
@@ -119,28 +127,55 @@ def gru_cell_backward(da_next, cache):
     *fields, xt, da_next, p = _checked(
         fn, [*state, ("cache[5] (xt)", xt, "n_x m"), ("da_next", da_next, "n_a m")], parameters
     )
-    a_next, a_prev, rt, ut, cct = fields
-    n_a = a_next.shape[0]
+    (da_prev,), dpre = step_backward((da_next,), (*fields, xt, p))
+    (dxt,), g = parameter_backward(
+        tuple(d[None] for d in dpre), tuple(f[None] for f in (*fields, xt)), p
+    )
+    return {"dxt": dxt, "da_prev": da_prev, **g}
 
+
+def step_backward(dstate, cache):
+    """The per-step part of the backward, run inside the reverse scan: (G6)-(G9), (G17).
+
+    Returns ``((da_prev,), (drt, dut, dcct))``, the gradients at the pre-activations of the
+    relevance gate, the update gate and the candidate.
+    """
+    (da_next,), (a_next, a_prev, rt, ut, cct, _, p) = dstate, cache
+    n_a = a_next.shape[0]
     dcct = da_next * ut * (1 - cct**2)  # (G6), at the candidate's pre-activation
     dut = da_next * (cct - a_prev) * ut * (1 - ut)  # (G7), at the update gate's pre-activation
-    dcandidate_in = p["Wc"].T @ dcct  # (G8), at [rt * a_prev; xt]
-    drt = dcandidate_in[:n_a] * a_prev * rt * (1 - rt)  # (G9), at the relevance gate's
-    concat = jnp.concatenate([a_prev, xt], axis=0)
-    dWc = dcct @ jnp.concatenate([rt * a_prev, xt], axis=0).T  # (G10)
-    dbc = jnp.sum(dcct, axis=1, keepdims=True)  # (G11)
-    dWu = dut @ concat.T  # (G12)
-    dbu = jnp.sum(dut, axis=1, keepdims=True)  # (G13)
-    dWr = drt @ concat.T  # (G14)
-    dbr = jnp.sum(drt, axis=1, keepdims=True)  # (G15)
-    dgates_in = p["Wu"].T @ dut + p["Wr"].T @ drt  # (G16), at [a_prev; xt] through the gates
+    d_reset_a = p["Wc"][:, :n_a].T @ dcct  # (G8), its first n_a rows: at rt * a_prev
+    drt = d_reset_a * a_prev * rt * (1 - rt)  # (G9), at the relevance gate's pre-activation
+    dgates_a = p["Wu"][:, :n_a].T @ dut + p["Wr"][:, :n_a].T @ drt  # (G16), first n_a rows
     # (G17): a_prev reaches a_next directly (G4), through the candidate (G3) and the gates
-    da_prev = da_next * (1 - ut) + dcandidate_in[:n_a] * rt + dgates_in[:n_a]
-    dxt = dcandidate_in[n_a:] + dgates_in[n_a:]  # (G18)
-    return {
-        "dxt": dxt, "da_prev": da_prev,
-        "dWr": dWr, "dbr": dbr, "dWu": dWu, "dbu": dbu, "dWc": dWc, "dbc": dbc,
-    }  # fmt: skip
+    da_prev = da_next * (1 - ut) + d_reset_a * rt + dgates_a
+    return (da_prev,), (drt, dut, dcct)
+
+
+def parameter_backward(dpre, fields, p):
+    """(G10)-(G16) and (G18) for every step at once; everything is ``(T, ...)``.
+
+    Returns ``(dxs, {"dWr", "dbr", "dWu", "dbu", "dWc", "dbc"})``, ``dxs`` ``(T, n_x, m)``.
+    """
+    drt, dut, dcct = dpre
+    a_prev, rt, xt = fields[1], fields[2], fields[5]
+    n_a, T = a_prev.shape[1], a_prev.shape[0]
+    d_gates = as_columns(jnp.concatenate([drt, dut], axis=1))  # (2 n_a, T m)
+    d_cand = as_columns(dcct)
+    dW_gates = d_gates @ as_columns(jnp.concatenate([a_prev, xt], axis=1)).T  # (G14), (G12)
+    dWc = d_cand @ as_columns(jnp.concatenate([rt * a_prev, xt], axis=1)).T  # (G10)
+    g = {
+        "dWr": dW_gates[:n_a],  # (G14)
+        "dbr": jnp.sum(d_gates[:n_a], axis=1, keepdims=True),  # (G15)
+        "dWu": dW_gates[n_a:],  # (G12)
+        "dbu": jnp.sum(d_gates[n_a:], axis=1, keepdims=True),  # (G13)
+        "dWc": dWc,  # (G10)
+        "dbc": jnp.sum(d_cand, axis=1, keepdims=True),  # (G11)
+    }
+    # (G18): xt feeds the candidate, (G8)'s rows from n_a on, and both gates, (G16)'s
+    W_gates_x = jnp.concatenate([p["Wr"], p["Wu"]], axis=0)[:, n_a:]
+    dxs = from_columns(p["Wc"][:, n_a:].T @ d_cand + W_gates_x.T @ d_gates, T)
+    return dxs, g
 
 
 def gru_forward(x, a0, parameters):
@@ -169,12 +204,6 @@ def _gru_forward(x, a0, p):
     return time_last(steps.fields[0]), y_pred, (steps, x)
 
 
-def _step_backward(dstate, cache):
-    """The cell backward in the form :func:`jaxrnn.unroll.scan_backward` runs."""
-    g = gru_cell_backward(dstate[0], cache)
-    return (g["da_prev"],), g["dxt"], {f"d{k}": g[f"d{k}"] for k in GRADIENT_KEYS}
-
-
 def gru_backward(da, caches):
     """Backpropagation through time for the GRU, a reverse ``lax.scan`` of the cell backward.
 
@@ -197,5 +226,7 @@ def gru_backward(da, caches):
 
 @jax.jit
 def _gru_backward(da, steps, x):
-    dx, (da0,), dparams = scan_backward(_step_backward, da, steps, x, (jnp.zeros_like(da[..., 0]),))
+    dx, (da0,), dparams = scan_backward(
+        step_backward, parameter_backward, da, steps, x, (jnp.zeros_like(da[..., 0]),)
+    )
     return dx, da0, dparams

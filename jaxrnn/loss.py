@@ -154,7 +154,7 @@ def hidden_state_gradients(cell, da, caches):
     T_da = da.shape[-1]
     upstream = (time_major(jnp.asarray(da, steps.fields[0].dtype)), *(None for _ in cell.state[1:]))
     dstate0 = tuple(jnp.zeros_like(upstream[0][0]) for _ in cell.state)
-    _, _, (_, da_next) = reverse_steps(
+    _, (_, da_next) = reverse_steps(
         cell.step_backward, upstream, steps[:T_da].fields, steps.parameters, dstate0, keep=True
     )
     return time_last(da_next)

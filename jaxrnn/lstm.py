@@ -34,11 +34,24 @@ from jaxrnn._checks import (
     require_tuple,
 )
 from jaxrnn.activations import sigmoid, softmax
-from jaxrnn.unroll import check_da, scan_backward, scan_forward, time_last, unpack_caches
+from jaxrnn.unroll import (
+    as_columns,
+    check_da,
+    from_columns,
+    scan_backward,
+    scan_forward,
+    time_last,
+    unpack_caches,
+)
 
 PARAMETER_KEYS = ("Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo", "Wy", "by")
 #: the parameters the backward differentiates, in the documents' dictionary order
 GRADIENT_KEYS = ("Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo")
+
+
+def _stacked(p, kind):
+    """The four gates' weights (``kind="W"``) or biases (``"b"``) stacked: f, i, c, o."""
+    return jnp.concatenate([p[f"{kind}{gate}"] for gate in "fico"], axis=0)
 
 
 def _checked(fn, data, parameters):
@@ -94,12 +107,15 @@ def lstm_cell_forward(xt, a_prev, c_prev, parameters):
         [("xt", xt, "n_x m"), ("a_prev", a_prev, "n_a m"), ("c_prev", c_prev, "n_a m")],
         parameters,
     )
+    n_a = a_prev.shape[0]
     concat = jnp.concatenate([a_prev, xt], axis=0)
-    ft = sigmoid(p["Wf"] @ concat + p["bf"])  # eq. (1), forget gate
-    it = sigmoid(p["Wi"] @ concat + p["bi"])  # eq. (2), update gate
-    cct = jnp.tanh(p["Wc"] @ concat + p["bc"])  # eq. (3), candidate value
+    # eqs. (1), (2), (3), (5) share their input: one product with the four weights stacked
+    z = _stacked(p, "W") @ concat + _stacked(p, "b")
+    ft = sigmoid(z[:n_a])  # eq. (1), forget gate
+    it = sigmoid(z[n_a : 2 * n_a])  # eq. (2), update gate
+    cct = jnp.tanh(z[2 * n_a : 3 * n_a])  # eq. (3), candidate value
     c_next = ft * c_prev + it * cct  # eq. (4)
-    ot = sigmoid(p["Wo"] @ concat + p["bo"])  # eq. (5), output gate
+    ot = sigmoid(z[3 * n_a :])  # eq. (5), output gate
     a_next = ot * jnp.tanh(c_next)  # eq. (6)
     yt_pred = softmax(p["Wy"] @ a_next + p["by"])
     return a_next, c_next, yt_pred, (a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, p)
@@ -136,9 +152,21 @@ def lstm_cell_backward(da_next, dc_next, cache):
         ],
         parameters,
     )
-    a_next, c_next, a_prev, c_prev, ft, it, cct, ot = fields
-    n_a = a_next.shape[0]
+    (da_prev, dc_prev), dgates = step_backward((da_next, dc_next), (*fields, xt, p))
+    (dxt,), g = parameter_backward(
+        tuple(d[None] for d in dgates), tuple(f[None] for f in (*fields, xt)), p
+    )
+    return {"dxt": dxt, "da_prev": da_prev, "dc_prev": dc_prev, **g}
 
+
+def step_backward(dstate, cache):
+    """The per-step part of the backward, run inside the reverse scan: eqs. (7)-(10), (19), (20).
+
+    Returns ``((da_prev, dc_prev), (dft, dit, dcct, dot_))``: the gradients at the four gates'
+    pre-activations, from which :func:`parameter_backward` forms everything else.
+    """
+    (da_next, dc_next), (a_next, c_next, _, c_prev, ft, it, cct, ot, _, p) = dstate, cache
+    n_a = a_next.shape[0]
     tanh_c = jnp.tanh(c_next)
     # the gradient reaching c_next: from dc_next and, through eq. (6), from da_next
     dc = dc_next + ot * (1 - tanh_c**2) * da_next
@@ -146,28 +174,34 @@ def lstm_cell_backward(da_next, dc_next, cache):
     dcct = dc * it * (1 - cct**2)  # eq. (8)
     dit = dc * cct * it * (1 - it)  # eq. (9)
     dft = dc * c_prev * ft * (1 - ft)  # eq. (10)
-
-    concat = jnp.concatenate([a_prev, xt], axis=0)
-    dWf = dft @ concat.T  # eq. (11)
-    dWi = dit @ concat.T  # eq. (12)
-    dWc = dcct @ concat.T  # eq. (13)
-    dWo = dot_ @ concat.T  # eq. (14)
-    dbf = jnp.sum(dft, axis=1, keepdims=True)  # eq. (15)
-    dbi = jnp.sum(dit, axis=1, keepdims=True)  # eq. (16)
-    dbc = jnp.sum(dcct, axis=1, keepdims=True)  # eq. (17)
-    dbo = jnp.sum(dot_, axis=1, keepdims=True)  # eq. (18)
-
-    # eqs. (19) and (21) are the two halves of one product: the first n_a rows of
-    # W^T dgamma belong to a_prev, the rest to xt
-    dconcat = p["Wf"].T @ dft + p["Wi"].T @ dit + p["Wc"].T @ dcct + p["Wo"].T @ dot_
-    da_prev = dconcat[:n_a]  # eq. (19)
+    # eq. (19): the first n_a columns of each gate's weight act on a_prev; one product for all
+    dgates = (dft, dit, dcct, dot_)
+    da_prev = _stacked(p, "W")[:, :n_a].T @ jnp.concatenate(dgates, axis=0)
     dc_prev = dc * ft  # eq. (20)
-    dxt = dconcat[n_a:]  # eq. (21)
-    return {
-        "dxt": dxt, "da_prev": da_prev, "dc_prev": dc_prev,
-        "dWf": dWf, "dbf": dbf, "dWi": dWi, "dbi": dbi,
-        "dWc": dWc, "dbc": dbc, "dWo": dWo, "dbo": dbo,
-    }  # fmt: skip
+    return (da_prev, dc_prev), dgates
+
+
+def parameter_backward(dgates, fields, p):
+    """Eqs. (11)-(18) and (21) for every step at once; everything is ``(T, ...)``.
+
+    The sums over time and batch become one matrix product per gate, and ``dxt`` of every step
+    one product too: no parameter gradient is carried through the reverse scan.
+    Returns ``(dxs, {"dWf", "dbf", ...})`` with ``dxs`` of shape ``(T, n_x, m)``.
+    """
+    a_prev, xt = fields[2], fields[8]
+    n_a = a_prev.shape[1]
+    # the four gates' gradients stacked, every example of every step a column: (4 n_a, T m)
+    d = as_columns(jnp.concatenate(dgates, axis=1))
+    dW = d @ as_columns(jnp.concatenate([a_prev, xt], axis=1)).T  # eqs. (11)-(14), stacked
+    db = jnp.sum(d, axis=1, keepdims=True)  # eqs. (15)-(18), stacked
+    dxs = from_columns(
+        _stacked(p, "W")[:, n_a:].T @ d, xt.shape[0]
+    )  # eq. (21): columns from n_a act on xt
+    g = {}
+    for i, key in enumerate(("f", "i", "c", "o")):
+        g[f"dW{key}"] = dW[i * n_a : (i + 1) * n_a]
+        g[f"db{key}"] = db[i * n_a : (i + 1) * n_a]
+    return dxs, g
 
 
 def lstm_forward(x, a0, parameters):
@@ -197,12 +231,6 @@ def _lstm_forward(x, a0, p):
     return time_last(steps.fields[0]), y, time_last(steps.fields[1]), (steps, x)
 
 
-def _step_backward(dstate, cache):
-    """The cell backward in the form :func:`jaxrnn.unroll.scan_backward` runs."""
-    g = lstm_cell_backward(*dstate, cache)
-    return (g["da_prev"], g["dc_prev"]), g["dxt"], {f"d{k}": g[f"d{k}"] for k in GRADIENT_KEYS}
-
-
 def lstm_backward(da, caches):
     """Backpropagation through time for the LSTM (LSTM document, exercise "lstm_backward").
 
@@ -227,5 +255,7 @@ def lstm_backward(da, caches):
 @jax.jit
 def _lstm_backward(da, steps, x):
     zeros = jnp.zeros_like(da[..., 0])
-    dx, (da0, _), dparams = scan_backward(_step_backward, da, steps, x, (zeros, zeros))
+    dx, (da0, _), dparams = scan_backward(
+        step_backward, parameter_backward, da, steps, x, (zeros, zeros)
+    )
     return dx, da0, dparams

@@ -29,7 +29,15 @@ from jaxrnn._checks import (
     require_tuple,
 )
 from jaxrnn.activations import softmax
-from jaxrnn.unroll import check_da, scan_backward, scan_forward, time_last, unpack_caches
+from jaxrnn.unroll import (
+    as_columns,
+    check_da,
+    from_columns,
+    scan_backward,
+    scan_forward,
+    time_last,
+    unpack_caches,
+)
 
 PARAMETER_KEYS = ("Wax", "Waa", "Wya", "ba", "by")
 #: the parameters the backward differentiates (the output layer is outside it)
@@ -109,14 +117,36 @@ def rnn_cell_backward(da_next, cache):
         ],
         parameters,
     )
+    (da_prev,), dtanh = step_backward((da_next,), (a_next, a_prev, xt, p))
+    (dxt,), g = parameter_backward(dtanh[None], (a_next[None], a_prev[None], xt[None]), p)
+    return {"dxt": dxt, "da_prev": da_prev, **g}
+
+
+def step_backward(dstate, cache):
+    """The per-step part of the backward, run inside the reverse scan: eqs. (2)-(3) and (8).
+
+    Returns ``((da_prev,), dtanh)``; ``dtanh`` is the gradient at the pre-activation.
+    """
+    (da_next,), (a_next, _, _, p) = dstate, cache  # the cache: (a_next, a_prev, xt, p)
     # eqs. (2)-(3): tanh' = 1 - tanh^2, and tanh(W_ax x + W_aa a_prev + b_a) is a_next
     dtanh = da_next * (1 - a_next**2)
-    dxt = p["Wax"].T @ dtanh  # eq. (7)
-    dWax = dtanh @ xt.T  # eq. (4)
     da_prev = p["Waa"].T @ dtanh  # eq. (8)
-    dWaa = dtanh @ a_prev.T  # eq. (5)
-    dba = jnp.sum(dtanh, axis=1, keepdims=True)  # eq. (6)
-    return {"dxt": dxt, "da_prev": da_prev, "dWax": dWax, "dWaa": dWaa, "dba": dba}
+    return (da_prev,), dtanh
+
+
+def parameter_backward(dtanh, fields, p):
+    """Eqs. (4)-(7) for every step at once: ``dtanh`` and the cache fields are ``(T, ...)``.
+
+    The sums over time and batch of eqs. (4)-(6) become one matrix product each. Returns
+    ``(dxs, {"dWax", "dWaa", "dba"})`` with ``dxs`` of shape ``(T, n_x, m)``.
+    """
+    _, a_prev, xt = fields[:3]
+    d = as_columns(dtanh)  # (n_a, T * m)
+    dxs = from_columns(p["Wax"].T @ d, dtanh.shape[0])  # eq. (7)
+    dWax = d @ as_columns(xt).T  # eq. (4)
+    dWaa = d @ as_columns(a_prev).T  # eq. (5)
+    dba = jnp.sum(d, axis=1, keepdims=True)  # eq. (6)
+    return dxs, {"dWax": dWax, "dWaa": dWaa, "dba": dba}
 
 
 def rnn_forward(x, a0, parameters):
@@ -146,12 +176,6 @@ def _rnn_forward(x, a0, p):
     return time_last(steps.fields[0]), y_pred, (steps, x)
 
 
-def _step_backward(dstate, cache):
-    """The cell backward in the form :func:`jaxrnn.unroll.scan_backward` runs."""
-    g = rnn_cell_backward(dstate[0], cache)
-    return (g["da_prev"],), g["dxt"], {f"d{k}": g[f"d{k}"] for k in GRADIENT_KEYS}
-
-
 def rnn_backward(da, caches):
     """Backpropagation through time for the basic RNN (RNN document, exercise 6).
 
@@ -175,5 +199,7 @@ def rnn_backward(da, caches):
 
 @jax.jit
 def _rnn_backward(da, steps, x):
-    dx, (da0,), dparams = scan_backward(_step_backward, da, steps, x, (jnp.zeros_like(da[..., 0]),))
+    dx, (da0,), dparams = scan_backward(
+        step_backward, parameter_backward, da, steps, x, (jnp.zeros_like(da[..., 0]),)
+    )
     return dx, da0, dparams

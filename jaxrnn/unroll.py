@@ -75,6 +75,20 @@ def time_major(x):
     return jnp.moveaxis(x, -1, 0)
 
 
+def as_columns(steps):
+    """``(T, n, m)`` -> ``(n, T * m)``: every example of every step a column.
+
+    Sums over time and batch such as ``sum_t d_t a_t^T`` are then one plain matrix product,
+    which XLA runs far faster than a contraction over two separate axes.
+    """
+    return jnp.moveaxis(steps, 0, 1).reshape(steps.shape[1], -1)
+
+
+def from_columns(columns, T: int):
+    """``(n, T * m)`` -> ``(T, n, m)``, the inverse of :func:`as_columns`."""
+    return jnp.moveaxis(columns.reshape(columns.shape[0], T, -1), 1, 0)
+
+
 def time_last(x):
     """``(T, ...)`` -> ``(..., T)``: the documents' layout."""
     return jnp.moveaxis(x, 0, -1)
@@ -102,55 +116,49 @@ def scan_forward(cell: Callable, carry0, x, parameters: dict):
     return time_last(y_pred), SequenceCache(fields, parameters)
 
 
-def reverse_steps(
-    cell_backward: Callable, upstream, fields, parameters, dstate0, dparams0=None, keep=False
-):
-    """The reverse scan of a manual backward over time-major per-step cache fields.
+def reverse_steps(step_backward: Callable, upstream, fields, parameters, dstate0, keep=False):
+    """The reverse scan of a manual backward: only the recurrence runs step by step.
 
     Arguments:
-        cell_backward: ``cell_backward(dstate, cache) -> (dstate_prev, dxt, dparameters)``;
-            ``dstate`` holds the gradients of the recurrent state (hidden state first).
+        step_backward: ``step_backward(dstate, cache) -> (dstate_prev, dpre)``: a cell's
+            per-step backward, from the gradients of its output state to those of its input
+            state and ``dpre``, the gradients at its pre-activations (a pytree).
         upstream: per state entry, the gradients arriving at each step's output state from
             outside the recurrence, ``(T, n_a, m)``, or ``None`` for none.
         fields: the per-step cache fields, ``(T, ...)`` each.
         parameters: the parameter dictionary.
         dstate0: the state gradient arriving from after the last step (zeros at the end).
-        dparams0: parameter gradients to add to (zeros if ``None``).
         keep: also return, per step, the whole gradient reaching its output hidden state.
 
     Returns:
-        ``(dstate, dparameters, dxs)``: the state gradient before the first step, the parameter
-        gradients summed over the steps, and ``dxt`` per step, ``(T, n_x, m)``; with ``keep``,
-        ``dxs`` is the pair ``(dxt, da_next)`` per step.
+        ``(dstate, dpre)``: the state gradient before the first step and every step's ``dpre``
+        stacked ``(T, ...)``; with ``keep``, ``dpre`` is the pair ``(dpre, da_next)``. The
+        parameter and input gradients are products of ``dpre`` with values known before the
+        scan, so the cell's ``parameter_backward`` forms them for all steps at once.
     """
-    if dparams0 is None:
-        first = (dstate0, (*(f[0] for f in fields), parameters))
-        shapes = jax.eval_shape(lambda args: cell_backward(*args)[2], first)
-        dparams0 = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
     given = tuple(u is not None for u in upstream)
     upstream = tuple(u for u in upstream if u is not None)
 
-    def body(carry, inputs):
-        dstate, dparams = carry
+    def body(dstate, inputs):
         upstream_t, fields_t = inputs
         # a state that is also an output gets two gradients: from the next step and from outside
         arriving = iter(upstream_t)
         dstate = tuple(d + next(arriving) if g else d for d, g in zip(dstate, given, strict=True))
-        dstate_prev, dxt, dparams_t = cell_backward(dstate, (*fields_t, parameters))
-        per_step = (dxt, dstate[0]) if keep else dxt
-        return (dstate_prev, jax.tree.map(jnp.add, dparams, dparams_t)), per_step
+        dstate_prev, dpre = step_backward(dstate, (*fields_t, parameters))
+        return dstate_prev, ((dpre, dstate[0]) if keep else dpre)
 
-    (dstate, dparams), dxs = lax.scan(
-        body, (tuple(dstate0), dparams0), (upstream, tuple(fields)), reverse=True
-    )
-    return dstate, dparams, dxs
+    return lax.scan(body, tuple(dstate0), (upstream, tuple(fields)), reverse=True)
 
 
-def scan_backward(cell_backward: Callable, da, steps: SequenceCache, x, dstate0: tuple):
-    """Backpropagate through time with a cell's manual backward, as a reverse scan.
+def scan_backward(
+    step_backward: Callable, parameter_backward: Callable, da, steps: SequenceCache, x, dstate0
+):
+    """Backpropagate through time with a cell's manual backward.
 
     Arguments:
-        cell_backward: as for :func:`reverse_steps`.
+        step_backward: the cell's per-step backward, as for :func:`reverse_steps`.
+        parameter_backward: ``parameter_backward(dpre, fields, parameters) -> (dxs, dparams)``:
+            the input and parameter gradients of all steps at once, from the stacked ``dpre``.
         da: upstream gradients of the hidden states, ``(n_a, m, T_da)`` with ``T_da <= T_x``;
             steps after ``T_da`` get no upstream gradient, so they are not visited at all.
         steps: the forward's :class:`SequenceCache`.
@@ -162,10 +170,10 @@ def scan_backward(cell_backward: Callable, da, steps: SequenceCache, x, dstate0:
         and the parameter gradients summed over time.
     """
     T_da = da.shape[-1]
+    window = steps[:T_da]
     upstream = (time_major(da), *(None for _ in dstate0[1:]))
-    dstate, dparams, dxs = reverse_steps(
-        cell_backward, upstream, steps[:T_da].fields, steps.parameters, dstate0
-    )
+    dstate, dpre = reverse_steps(step_backward, upstream, window.fields, steps.parameters, dstate0)
+    dxs, dparams = parameter_backward(dpre, window.fields, steps.parameters)
     dx = time_last(dxs)
     pad = x.shape[-1] - T_da
     if pad:
@@ -211,9 +219,12 @@ def scan_segments(cell: Callable, carry0, x, segment: int):
     return starts, _unsegment(ys, T), jax.tree.map(lambda s: _unsegment(s, T), states)
 
 
-def reverse_segments(cell, cell_backward, upstream, starts, x, parameters, segment, dstate0):
+def reverse_segments(
+    step, step_backward, parameter_backward, upstream, starts, x, parameters, segment, dstate0
+):
     """The backward of checkpointing: per segment, last first, recompute its caches from its
-    entry state, then run the manual reverse scan over them (:func:`reverse_steps`).
+    entry state, then run the manual backward over them (:func:`reverse_steps` and the cell's
+    ``parameter_backward``).
 
     Memory holds one segment's caches at a time instead of ``T_x`` steps' worth; the price is a
     second forward pass. With ``segment`` near ``sqrt(T_x)`` both the entry states and one
@@ -226,29 +237,24 @@ def reverse_segments(cell, cell_backward, upstream, starts, x, parameters, segme
     xs = _segments(time_major(x), segment)
     ups = tuple(None if u is None else _segments(time_major(u), segment) for u in upstream)
 
-    def segment_fields(start, x_segment):
-        def step(carry, xt):
-            carry, _, cache = cell(carry, xt)
+    def segment_backward(dstate, start, x_segment, up_segment):
+        def forward_step(carry, xt):
+            carry, _, cache = step(carry, xt)
             return carry, cache[:-1]
 
-        return lax.scan(step, start, x_segment)[1]
+        fields = lax.scan(forward_step, start, x_segment)[1]
+        dstate, dpre = reverse_steps(step_backward, up_segment, fields, parameters, dstate)
+        dxs, dparams = parameter_backward(dpre, fields, parameters)
+        return dstate, dxs, dparams
 
-    first_fields = jax.eval_shape(segment_fields, jax.tree.map(lambda s: s[0], starts), xs[0])
-    shapes = jax.eval_shape(
-        lambda d, f: cell_backward(d, (*(g[0] for g in f), parameters))[2],
-        tuple(dstate0),
-        first_fields,
-    )
+    first = jax.tree.map(lambda s: s[0], (starts, xs, ups))
+    shapes = jax.eval_shape(lambda d, f: segment_backward(d, *f)[2], tuple(dstate0), first)
     dparams0 = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
 
     def run_segment(carry, inputs):
         dstate, dparams = carry
-        start, x_segment, up_segment = inputs
-        fields = segment_fields(start, x_segment)
-        dstate, dparams, dxs = reverse_steps(
-            cell_backward, up_segment, fields, parameters, dstate, dparams
-        )
-        return (dstate, dparams), dxs
+        dstate, dxs, dparams_segment = segment_backward(dstate, *inputs)
+        return (dstate, jax.tree.map(jnp.add, dparams, dparams_segment)), dxs
 
     (dstate, dparams), dxs = lax.scan(
         run_segment, (tuple(dstate0), dparams0), (starts, xs, ups), reverse=True

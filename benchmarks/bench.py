@@ -1,0 +1,183 @@
+"""Forward + backward speed of recurrent networks, jaxrnn beside its peers, in one process.
+
+    python benchmarks/bench.py [--cells lstm rnn gru] [--sizes small middle large] [--seconds 2]
+
+For each cell and size (n_x, n_a, m, T) it times, float32, the forward over the whole sequence
+followed by the backward of ``J = sum(da * a)``:
+
+* ``jaxrnn manual``: ``backward(da, forward(x, a0, p)[-1])``, the documents' API, jitted;
+* ``jaxrnn custom_vjp``: ``jax.grad`` through :mod:`jaxrnn.custom_vjp` (also the manual backward);
+* ``jax.grad(jaxrnn fwd)``: JAX's own autodiff of jaxrnn's forward;
+* ``NumPy loop``: :mod:`jaxrnn.numpy_reference`, the documents' loops;
+* ``Flax``: ``nn.RNN`` of ``OptimizedLSTMCell`` / ``SimpleCell`` / ``GRUCell`` (if installed);
+* ``torch``: ``torch.nn.LSTM`` / ``RNN`` / ``GRU`` (if installed; ``pip install ".[bench]"``).
+
+Each time is the median of repeated calls (at least 5, for about ``--seconds`` each) after a
+first, compiling call; ``ratio`` is that median over jaxrnn manual's. The FLOP floor is the
+matrix-product work (forward, plus twice that for the backward) at the rate a large matmul
+reaches on this machine. Flax's and torch's GRUs are the "reset after" variant: the same cost,
+not the same function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import jaxrnn
+from jaxrnn import custom_vjp, numpy_reference
+from jaxrnn.cells import CELLS
+
+SIZES = {"small": (3, 5, 10, 7), "middle": (64, 128, 32, 100), "large": (128, 256, 64, 200)}
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
+def median_time(fn, seconds: float, minimum: int = 5) -> tuple[float, float]:
+    """(compile/first-call time, median of the repeated calls) in seconds."""
+    start = time.perf_counter()
+    fn()
+    first = time.perf_counter() - start
+    times = []
+    deadline = time.perf_counter() + seconds
+    while len(times) < minimum or time.perf_counter() < deadline:
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+        if len(times) >= 2000:
+            break
+    return first, statistics.median(times)
+
+
+def matmul_rate(seconds: float) -> float:
+    """FLOP/s of a 2048 x 2048 float32 matrix product through XLA on this machine."""
+    a = jnp.asarray(np.random.default_rng(0).standard_normal((2048, 2048), np.float32))
+    f = jax.jit(lambda a: a @ a)
+    _, t = median_time(lambda: f(a).block_until_ready(), seconds)
+    return 2 * 2048**3 / t
+
+
+def flops(cell: str, n_x, n_a, m, T) -> float:
+    forward = 2 * GATES[cell] * n_a * (n_a + n_x) * m * T
+    return 3 * forward  # the backward does two products of the forward's size per gate
+
+
+def jax_candidates(name, x, a0, p, da):
+    cell = CELLS[name]
+    manual = jax.jit(lambda x, a0, p, da: cell.backward(da, cell.forward(x, a0, p)[-1]))
+    through_vjp = jax.jit(
+        jax.grad(
+            lambda x, a0, p, da: jnp.sum(da * getattr(custom_vjp, name)(x, a0, p)[0]), (0, 1, 2)
+        )
+    )
+    autodiff = jax.jit(
+        jax.grad(lambda x, a0, p, da: jnp.sum(da * cell.forward(x, a0, p)[0]), (0, 1, 2))
+    )
+    run = lambda f: lambda: jax.block_until_ready(f(x, a0, p, da))  # noqa: E731
+    return {"jaxrnn manual": run(manual), "jaxrnn custom_vjp": run(through_vjp),
+            "jax.grad(jaxrnn fwd)": run(autodiff)}  # fmt: skip
+
+
+def numpy_candidate(name, x, a0, p, da):
+    forward = getattr(numpy_reference, CELLS[name].forward.__name__)
+    backward = getattr(numpy_reference, CELLS[name].backward.__name__)
+    return lambda: backward(da, forward(x, a0, p)[-1])
+
+
+def flax_candidate(name, n_x, n_a, m, T, x, da):
+    try:
+        import flax.linen as nn
+    except ImportError:
+        return None
+    cell = {"lstm": nn.OptimizedLSTMCell, "rnn": nn.SimpleCell, "gru": nn.GRUCell}[name](n_a)
+    model = nn.RNN(cell)
+    xb = jnp.asarray(np.moveaxis(x, [1, 2], [0, 1]))  # (m, T, n_x): batch-major, as Flax wants
+    dab = jnp.asarray(np.moveaxis(da, [1, 2], [0, 1]))
+    params = model.init(jax.random.PRNGKey(0), xb)
+    f = jax.jit(jax.grad(lambda params, xb: jnp.sum(dab * model.apply(params, xb)), (0, 1)))
+    return lambda: jax.block_until_ready(f(params, xb))
+
+
+def torch_candidate(name, n_x, n_a, m, T, x, da):
+    try:
+        import torch
+    except ImportError:
+        return None
+    module = {"lstm": torch.nn.LSTM, "rnn": torch.nn.RNN, "gru": torch.nn.GRU}[name](n_x, n_a)
+    xt = torch.tensor(np.ascontiguousarray(x.transpose(2, 1, 0)), requires_grad=True)  # (T, m, n_x)
+    dat = torch.tensor(np.ascontiguousarray(da.transpose(2, 1, 0)))
+
+    def step():
+        module.zero_grad()
+        xt.grad = None
+        out, _ = module(xt)
+        (out * dat).sum().backward()
+
+    return step
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cells", nargs="+", default=["lstm", "rnn", "gru"])
+    parser.add_argument("--sizes", nargs="+", default=list(SIZES))
+    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--no-numpy", action="store_true", help="skip the (slow) NumPy loop")
+    args = parser.parse_args()
+
+    rate = matmul_rate(args.seconds)
+    device = jax.devices()[0].device_kind
+    backend = f"{jax.default_backend()} ({device})"
+    print(f"jaxrnn {jaxrnn.__version__}, jax {jax.__version__}, {backend}; "
+          f"2048^2 float32 matmul {rate / 1e9:.0f} GFLOP/s")  # fmt: skip
+    try:
+        import torch
+
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    except ImportError:
+        print("torch not installed: its rows are skipped (pip install '.[bench]')")
+    header = (
+        f"{'cell':5} {'size (n_x,n_a,m,T)':22} {'implementation':22} "
+        f"{'median':>10} {'ratio':>7} {'compile':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name in args.cells:
+        for size in args.sizes:
+            n_x, n_a, m, T = SIZES[size]
+            rng = np.random.default_rng(0)
+            p = CELLS[name].random_parameters(
+                rng, n_x, n_a, 10, np.float32, scale=1 / np.sqrt(n_a + n_x)
+            )
+            x = rng.standard_normal((n_x, m, T)).astype(np.float32)
+            a0 = np.zeros((n_a, m), np.float32)
+            da = rng.standard_normal((n_a, m, T)).astype(np.float32)
+            candidates = jax_candidates(name, x, a0, {k: jnp.asarray(v) for k, v in p.items()}, da)
+            if not args.no_numpy:
+                candidates["NumPy loop"] = numpy_candidate(name, x, a0, p, da)
+            for label, make in [("Flax nn.RNN", flax_candidate), ("torch.nn", torch_candidate)]:
+                candidate = make(name, n_x, n_a, m, T, x, da)
+                if candidate is not None:
+                    candidates[label] = candidate
+            results = {label: median_time(fn, args.seconds) for label, fn in candidates.items()}
+            base = results["jaxrnn manual"][1]
+            for label, (first, median) in results.items():
+                compile_s = (
+                    f"{first - median:.2f}s"
+                    if label != "NumPy loop" and label != "torch.nn"
+                    else "-"
+                )
+                print(f"{name:5} {str(SIZES[size]):22} {label:22} {median * 1e3:8.3f}ms "
+                      f"{median / base:6.2f}x {compile_s:>9}")  # fmt: skip
+            floor = flops(name, n_x, n_a, m, T) / rate
+            print(
+                f"{name:5} {str(SIZES[size]):22} {'FLOP floor':22} "
+                f"{floor * 1e3:8.3f}ms {floor / base:6.2f}x"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Data parallel over 4 host devices gives the single-device results (run in a subprocess,
+because the device count is fixed when JAX starts)."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+SCRIPT = textwrap.dedent(
+    """
+    import jax, jax.numpy as jnp, numpy as np
+    jax.config.update("jax_enable_x64", True)
+    from jaxrnn import custom_vjp, parallel
+    from jaxrnn.cells import CELLS
+    assert len(jax.devices()) == 4, jax.devices()
+    mesh = parallel.batch_mesh()
+    for name, cell in CELLS.items():
+        rng = np.random.default_rng(0)
+        p = cell.random_parameters(rng, 3, 5, 2, np.float64)
+        x, a0 = rng.standard_normal((3, 8, 6)), rng.standard_normal((5, 8))
+        da = rng.standard_normal((5, 8, 6))
+        run = jax.jit(lambda x, a0, p, da: cell.backward(da, cell.forward(x, a0, p)[-1]))
+        grad = jax.jit(jax.grad(
+            lambda x, a0, p, da: jnp.sum(da * getattr(custom_vjp, name)(x, a0, p)[0]), (0, 1, 2)))
+        single = run(x, a0, p, da), grad(x, a0, p, da)
+        xs, a0s, das = parallel.shard_batch(mesh, x, a0, da)
+        ps = parallel.replicate(mesh, p)
+        sharded = run(xs, a0s, ps, das), grad(xs, a0s, ps, das)
+        assert len(sharded[0]["dx"].sharding.device_set) == 4  # the work really is spread
+        for got, want in zip(jax.tree.leaves(sharded), jax.tree.leaves(single), strict=True):
+            np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-12, atol=1e-13)
+    print("ok")
+    """
+)
+
+
+def test_four_host_devices_match_one():
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+           "JAX_PLATFORMS": "cpu"}  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().endswith("ok")
+
+
+def test_batch_not_divisible_is_a_clear_error():
+    import numpy as np
+    import pytest
+
+    from jaxrnn import parallel
+
+    mesh = parallel.batch_mesh()
+    size = mesh.shape["batch"]
+    with pytest.raises(ValueError, match="multiple of the"):
+        parallel.shard_batch(mesh, np.ones((3, size + 1, 4)) if size > 1 else np.ones(3))
