@@ -125,3 +125,27 @@ def require_tuple(fn: str, name: str, value: Any, length: int, what: str):
         )
         raise TypeError(f"{fn}: `{name}` must be {what} ({length} items); got {got}")
     return value
+
+
+def checked(fn: str, parameters, keys, data, before=(), after=()):
+    """Check an architecture's arguments together and cast them to one floating dtype.
+
+    Arguments:
+        fn: the public function's name, for the messages.
+        parameters: the parameter dictionary; it must hold every key in ``keys``.
+        keys: the architecture's parameter keys; only these are kept.
+        data: ``[(argument name, value, "n_a m")]``, the arrays besides the parameters.
+        before, after: ``[(key, "n_a n_x")]``, parameter shapes checked before and after the
+            data. The first argument to use a dimension fixes it, so the order decides which
+            argument a mismatch is blamed on.
+
+    Returns:
+        ``(*data values, parameters)``, all in their common floating dtype.
+    """
+    p = require_parameters(fn, parameters, keys)
+    data = [(name, as_array(fn, name, value), dims) for name, value, dims in data]
+    specs = lambda items: [(f"parameters['{k}']", p[k], dims) for k, dims in items]  # noqa: E731
+    check_shapes(fn, [*specs(before), *data, *specs(after)])
+    dtype = common_float_dtype(*p.values(), *(value for _, value, _ in data))
+    p = dict(zip(p, cast(dtype, *p.values()), strict=True))
+    return (*cast(dtype, *(value for _, value, _ in data)), p)

@@ -40,6 +40,7 @@ import jax.numpy as jnp
 from jaxrnn.cells import CELLS
 from jaxrnn.loss import output_layer_backward
 from jaxrnn.unroll import (
+    cell_step,
     reverse_segments,
     reverse_steps,
     scan_forward,
@@ -56,11 +57,7 @@ def _build(name: str, checkpoint: int | None):
     w, b = cell.output_keys
 
     def step_function(p):
-        def step(state, xt):
-            *state_next, yt_pred, cache = cell.cell_forward(xt, *state, p)
-            return tuple(state_next), yt_pred, cache
-
-        return step
+        return cell_step(cell.cell_forward, p)
 
     def run(x, a0, p):
         """The forward's outputs ``(a, y_pred, *other states)`` and what the backward needs."""

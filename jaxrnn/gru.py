@@ -22,27 +22,11 @@ Shapes: ``xt (n_x, m)``, ``a_prev (n_a, m)``, ``Wr, Wu, Wc (n_a, n_a + n_x)``,
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 
-from jaxrnn._checks import (
-    as_array,
-    cast,
-    check_shapes,
-    common_float_dtype,
-    require_parameters,
-    require_tuple,
-)
+from jaxrnn._checks import checked, require_tuple
 from jaxrnn.activations import sigmoid, softmax
-from jaxrnn.unroll import (
-    as_columns,
-    check_da,
-    from_columns,
-    scan_backward,
-    scan_forward,
-    time_last,
-    unpack_caches,
-)
+from jaxrnn.unroll import as_columns, from_columns, sequence_backward, sequence_forward
 
 PARAMETER_KEYS = ("Wr", "br", "Wu", "bu", "Wc", "bc", "Wy", "by")
 #: the parameters the backward differentiates, in dictionary order
@@ -51,24 +35,11 @@ GRADIENT_KEYS = ("Wr", "br", "Wu", "bu", "Wc", "bc")
 
 def _checked(fn, data, parameters):
     """Check ``data`` (``[(name, array, dims)]``) against the parameters; cast to one dtype."""
-    p = require_parameters(fn, parameters, PARAMETER_KEYS)
-    data = [(name, as_array(fn, name, value), dims) for name, value, dims in data]
-    gates = [
-        (f"parameters['{k}']", p[k], "n_a n_a+n_x" if k[0] == "W" else "n_a 1")
-        for k in GRADIENT_KEYS
-    ]
-    check_shapes(
-        fn,
-        [
-            ("parameters['Wy']", p["Wy"], "n_y n_a"),
-            ("parameters['by']", p["by"], "n_y 1"),
-            *data,
-            *gates,
-        ],
-    )
-    dtype = common_float_dtype(*p.values(), *(value for _, value, _ in data))
-    p = dict(zip(p, cast(dtype, *p.values()), strict=True))
-    return (*cast(dtype, *(value for _, value, _ in data)), p)
+    # n_a and n_x are fixed by the data (n_x from the input, n_a from the state) before the
+    # gate weights, whose width n_a + n_x is a sum of the two
+    gates = [(k, "n_a n_a+n_x" if k[0] == "W" else "n_a 1") for k in GRADIENT_KEYS]
+    before = [("Wy", "n_y n_a"), ("by", "n_y 1")]
+    return checked(fn, parameters, PARAMETER_KEYS, data, before=before, after=gates)
 
 
 def gru_cell_forward(xt, a_prev, parameters):
@@ -191,17 +162,8 @@ def gru_forward(x, a0, parameters):
         ``(n_y, m, T_x)`` and ``caches = (per-step caches, x)``.
     """
     x, a0, p = _checked("gru_forward", [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
-    return _gru_forward(x, a0, p)
-
-
-@jax.jit
-def _gru_forward(x, a0, p):
-    def cell(a_prev, xt):
-        a_next, yt_pred, cache = gru_cell_forward(xt, a_prev, p)
-        return a_next, yt_pred, cache
-
-    y_pred, steps = scan_forward(cell, a0, x, p)
-    return time_last(steps.fields[0]), y_pred, (steps, x)
+    y_pred, states, steps = sequence_forward(gru_cell_forward, 1, x, a0, p)
+    return states[0], y_pred, (steps, x)
 
 
 def gru_backward(da, caches):
@@ -215,18 +177,7 @@ def gru_backward(da, caches):
         dict with ``dx (n_x, m, T_x)``, ``da0 (n_a, m)``, ``dWr, dWu, dWc (n_a, n_a + n_x)``
         and ``dbr, dbu, dbc (n_a, 1)``.
     """
-    steps, x = unpack_caches("gru_backward", caches, 7)
-    da = check_da("gru_backward", da, steps, x)
-    dtype = common_float_dtype(da, *steps.fields)
-    (da,) = cast(dtype, da)
-    dx, da0, dparams = _gru_backward(da, steps, x)
-    # assembled outside jit, whose dictionaries come back with sorted keys
-    return {"dx": dx, "da0": da0, **{f"d{k}": dparams[f"d{k}"] for k in GRADIENT_KEYS}}
-
-
-@jax.jit
-def _gru_backward(da, steps, x):
-    dx, (da0,), dparams = scan_backward(
-        step_backward, parameter_backward, da, steps, x, (jnp.zeros_like(da[..., 0]),)
-    )
-    return dx, da0, dparams
+    return sequence_backward(
+        "gru_backward", da, caches, cache_length=7, n_state=1,
+        step_backward=step_backward, parameter_backward=parameter_backward, keys=GRADIENT_KEYS,
+    )  # fmt: skip

@@ -22,27 +22,11 @@ given ``a0`` and a cell state of zeros.
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 
-from jaxrnn._checks import (
-    as_array,
-    cast,
-    check_shapes,
-    common_float_dtype,
-    require_parameters,
-    require_tuple,
-)
+from jaxrnn._checks import checked, require_tuple
 from jaxrnn.activations import sigmoid, softmax
-from jaxrnn.unroll import (
-    as_columns,
-    check_da,
-    from_columns,
-    scan_backward,
-    scan_forward,
-    time_last,
-    unpack_caches,
-)
+from jaxrnn.unroll import as_columns, from_columns, sequence_backward, sequence_forward
 
 PARAMETER_KEYS = ("Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo", "Wy", "by")
 #: the parameters the backward differentiates, in the documents' dictionary order
@@ -56,26 +40,11 @@ def _stacked(p, kind):
 
 def _checked(fn, data, parameters):
     """Check ``data`` (``[(name, array, dims)]``) against the parameters; cast to one dtype."""
-    p = require_parameters(fn, parameters, PARAMETER_KEYS)
-    data = [(name, as_array(fn, name, value), dims) for name, value, dims in data]
-    gates = [
-        (f"parameters['{k}']", p[k], "n_a n_a+n_x" if k[0] == "W" else "n_a 1")
-        for k in GRADIENT_KEYS
-    ]
     # n_a and n_x are fixed by the data (n_x from the input, n_a from the state) before the
     # gate weights, whose width n_a + n_x is a sum of the two
-    check_shapes(
-        fn,
-        [
-            ("parameters['Wy']", p["Wy"], "n_y n_a"),
-            ("parameters['by']", p["by"], "n_y 1"),
-            *data,
-            *gates,
-        ],
-    )
-    dtype = common_float_dtype(*p.values(), *(value for _, value, _ in data))
-    p = dict(zip(p, cast(dtype, *p.values()), strict=True))
-    return (*cast(dtype, *(value for _, value, _ in data)), p)
+    gates = [(k, "n_a n_a+n_x" if k[0] == "W" else "n_a 1") for k in GRADIENT_KEYS]
+    before = [("Wy", "n_y n_a"), ("by", "n_y 1")]
+    return checked(fn, parameters, PARAMETER_KEYS, data, before=before, after=gates)
 
 
 def lstm_cell_forward(xt, a_prev, c_prev, parameters):
@@ -218,17 +187,8 @@ def lstm_forward(x, a0, parameters):
         ``caches[0][t]`` is the cell cache of step ``t``.
     """
     x, a0, p = _checked("lstm_forward", [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
-    return _lstm_forward(x, a0, p)
-
-
-@jax.jit
-def _lstm_forward(x, a0, p):
-    def cell(state, xt):
-        a_next, c_next, yt_pred, cache = lstm_cell_forward(xt, *state, p)
-        return (a_next, c_next), yt_pred, cache
-
-    y, steps = scan_forward(cell, (a0, jnp.zeros_like(a0)), x, p)
-    return time_last(steps.fields[0]), y, time_last(steps.fields[1]), (steps, x)
+    y_pred, states, steps = sequence_forward(lstm_cell_forward, 2, x, a0, p)
+    return states[0], y_pred, states[1], (steps, x)
 
 
 def lstm_backward(da, caches):
@@ -243,19 +203,7 @@ def lstm_backward(da, caches):
         dict with ``dx (n_x, m, T_x)``, ``da0 (n_a, m)``, ``dWf, dWi, dWc, dWo
         (n_a, n_a + n_x)`` and ``dbf, dbi, dbc, dbo (n_a, 1)``.
     """
-    steps, x = unpack_caches("lstm_backward", caches, 10)
-    da = check_da("lstm_backward", da, steps, x)
-    dtype = common_float_dtype(da, *steps.fields)
-    (da,) = cast(dtype, da)
-    dx, da0, dparams = _lstm_backward(da, steps, x)
-    # assembled outside jit, whose dictionaries come back with sorted keys
-    return {"dx": dx, "da0": da0, **{f"d{k}": dparams[f"d{k}"] for k in GRADIENT_KEYS}}
-
-
-@jax.jit
-def _lstm_backward(da, steps, x):
-    zeros = jnp.zeros_like(da[..., 0])
-    dx, (da0, _), dparams = scan_backward(
-        step_backward, parameter_backward, da, steps, x, (zeros, zeros)
-    )
-    return dx, da0, dparams
+    return sequence_backward(
+        "lstm_backward", da, caches, cache_length=10, n_state=2,
+        step_backward=step_backward, parameter_backward=parameter_backward, keys=GRADIENT_KEYS,
+    )  # fmt: skip

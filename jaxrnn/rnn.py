@@ -17,27 +17,11 @@ Shapes: ``xt (n_x, m)``, ``a_prev (n_a, m)``, ``Wax (n_a, n_x)``, ``Waa (n_a, n_
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 
-from jaxrnn._checks import (
-    as_array,
-    cast,
-    check_shapes,
-    common_float_dtype,
-    require_parameters,
-    require_tuple,
-)
+from jaxrnn._checks import checked, require_tuple
 from jaxrnn.activations import softmax
-from jaxrnn.unroll import (
-    as_columns,
-    check_da,
-    from_columns,
-    scan_backward,
-    scan_forward,
-    time_last,
-    unpack_caches,
-)
+from jaxrnn.unroll import as_columns, from_columns, sequence_backward, sequence_forward
 
 PARAMETER_KEYS = ("Wax", "Waa", "Wya", "ba", "by")
 #: the parameters the backward differentiates (the output layer is outside it)
@@ -46,22 +30,15 @@ GRADIENT_KEYS = ("Wax", "Waa", "ba")
 
 def _checked(fn, data, parameters):
     """Check ``data`` (``[(name, array, dims)]``) against the parameters; cast to one dtype."""
-    p = require_parameters(fn, parameters, PARAMETER_KEYS)
-    data = [(name, as_array(fn, name, value), dims) for name, value, dims in data]
-    check_shapes(
-        fn,
-        [
-            ("parameters['Wax']", p["Wax"], "n_a n_x"),
-            ("parameters['Waa']", p["Waa"], "n_a n_a"),
-            ("parameters['ba']", p["ba"], "n_a 1"),
-            ("parameters['Wya']", p["Wya"], "n_y n_a"),
-            ("parameters['by']", p["by"], "n_y 1"),
-            *data,
-        ],
-    )
-    dtype = common_float_dtype(*p.values(), *(value for _, value, _ in data))
-    p = dict(zip(p, cast(dtype, *p.values()), strict=True))
-    return (*cast(dtype, *(value for _, value, _ in data)), p)
+    # the weights fix n_a and n_x first: a mismatch is then blamed on the data
+    before = [
+        ("Wax", "n_a n_x"),
+        ("Waa", "n_a n_a"),
+        ("ba", "n_a 1"),
+        ("Wya", "n_y n_a"),
+        ("by", "n_y 1"),
+    ]
+    return checked(fn, parameters, PARAMETER_KEYS, data, before=before)
 
 
 def rnn_cell_forward(xt, a_prev, parameters):
@@ -163,17 +140,8 @@ def rnn_forward(x, a0, parameters):
         cache of step ``t``.
     """
     x, a0, p = _checked("rnn_forward", [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
-    return _rnn_forward(x, a0, p)
-
-
-@jax.jit
-def _rnn_forward(x, a0, p):
-    def cell(a_prev, xt):
-        a_next, yt_pred, cache = rnn_cell_forward(xt, a_prev, p)
-        return a_next, yt_pred, cache
-
-    y_pred, steps = scan_forward(cell, a0, x, p)
-    return time_last(steps.fields[0]), y_pred, (steps, x)
+    y_pred, states, steps = sequence_forward(rnn_cell_forward, 1, x, a0, p)
+    return states[0], y_pred, (steps, x)
 
 
 def rnn_backward(da, caches):
@@ -188,18 +156,7 @@ def rnn_backward(da, caches):
         dict with ``dx (n_x, m, T_x)``, ``da0 (n_a, m)``, ``dWax (n_a, n_x)``,
         ``dWaa (n_a, n_a)``, ``dba (n_a, 1)``.
     """
-    steps, x = unpack_caches("rnn_backward", caches, 4)
-    da = check_da("rnn_backward", da, steps, x)
-    dtype = common_float_dtype(da, *steps.fields)
-    (da,) = cast(dtype, da)
-    dx, da0, dparams = _rnn_backward(da, steps, x)
-    # assembled outside jit, whose dictionaries come back with sorted keys
-    return {"dx": dx, "da0": da0, **{f"d{k}": dparams[f"d{k}"] for k in GRADIENT_KEYS}}
-
-
-@jax.jit
-def _rnn_backward(da, steps, x):
-    dx, (da0,), dparams = scan_backward(
-        step_backward, parameter_backward, da, steps, x, (jnp.zeros_like(da[..., 0]),)
-    )
-    return dx, da0, dparams
+    return sequence_backward(
+        "rnn_backward", da, caches, cache_length=4, n_state=1,
+        step_backward=step_backward, parameter_backward=parameter_backward, keys=GRADIENT_KEYS,
+    )  # fmt: skip

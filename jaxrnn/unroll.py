@@ -15,12 +15,15 @@ so code written against the documents' list of caches keeps working.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 from jax import lax
+
+from jaxrnn._checks import as_array, cast, check_shapes, common_float_dtype
 
 
 @jax.tree_util.register_pytree_node_class
@@ -291,8 +294,6 @@ def unpack_caches(fn: str, caches, cell_cache_length: int) -> tuple[SequenceCach
 
 def check_da(fn: str, da, steps: SequenceCache, x):
     """Check ``da`` against a sequence's caches: ``(n_a, m, T_da)`` with ``1 <= T_da <= T_x``."""
-    from jaxrnn._checks import as_array, check_shapes
-
     da = as_array(fn, "da", da)
     # every cell cache starts with a_next, so its stacked field fixes (T_x, n_a, m)
     check_shapes(fn, [("caches", steps.fields[0], "T_x n_a m"), ("da", da, "n_a m T_da")])
@@ -303,3 +304,60 @@ def check_da(fn: str, da, steps: SequenceCache, x):
             f"between 1 and T_x = {T_x} steps (the first ones) of the forward's x {tuple(x.shape)}"
         )
     return da
+
+
+def cell_step(cell_forward: Callable, parameters) -> Callable:
+    """``cell_forward(xt, *state, parameters)`` as the ``(state, xt) -> (state, yt, cache)``
+    step that :func:`scan_forward` and :func:`scan_segments` run."""
+
+    def step(state, xt):
+        *state_next, yt_pred, cache = cell_forward(xt, *state, parameters)
+        return tuple(state_next), yt_pred, cache
+
+    return step
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def sequence_forward(cell_forward: Callable, n_state: int, x, a0, parameters):
+    """The documents' sequence forward for any cell: a scan of ``cell_forward`` from ``a0``
+    (and zeros for any further state, the LSTM's cell state).
+
+    Returns:
+        ``(y_pred, states, steps)``: predictions ``(n_y, m, T_x)``, every state per step in the
+        documents' layout ``(n_a, m, T_x)`` (hidden state first), and the :class:`SequenceCache`.
+    """
+    state0 = (a0, *(jnp.zeros_like(a0) for _ in range(n_state - 1)))
+    y_pred, steps = scan_forward(cell_step(cell_forward, parameters), state0, x, parameters)
+    # every cell cache starts with its next state(s): a_next (, c_next)
+    return y_pred, tuple(time_last(f) for f in steps.fields[:n_state]), steps
+
+
+def sequence_backward(
+    fn: str, da, caches, *, cache_length, n_state, step_backward, parameter_backward, keys
+) -> dict:
+    """The documents' sequence backward for any cell: checks, the reverse scan, the dictionary.
+
+    Arguments:
+        fn: the public function's name, for the messages.
+        da, caches: as the documents' ``backward(da, caches)`` takes them.
+        cache_length: entries of the cell cache, parameters included.
+        n_state: how many states the cell carries (2 for the LSTM's ``a`` and ``c``).
+        step_backward, parameter_backward: the cell's two halves of its backward.
+        keys: the parameters' keys in the documents' dictionary order.
+
+    Returns:
+        ``{"dx", "da0", "d<key>"...}`` in the documents' order.
+    """
+    steps, x = unpack_caches(fn, caches, cache_length)
+    da = check_da(fn, da, steps, x)
+    (da,) = cast(common_float_dtype(da, *steps.fields), da)
+    dx, da0, dparams = _backward(step_backward, parameter_backward, n_state, da, steps, x)
+    # assembled outside jit, whose dictionaries come back with sorted keys
+    return {"dx": dx, "da0": da0, **{f"d{k}": dparams[f"d{k}"] for k in keys}}
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+def _backward(step_backward, parameter_backward, n_state, da, steps, x):
+    zeros = tuple(jnp.zeros_like(da[..., 0]) for _ in range(n_state))
+    dx, dstate, dparams = scan_backward(step_backward, parameter_backward, da, steps, x, zeros)
+    return dx, dstate[0], dparams

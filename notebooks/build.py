@@ -39,6 +39,13 @@ AGREEMENT = (
     "assert max(errors.values()) <= 1e-10"
 )
 
+OBSERVE = (
+    "observed = {}\n"
+    "for key, index in entries:\n"
+    '    observed[f\'gradients["{key}"]\' + "".join(f"[{i}]" for i in index)] = gradients_tmp[key][index]\n'
+    "    observed[f'gradients[\"{key}\"].shape'] = gradients_tmp[key].shape\n"
+)
+
 RNN_CELLS = [
     md(
         "# The basic RNN, step by step, on jaxrnn\n\n"
@@ -116,11 +123,9 @@ RNN_CELLS = [
         "a_next_tmp, yt_tmp, cache_tmp = jaxrnn.rnn_cell_forward(xt_tmp, a_prev_tmp, parameters_tmp)\n"
         "da_next_tmp = np.random.randn(5, 10)\n"
         "gradients_tmp = jaxrnn.rnn_cell_backward(da_next_tmp, cache_tmp)\n"
-        "observed = {}\n"
-        'for key, index in [("dxt", (1, 2)), ("da_prev", (2, 3)), ("dWax", (3, 1)), ("dWaa", (1, 2)), ("dba", (4,))]:\n'
-        '    observed[f\'gradients["{key}"]\' + "".join(f"[{i}]" for i in index)] = gradients_tmp[key][index]\n'
-        "    observed[f'gradients[\"{key}\"].shape'] = gradients_tmp[key].shape\n"
-        "print(exercises.side_by_side(5, observed))"
+        'entries = [("dxt", (1, 2)), ("da_prev", (2, 3)), ("dWax", (3, 1)), ("dWaa", (1, 2)), ("dba", (4,))]\n'
+        + OBSERVE
+        + "print(exercises.side_by_side(5, observed))"
     ),
     md("The same gradients by `jax.vjp` of `rnn_cell_forward`, and how close they are:"),
     code(AGREEMENT.format(fn="rnn_cell_backward", args="da_next_tmp, cache_tmp")),
@@ -144,11 +149,9 @@ RNN_CELLS = [
         "a_tmp, y_tmp, caches_tmp = jaxrnn.rnn_forward(x_tmp, a0_tmp, parameters_tmp)\n"
         "da_tmp = np.random.randn(5, 10, 4)\n"
         "gradients_tmp = jaxrnn.rnn_backward(da_tmp, caches_tmp)\n"
-        "observed = {}\n"
-        'for key, index in [("dx", (1, 2)), ("da0", (2, 3)), ("dWax", (3, 1)), ("dWaa", (1, 2)), ("dba", (4,))]:\n'
-        '    observed[f\'gradients["{key}"]\' + "".join(f"[{i}]" for i in index)] = gradients_tmp[key][index]\n'
-        "    observed[f'gradients[\"{key}\"].shape'] = gradients_tmp[key].shape\n"
-        "print(exercises.side_by_side(6, observed))"
+        'entries = [("dx", (1, 2)), ("da0", (2, 3)), ("dWax", (3, 1)), ("dWaa", (1, 2)), ("dba", (4,))]\n'
+        + OBSERVE
+        + "print(exercises.side_by_side(6, observed))"
     ),
     code(AGREEMENT.format(fn="rnn_backward", args="da_tmp, caches_tmp")),
     md(
@@ -171,12 +174,6 @@ LSTM_PARAMETERS = (
     "params_tmp['bo'] = np.random.randn(5, 1)\n"
     "params_tmp['Wc'] = np.random.randn(5, 5 + 3)\n"
     "params_tmp['bc'] = np.random.randn(5, 1)\n"
-)
-OBSERVE = (
-    "observed = {}\n"
-    "for key, index in entries:\n"
-    '    observed[f\'gradients["{key}"]\' + "".join(f"[{i}]" for i in index)] = gradients_tmp[key][index]\n'
-    "    observed[f'gradients[\"{key}\"].shape'] = gradients_tmp[key].shape\n"
 )
 
 LSTM_CELLS = [
