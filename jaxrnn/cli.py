@@ -36,11 +36,12 @@ SIZES = {"n_x": 3, "n_a": 5, "n_y": 2, "m": 4, "T_x": 6}
 
 
 def _api():
-    """The documents' function names, looked up in the cell registry at call time."""
+    """The documents' function names, looked up in the cell registry at call time, jitted:
+    one compilation per function instead of one per operation of an op-by-op call."""
     functions = {}
     for cell in cells.CELLS.values():
         for f in (cell.cell_forward, cell.cell_backward, cell.forward, cell.backward):
-            functions[f.__name__] = f
+            functions[f.__name__] = jax.jit(f)
     return SimpleNamespace(**functions)
 
 

@@ -179,7 +179,13 @@ def check_backward(
     tol = tolerance(AGREEMENT, dtype)
     # one dtype throughout: jax.vjp returns each gradient in its own input's dtype
     inputs = {name: jax.tree.map(lambda v: _as(v, dtype), value) for name, value in inputs.items()}
-    reference = _leaves(vjp(forward, inputs, cotangents))
+    # one compiled program for the reference; values go in positionally, since a dictionary
+    # through jit comes back with its keys sorted and the forward takes its inputs in order
+    names = list(inputs)
+    pullback = jax.jit(
+        lambda values, cots: vjp(forward, dict(zip(names, values, strict=True)), cots)
+    )
+    reference = _leaves(pullback(tuple(inputs.values()), cotangents))
     manual = _manual(forward, backward, inputs, cotangents, style)
     fd = (
         _finite_differences(forward, backward, inputs, cotangents, style, seed)
