@@ -6,7 +6,11 @@ The documents loop over ``t`` in Python; here both directions are a single ``jax
   its output and the cell's cache (without the parameters, which are stored once).
 * :func:`scan_backward` runs a cell's backward in reverse over the same steps, adding the
   upstream ``da[:, :, t]`` to the hidden-state gradient flowing back from step ``t + 1``
-  (figure 7 of the RNN document) and summing the parameter gradients over time.
+  (figure 7 of the RNN document). Only the recurrence runs step by step; the parameter and
+  input gradients of all steps are then one matrix product each (the cell's
+  ``parameter_backward``), which is the documents' sum over time written as one product.
+* :func:`scan_segments` / :func:`reverse_segments` do the same with checkpointing, and
+  :func:`sequence_forward` / :func:`sequence_backward` wrap them as the documents' API.
 
 A sequence's cache is a :class:`SequenceCache`: the stacked per-step cache fields plus the
 parameters. ``cache[t]`` gives back exactly the tuple the cell forward returned at step ``t``,
