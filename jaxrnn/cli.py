@@ -26,11 +26,6 @@ from jaxrnn import cells, exercises
 from jaxrnn.gradcheck import check_backward
 from jaxrnn.tolerances import DOCUMENT
 
-#: the documents' exercises behind each (cell, level) row
-DOCUMENT_EXERCISES = {
-    (e.function.split("_")[0], "cell" if "_cell_" in e.function else "sequence"): e
-    for e in exercises.EXERCISES
-}
 #: shapes for the autodiff and finite-difference columns: small, every dimension different
 SIZES = {"n_x": 3, "n_a": 5, "n_y": 2, "m": 4, "T_x": 6}
 

@@ -75,12 +75,17 @@ def cross_entropy(cell, x, a0, parameters, labels):
     """
     cell = _cell(cell)
     a = cell.forward(x, a0, parameters)[0]
-    w, b = cell.output_keys
-    Wy, by = jnp.asarray(parameters[w], a.dtype), jnp.asarray(parameters[b], a.dtype)
+    return _output_loss(f"{cell.name} cross_entropy", cell, a, parameters, labels)[0]
+
+
+def _output_loss(fn, cell, a, parameters, labels):
+    """(L1)-(L3) from the hidden states: ``(J, Y, Wy, m)``, Y the one-hot targets."""
+    Wy, by = (jnp.asarray(parameters[k], a.dtype) for k in cell.output_keys)
     n_y, (_, m, T_x) = Wy.shape[0], a.shape
-    Y = targets(f"{cell.name} cross_entropy", labels, n_y, m, T_x, a.dtype)
+    Y = targets(fn, labels, n_y, m, T_x, a.dtype)
     z = jnp.einsum("ya,amt->ymt", Wy, a) + by[:, :, None]  # (L1)
-    return -jnp.sum(Y * jax.nn.log_softmax(z, axis=0)) / m  # (L2), (L3)
+    J = -jnp.sum(Y * jax.nn.log_softmax(z, axis=0)) / m  # (L2), (L3)
+    return J, Y, Wy, m
 
 
 def output_layer_backward(dz, a, Wy):
@@ -125,11 +130,7 @@ def loss_and_gradients(cell, x, a0, parameters, labels):
     *outputs, caches = cell.forward(x, a0, parameters)
     a, y_pred = outputs[0], outputs[1]
     w, b = cell.output_keys
-    Wy, by = (jnp.asarray(parameters[k], a.dtype) for k in (w, b))
-    n_y, (_, m, T_x) = Wy.shape[0], a.shape
-    Y = targets(f"{cell.name} loss_and_gradients", labels, n_y, m, T_x, a.dtype)
-    z = jnp.einsum("ya,amt->ymt", Wy, a) + by[:, :, None]  # (L1)
-    J = -jnp.sum(Y * jax.nn.log_softmax(z, axis=0)) / m  # (L2), (L3)
+    J, Y, Wy, m = _output_loss(f"{cell.name} loss_and_gradients", cell, a, parameters, labels)
     dz = (y_pred - Y) / m  # (L4)
     da, dWy, dby = output_layer_backward(dz, a, Wy)  # (L5)-(L7)
     gradients = cell.backward(da, caches)  # (L8)
