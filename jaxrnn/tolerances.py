@@ -44,7 +44,8 @@ AGREEMENT = {
 
 #: hand-derived backward against central finite differences (float64 only: in float32 the
 #: truncation and cancellation errors of the difference quotient swamp the comparison).
-#: Compared along a random direction u: |FD - <g, u>| / (max(|FD|, |<g, u>|) + atol).
+#: Compared along a standard-normal direction u: |FD - <g, u>| / (|g| + atol), |g| the 2-norm,
+#: the typical size of <g, u> (which itself can nearly cancel for an unlucky u).
 FINITE_DIFFERENCE = Tolerance(
     1e-6, 1e-9,
     "central differences with step h = 1e-5 (times the input's scale) have truncation error "
