@@ -12,8 +12,9 @@ followed by the backward of ``J = sum(da * a)``:
 * ``Flax``: ``nn.RNN`` of ``OptimizedLSTMCell`` / ``SimpleCell`` / ``GRUCell`` (if installed);
 * ``torch``: ``torch.nn.LSTM`` / ``RNN`` / ``GRU`` (if installed; ``pip install ".[bench]"``).
 
-Each time is the median of repeated calls (at least 5, for about ``--seconds`` each) after a
-first, compiling call; ``ratio`` is that median over jaxrnn manual's. The FLOP floor is the
+Each time is the median of repeated calls after a first, compiling call; the candidates of one
+size take turns, five rounds of ``--seconds / 5`` each, so that the machine's slow and fast
+spells fall on all of them alike. ``ratio`` is that median over jaxrnn manual's. The FLOP floor is the
 matrix-product work (forward, plus twice that for the backward) at the rate a large matmul
 reaches on this machine. Flax's and torch's GRUs are the "reset after" variant: the same cost,
 not the same function.
@@ -42,6 +43,10 @@ def median_time(fn, seconds: float, minimum: int = 5) -> tuple[float, float]:
     start = time.perf_counter()
     fn()
     first = time.perf_counter() - start
+    return first, statistics.median(_repeat(fn, seconds, minimum))
+
+
+def _repeat(fn, seconds: float, minimum: int) -> list[float]:
     times = []
     deadline = time.perf_counter() + seconds
     while len(times) < minimum or time.perf_counter() < deadline:
@@ -50,7 +55,26 @@ def median_time(fn, seconds: float, minimum: int = 5) -> tuple[float, float]:
         times.append(time.perf_counter() - start)
         if len(times) >= 2000:
             break
-    return first, statistics.median(times)
+    return times
+
+
+def interleaved_times(candidates: dict, seconds: float, rounds: int = 5) -> dict:
+    """``{label: (first-call time, median)}``, the candidates timed in turn, ``rounds`` times.
+
+    Each gets ``seconds / rounds`` per round (at least 3 calls); its median is over all its
+    calls. Taking turns spreads the machine's slow and fast spells over every candidate alike,
+    so their ratios are steadier than when each is timed in one block.
+    """
+    first = {}
+    for label, fn in candidates.items():
+        start = time.perf_counter()
+        fn()
+        first[label] = time.perf_counter() - start
+    times = {label: [] for label in candidates}
+    for _ in range(rounds):
+        for label, fn in candidates.items():
+            times[label] += _repeat(fn, seconds / rounds, 3)
+    return {label: (first[label], statistics.median(times[label])) for label in candidates}
 
 
 def matmul_rate(seconds: float) -> float:
@@ -162,7 +186,7 @@ def main() -> None:
                 candidate = make(name, n_x, n_a, m, T, x, da)
                 if candidate is not None:
                     candidates[label] = candidate
-            results = {label: median_time(fn, args.seconds) for label, fn in candidates.items()}
+            results = interleaved_times(candidates, args.seconds)
             base = results["jaxrnn manual"][1]
             for label, (first, median) in results.items():
                 compile_s = (

@@ -27,7 +27,14 @@ import jax
 import jax.numpy as jnp
 
 from jaxrnn.cells import CELLS, Cell
-from jaxrnn.unroll import check_da, scan_forward, time_last, unpack_caches
+from jaxrnn.unroll import (
+    check_da,
+    initial_state,
+    scan_steps,
+    time_last,
+    time_major,
+    unpack_caches,
+)
 
 
 def vjp(forward: Callable, inputs: Mapping, cotangents) -> dict:
@@ -140,15 +147,14 @@ def hidden_state_gradients(cell: Cell | str, da, x, a0, parameters):
     def loss(probe):
         def step(state, x_and_probe):
             xt, delta = x_and_probe[:n_x], x_and_probe[n_x:]
-            *state, yt_pred, cache = cell.cell_forward(xt, *state, parameters)
+            *state, _, _ = cell.cell_forward(xt, *state, parameters)
             state[0] = state[0] + delta  # a_next + delta: the next step and the output see it
-            return tuple(state), yt_pred, (state[0], parameters)
+            return tuple(state), state[0]
 
-        state0 = (a0, *(jnp.zeros_like(a0) for _ in cell.state[1:]))
+        state0 = initial_state(cell.recurrence, a0)
         x_and_probe = jnp.concatenate([jnp.asarray(x, probe.dtype), probe], axis=0)
-        _, steps = scan_forward(step, state0, x_and_probe, parameters)
-        a = time_last(steps.fields[0])
-        return jnp.sum(da * a[:, :, :T_da])
+        _, a = scan_steps(step, state0, time_major(x_and_probe))
+        return jnp.sum(da * time_last(a)[:, :, :T_da])
 
     zeros = jnp.zeros((jnp.shape(a0)[0], jnp.shape(a0)[1], x.shape[-1]), jnp.result_type(x, a0))
     return jax.grad(loss)(zeros)[:, :, :T_da]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from jaxrnn import gru, lstm, rnn
+from jaxrnn.unroll import Recurrence
 
 
 @dataclass(frozen=True)
@@ -38,17 +39,23 @@ class Cell:
     cache_inputs: Callable[[tuple], tuple]
     #: how many entries a cell cache has, the parameters included
     cache_length: int
-    #: ``step_backward(dstate, cache) -> (dstate_prev, dpre)``: the per-step part of the cell
+    #: ``step_backward(dstate, fields, w) -> (dstate_prev, dpre)``: the per-step part of the cell
     #: backward, which the reverse scans of :mod:`jaxrnn.unroll` run
     step_backward: Callable
-    #: the output layer's weight and bias keys
-    output_keys: tuple[str, str]
+    #: the sequence forward's split of ``cell_forward``: the input's products of all steps at
+    #: once, then only the recurrence step by step (:class:`jaxrnn.unroll.Recurrence`)
+    recurrence: Recurrence
     #: ``parameter_backward(dpre, fields, parameters) -> (dxs, {"d<key>": ...})``: the rest of
     #: the backward, for all steps at once
     parameter_backward: Callable
     #: ``check(fn, [(name, array, "n_a m")...], parameters) -> (*arrays, parameters)``: the
     #: module's argument checks, casting everything to one dtype
     check: Callable
+
+    @property
+    def output_keys(self) -> tuple[str, str]:
+        """The output layer's weight and bias keys."""
+        return self.recurrence.output_keys
 
     @property
     def parameter_keys(self) -> tuple[str, ...]:
@@ -77,20 +84,20 @@ def _gated_shapes(gradient_keys):
 RNN = Cell(
     "rnn", rnn.rnn_cell_forward, rnn.rnn_cell_backward, rnn.rnn_forward, rnn.rnn_backward,
     ("a",), rnn.GRADIENT_KEYS, _rnn_shapes, lambda cache: (cache[2], cache[1]), 4,
-    rnn.step_backward, ("Wya", "by"),
+    rnn.step_backward, rnn.RECURRENCE,
     rnn.parameter_backward, rnn._checked,
 )  # fmt: skip
 LSTM = Cell(
     "lstm", lstm.lstm_cell_forward, lstm.lstm_cell_backward, lstm.lstm_forward,
     lstm.lstm_backward, ("a", "c"), lstm.GRADIENT_KEYS, _gated_shapes(lstm.GRADIENT_KEYS),
-    lambda cache: (cache[8], cache[2], cache[3]), 10, lstm.step_backward, ("Wy", "by"),
+    lambda cache: (cache[8], cache[2], cache[3]), 10, lstm.step_backward, lstm.RECURRENCE,
     lstm.parameter_backward, lstm._checked,
 )  # fmt: skip
 
 GRU = Cell(
     "gru", gru.gru_cell_forward, gru.gru_cell_backward, gru.gru_forward, gru.gru_backward,
     ("a",), gru.GRADIENT_KEYS, _gated_shapes(gru.GRADIENT_KEYS),
-    lambda cache: (cache[5], cache[1]), 7, gru.step_backward, ("Wy", "by"),
+    lambda cache: (cache[5], cache[1]), 7, gru.step_backward, gru.RECURRENCE,
     gru.parameter_backward, gru._checked,
 )  # fmt: skip
 

@@ -40,7 +40,8 @@ import jax.numpy as jnp
 from jaxrnn.cells import CELLS
 from jaxrnn.loss import output_layer_backward
 from jaxrnn.unroll import (
-    cell_step,
+    initial_state,
+    predictions,
     reverse_segments,
     reverse_steps,
     scan_forward,
@@ -56,20 +57,18 @@ def _build(name: str, checkpoint: int | None):
     cell = CELLS[name]
     w, b = cell.output_keys
 
-    def step_function(p):
-        return cell_step(cell.cell_forward, p)
-
     def run(x, a0, p):
         """The forward's outputs ``(a, y_pred, *other states)`` and what the backward needs."""
-        state0 = (a0, *(jnp.zeros_like(a0) for _ in cell.state[1:]))
+        state0 = initial_state(cell.recurrence, a0)
         if checkpoint is None:
-            y_pred, steps = scan_forward(step_function(p), state0, x, p)
+            y_pred, steps = scan_forward(cell.recurrence, state0, x, p)
             # every cell cache starts with its next state(s): a_next (, c_next)
             states = tuple(time_last(f) for f in steps.fields[: len(cell.state)])
             saved = steps.fields
         else:
-            saved, ys, states = scan_segments(step_function(p), state0, x, checkpoint)
-            y_pred, states = time_last(ys), tuple(time_last(s) for s in states)
+            saved, states = scan_segments(cell.recurrence, state0, x, p, checkpoint)
+            states = tuple(time_last(s) for s in states)
+            y_pred = predictions(cell.recurrence, states[0], p)
         a, *others = states
         return (a, y_pred, *others), saved
 
@@ -90,13 +89,17 @@ def _build(name: str, checkpoint: int | None):
         dstate0 = tuple(jnp.zeros_like(a0) for _ in cell.state)
         if checkpoint is None:  # (L8): the manual backward over the saved caches
             dstate, dpre = reverse_steps(
-                cell.step_backward, tuple(map(time_major, upstream)), saved, p, dstate0
+                cell.step_backward,
+                tuple(map(time_major, upstream)),
+                saved,
+                cell.recurrence.weights(p),
+                dstate0,
             )
             dxs, dparams = cell.parameter_backward(dpre, saved, p)
             dx = time_last(dxs)
         else:  # (L8), one segment at a time, recomputing its caches
             dx, dstate, dparams = reverse_segments(
-                step_function(p), cell.step_backward, cell.parameter_backward, upstream, saved,
+                cell.recurrence, cell.step_backward, cell.parameter_backward, upstream, saved,
                 x, p, checkpoint, dstate0,
             )  # fmt: skip
         gradients = {k: dparams[f"d{k}"] for k in cell.gradient_keys} | {w: dWy, b: dby}

@@ -26,7 +26,14 @@ import jax.numpy as jnp
 
 from jaxrnn._checks import checked, require_tuple
 from jaxrnn.activations import sigmoid, softmax
-from jaxrnn.unroll import as_columns, from_columns, sequence_backward, sequence_forward
+from jaxrnn.unroll import (
+    Recurrence,
+    as_columns,
+    from_columns,
+    sequence_backward,
+    sequence_forward,
+    transposed,
+)
 
 PARAMETER_KEYS = ("Wr", "br", "Wu", "bu", "Wc", "bc", "Wy", "by")
 #: the parameters the backward differentiates, in dictionary order
@@ -66,13 +73,56 @@ def gru_cell_forward(xt, a_prev, parameters):
     xt, a_prev, p = _checked(
         "gru_cell_forward", [("xt", xt, "n_x m"), ("a_prev", a_prev, "n_a m")], parameters
     )
-    concat = jnp.concatenate([a_prev, xt], axis=0)
-    rt = sigmoid(p["Wr"] @ concat + p["br"])  # (G1), relevance gate
-    ut = sigmoid(p["Wu"] @ concat + p["bu"])  # (G2), update gate
-    cct = jnp.tanh(p["Wc"] @ jnp.concatenate([rt * a_prev, xt], axis=0) + p["bc"])  # (G3)
-    a_next = ut * cct + (1 - ut) * a_prev  # (G4) and (G5): a = c
+    zx = input_projection(xt[None], p)[0]
+    (a_next,), gates = step((a_prev,), zx, recurrent_weights(p))
     yt_pred = softmax(p["Wy"] @ a_next + p["by"])
-    return a_next, yt_pred, (a_next, a_prev, rt, ut, cct, xt, p)
+    return a_next, yt_pred, (a_next, a_prev, *gates, xt, p)
+
+
+def _stacked(p, kind):
+    """The relevance and update gates' weights (``kind="W"``) or biases (``"b"``) stacked."""
+    return jnp.concatenate([p[f"{kind}r"], p[f"{kind}u"]], axis=0)
+
+
+def input_projection(xs, p):
+    """The input's part of (G1)-(G3) for every step at once, biases included.
+
+    ``xs (T, n_x, m) -> (T, 3 n_a, m)``, rows: relevance gate, update gate, candidate; the
+    weights' columns from ``n_a`` on act on ``xt``.
+    """
+    b = jnp.concatenate([_stacked(p, "b"), p["bc"]], axis=0)
+    return from_columns(_input_weights(p) @ as_columns(xs) + b, xs.shape[0])
+
+
+def _input_weights(p):
+    """The columns acting on ``xt`` of the relevance gate's, update gate's and candidate's
+    weights, stacked ``(3 n_a, n_x)``."""
+    n_a = p["Wc"].shape[0]
+    return jnp.concatenate([_stacked(p, "W"), p["Wc"]], axis=0)[:, n_a:]
+
+
+def recurrent_weights(p):
+    """The weights on ``c_prev``: both gates' stacked ``(2 n_a, n_a)`` and the candidate's
+    ``(n_a, n_a)``, the first ``n_a`` columns of each."""
+    n_a = p["Wc"].shape[0]
+    return _stacked(p, "W")[:, :n_a], p["Wc"][:, :n_a]
+
+
+def step(state, zx, weights):
+    """(G1)-(G5) of one step, given ``zx``, the step's :func:`input_projection`, and the
+    :func:`recurrent_weights`.
+
+    Returns ``((a_next,), (rt, ut, cct))``.
+    """
+    (a_prev,), (W_gates, W_cand) = state, weights
+    n_a = a_prev.shape[0]
+    # (G1), (G2): the state's part of both gates, one product with their weights stacked
+    z = W_gates @ a_prev + zx[: 2 * n_a]
+    rt = sigmoid(z[:n_a])  # (G1), relevance gate
+    ut = sigmoid(z[n_a:])  # (G2), update gate
+    cct = jnp.tanh(W_cand @ (rt * a_prev) + zx[2 * n_a :])  # (G3)
+    a_next = ut * cct + (1 - ut) * a_prev  # (G4) and (G5): a = c
+    return (a_next,), (rt, ut, cct)
 
 
 def gru_cell_backward(da_next, cache):
@@ -98,29 +148,30 @@ def gru_cell_backward(da_next, cache):
     *fields, xt, da_next, p = _checked(
         fn, [*state, ("cache[5] (xt)", xt, "n_x m"), ("da_next", da_next, "n_a m")], parameters
     )
-    (da_prev,), dpre = step_backward((da_next,), (*fields, xt, p))
+    (da_prev,), dpre = step_backward((da_next,), (*fields, xt), transposed(recurrent_weights(p)))
     (dxt,), g = parameter_backward(
         tuple(d[None] for d in dpre), tuple(f[None] for f in (*fields, xt)), p
     )
     return {"dxt": dxt, "da_prev": da_prev, **g}
 
 
-def step_backward(dstate, cache):
+def step_backward(dstate, fields, weights_T):
     """The per-step part of the backward, run inside the reverse scan: (G6)-(G9), (G17).
 
-    Returns ``((da_prev,), (drt, dut, dcct))``, the gradients at the pre-activations of the
-    relevance gate, the update gate and the candidate.
+    ``weights_T``: the :func:`recurrent_weights` transposed. Returns ``((da_prev,), (dgates,
+    dcct))``: ``dgates (2 n_a, m)``, the gradients at the pre-activations of the relevance and
+    update gates stacked, and the candidate's.
     """
-    (da_next,), (a_next, a_prev, rt, ut, cct, _, p) = dstate, cache
-    n_a = a_next.shape[0]
+    (da_next,), (_, a_prev, rt, ut, cct, _), (W_gates_T, W_cand_T) = dstate, fields, weights_T
     dcct = da_next * ut * (1 - cct**2)  # (G6), at the candidate's pre-activation
     dut = da_next * (cct - a_prev) * ut * (1 - ut)  # (G7), at the update gate's pre-activation
-    d_reset_a = p["Wc"][:, :n_a].T @ dcct  # (G8), its first n_a rows: at rt * a_prev
+    d_reset_a = W_cand_T @ dcct  # (G8), its first n_a rows: at rt * a_prev
     drt = d_reset_a * a_prev * rt * (1 - rt)  # (G9), at the relevance gate's pre-activation
-    dgates_a = p["Wu"][:, :n_a].T @ dut + p["Wr"][:, :n_a].T @ drt  # (G16), first n_a rows
+    # (G16), its first n_a rows: both gates at once, their weights stacked
+    dgates = jnp.concatenate([drt, dut], axis=0)
     # (G17): a_prev reaches a_next directly (G4), through the candidate (G3) and the gates
-    da_prev = da_next * (1 - ut) + d_reset_a * rt + dgates_a
-    return (da_prev,), (drt, dut, dcct)
+    da_prev = da_next * (1 - ut) + d_reset_a * rt + W_gates_T @ dgates
+    return (da_prev,), (dgates, dcct)
 
 
 def parameter_backward(dpre, fields, p):
@@ -128,25 +179,29 @@ def parameter_backward(dpre, fields, p):
 
     Returns ``(dxs, {"dWr", "dbr", "dWu", "dbu", "dWc", "dbc"})``, ``dxs`` ``(T, n_x, m)``.
     """
-    drt, dut, dcct = dpre
+    dgates, dcct = dpre
     a_prev, rt, xt = fields[1], fields[2], fields[5]
     n_a, T = a_prev.shape[1], a_prev.shape[0]
-    d_gates = as_columns(jnp.concatenate([drt, dut], axis=1))  # (2 n_a, T m)
-    d_cand = as_columns(dcct)
-    dW_gates = d_gates @ as_columns(jnp.concatenate([a_prev, xt], axis=1)).T  # (G14), (G12)
-    dWc = d_cand @ as_columns(jnp.concatenate([rt * a_prev, xt], axis=1)).T  # (G10)
+    # every example of every step a column, rows as in input_projection: r, u, candidate
+    d = as_columns(jnp.concatenate([dgates, dcct], axis=1))  # (3 n_a, T m)
+    dW_gates = d[: 2 * n_a] @ as_columns(jnp.concatenate([a_prev, xt], axis=1)).T  # (G14), (G12)
+    dWc = d[2 * n_a :] @ as_columns(jnp.concatenate([rt * a_prev, xt], axis=1)).T  # (G10)
+    db = jnp.sum(d, axis=1, keepdims=True)  # (G15), (G13), (G11)
     g = {
         "dWr": dW_gates[:n_a],  # (G14)
-        "dbr": jnp.sum(d_gates[:n_a], axis=1, keepdims=True),  # (G15)
+        "dbr": db[:n_a],  # (G15)
         "dWu": dW_gates[n_a:],  # (G12)
-        "dbu": jnp.sum(d_gates[n_a:], axis=1, keepdims=True),  # (G13)
+        "dbu": db[n_a : 2 * n_a],  # (G13)
         "dWc": dWc,  # (G10)
-        "dbc": jnp.sum(d_cand, axis=1, keepdims=True),  # (G11)
+        "dbc": db[2 * n_a :],  # (G11)
     }
-    # (G18): xt feeds the candidate, (G8)'s rows from n_a on, and both gates, (G16)'s
-    W_gates_x = jnp.concatenate([p["Wr"], p["Wu"]], axis=0)[:, n_a:]
-    dxs = from_columns(p["Wc"][:, n_a:].T @ d_cand + W_gates_x.T @ d_gates, T)
+    # (G18): xt feeds both gates, (G16)'s rows from n_a on, and the candidate, (G8)'s
+    dxs = from_columns(_input_weights(p).T @ d, T)
     return dxs, g
+
+
+#: the sequence forward's split of the cell forward: see :class:`jaxrnn.unroll.Recurrence`
+RECURRENCE = Recurrence(input_projection, recurrent_weights, step, ("Wy", "by"), n_state=1)
 
 
 def gru_forward(x, a0, parameters):
@@ -162,7 +217,7 @@ def gru_forward(x, a0, parameters):
         ``(n_y, m, T_x)`` and ``caches = (per-step caches, x)``.
     """
     x, a0, p = _checked("gru_forward", [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
-    y_pred, states, steps = sequence_forward(gru_cell_forward, 1, x, a0, p)
+    y_pred, states, steps = sequence_forward(RECURRENCE, x, a0, p)
     return states[0], y_pred, (steps, x)
 
 
@@ -178,6 +233,6 @@ def gru_backward(da, caches):
         and ``dbr, dbu, dbc (n_a, 1)``.
     """
     return sequence_backward(
-        "gru_backward", da, caches, cache_length=7, n_state=1,
+        "gru_backward", da, caches, cache_length=7, recurrence=RECURRENCE,
         step_backward=step_backward, parameter_backward=parameter_backward, keys=GRADIENT_KEYS,
     )  # fmt: skip

@@ -156,6 +156,11 @@ def hidden_state_gradients(cell, da, caches):
     upstream = (time_major(jnp.asarray(da, steps.fields[0].dtype)), *(None for _ in cell.state[1:]))
     dstate0 = tuple(jnp.zeros_like(upstream[0][0]) for _ in cell.state)
     _, (_, da_next) = reverse_steps(
-        cell.step_backward, upstream, steps[:T_da].fields, steps.parameters, dstate0, keep=True
+        cell.step_backward,
+        upstream,
+        steps[:T_da].fields,
+        cell.recurrence.weights(steps.parameters),
+        dstate0,
+        keep=True,
     )
     return time_last(da_next)

@@ -26,7 +26,14 @@ import jax.numpy as jnp
 
 from jaxrnn._checks import checked, require_tuple
 from jaxrnn.activations import sigmoid, softmax
-from jaxrnn.unroll import as_columns, from_columns, sequence_backward, sequence_forward
+from jaxrnn.unroll import (
+    Recurrence,
+    as_columns,
+    from_columns,
+    sequence_backward,
+    sequence_forward,
+    transposed,
+)
 
 PARAMETER_KEYS = ("Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo", "Wy", "by")
 #: the parameters the backward differentiates, in the documents' dictionary order
@@ -76,18 +83,45 @@ def lstm_cell_forward(xt, a_prev, c_prev, parameters):
         [("xt", xt, "n_x m"), ("a_prev", a_prev, "n_a m"), ("c_prev", c_prev, "n_a m")],
         parameters,
     )
+    zx = input_projection(xt[None], p)[0]
+    (a_next, c_next), gates = step((a_prev, c_prev), zx, recurrent_weights(p))
+    yt_pred = softmax(p["Wy"] @ a_next + p["by"])
+    return a_next, c_next, yt_pred, (a_next, c_next, a_prev, c_prev, *gates, xt, p)
+
+
+def input_projection(xs, p):
+    """The input's part of eqs. (1), (2), (3), (5) for every step at once, biases included.
+
+    ``xs (T, n_x, m) -> (T, 4 n_a, m)``: the four gates' weights stacked (f, i, c, o), their
+    columns from ``n_a`` on (those acting on ``xt``), times every example of every step.
+    """
+    W, n_x = _stacked(p, "W"), xs.shape[1]
+    return from_columns(W[:, -n_x:] @ as_columns(xs) + _stacked(p, "b"), xs.shape[0])
+
+
+def recurrent_weights(p):
+    """The four gates' weights on ``a_prev`` (their first ``n_a`` columns), stacked:
+    ``(4 n_a, n_a)``."""
+    return _stacked(p, "W")[:, : p["Wf"].shape[0]]
+
+
+def step(state, zx, W_a):
+    """Eqs. (1)-(6) of one step, given ``zx``, the step's :func:`input_projection`, and
+    ``W_a``, the :func:`recurrent_weights`.
+
+    Returns ``((a_next, c_next), (ft, it, cct, ot))``.
+    """
+    a_prev, c_prev = state
     n_a = a_prev.shape[0]
-    concat = jnp.concatenate([a_prev, xt], axis=0)
-    # eqs. (1), (2), (3), (5) share their input: one product with the four weights stacked
-    z = _stacked(p, "W") @ concat + _stacked(p, "b")
+    # eqs. (1), (2), (3), (5): the state's part, one product with the four weights stacked
+    z = W_a @ a_prev + zx
     ft = sigmoid(z[:n_a])  # eq. (1), forget gate
     it = sigmoid(z[n_a : 2 * n_a])  # eq. (2), update gate
     cct = jnp.tanh(z[2 * n_a : 3 * n_a])  # eq. (3), candidate value
     c_next = ft * c_prev + it * cct  # eq. (4)
     ot = sigmoid(z[3 * n_a :])  # eq. (5), output gate
     a_next = ot * jnp.tanh(c_next)  # eq. (6)
-    yt_pred = softmax(p["Wy"] @ a_next + p["by"])
-    return a_next, c_next, yt_pred, (a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, p)
+    return (a_next, c_next), (ft, it, cct, ot)
 
 
 def lstm_cell_backward(da_next, dc_next, cache):
@@ -121,21 +155,21 @@ def lstm_cell_backward(da_next, dc_next, cache):
         ],
         parameters,
     )
-    (da_prev, dc_prev), dgates = step_backward((da_next, dc_next), (*fields, xt, p))
-    (dxt,), g = parameter_backward(
-        tuple(d[None] for d in dgates), tuple(f[None] for f in (*fields, xt)), p
+    (da_prev, dc_prev), dgates = step_backward(
+        (da_next, dc_next), (*fields, xt), transposed(recurrent_weights(p))
     )
+    (dxt,), g = parameter_backward(dgates[None], tuple(f[None] for f in (*fields, xt)), p)
     return {"dxt": dxt, "da_prev": da_prev, "dc_prev": dc_prev, **g}
 
 
-def step_backward(dstate, cache):
+def step_backward(dstate, fields, W_a_T):
     """The per-step part of the backward, run inside the reverse scan: eqs. (7)-(10), (19), (20).
 
-    Returns ``((da_prev, dc_prev), (dft, dit, dcct, dot_))``: the gradients at the four gates'
-    pre-activations, from which :func:`parameter_backward` forms everything else.
+    ``W_a_T`` is the :func:`recurrent_weights` transposed. Returns ``((da_prev, dc_prev),
+    dgates)``: ``dgates (4 n_a, m)``, the gradients at the four gates' pre-activations stacked
+    (f, i, c, o), from which :func:`parameter_backward` forms everything else.
     """
-    (da_next, dc_next), (a_next, c_next, _, c_prev, ft, it, cct, ot, _, p) = dstate, cache
-    n_a = a_next.shape[0]
+    (da_next, dc_next), (_, c_next, _, c_prev, ft, it, cct, ot, _) = dstate, fields
     tanh_c = jnp.tanh(c_next)
     # the gradient reaching c_next: from dc_next and, through eq. (6), from da_next
     dc = dc_next + ot * (1 - tanh_c**2) * da_next
@@ -144,14 +178,15 @@ def step_backward(dstate, cache):
     dit = dc * cct * it * (1 - it)  # eq. (9)
     dft = dc * c_prev * ft * (1 - ft)  # eq. (10)
     # eq. (19): the first n_a columns of each gate's weight act on a_prev; one product for all
-    dgates = (dft, dit, dcct, dot_)
-    da_prev = _stacked(p, "W")[:, :n_a].T @ jnp.concatenate(dgates, axis=0)
+    dgates = jnp.concatenate([dft, dit, dcct, dot_], axis=0)
+    da_prev = W_a_T @ dgates
     dc_prev = dc * ft  # eq. (20)
     return (da_prev, dc_prev), dgates
 
 
 def parameter_backward(dgates, fields, p):
-    """Eqs. (11)-(18) and (21) for every step at once; everything is ``(T, ...)``.
+    """Eqs. (11)-(18) and (21) for every step at once; everything is ``(T, ...)``, ``dgates``
+    the stacked gate gradients ``(T, 4 n_a, m)`` of :func:`step_backward`.
 
     The sums over time and batch become one matrix product per gate, and ``dxt`` of every step
     one product too: no parameter gradient is carried through the reverse scan.
@@ -159,8 +194,8 @@ def parameter_backward(dgates, fields, p):
     """
     a_prev, xt = fields[2], fields[8]
     n_a = a_prev.shape[1]
-    # the four gates' gradients stacked, every example of every step a column: (4 n_a, T m)
-    d = as_columns(jnp.concatenate(dgates, axis=1))
+    # every example of every step a column: (4 n_a, T m)
+    d = as_columns(dgates)
     dW = d @ as_columns(jnp.concatenate([a_prev, xt], axis=1)).T  # eqs. (11)-(14), stacked
     db = jnp.sum(d, axis=1, keepdims=True)  # eqs. (15)-(18), stacked
     dxs = from_columns(
@@ -171,6 +206,10 @@ def parameter_backward(dgates, fields, p):
         g[f"dW{key}"] = dW[i * n_a : (i + 1) * n_a]
         g[f"db{key}"] = db[i * n_a : (i + 1) * n_a]
     return dxs, g
+
+
+#: the sequence forward's split of the cell forward: see :class:`jaxrnn.unroll.Recurrence`
+RECURRENCE = Recurrence(input_projection, recurrent_weights, step, ("Wy", "by"), n_state=2)
 
 
 def lstm_forward(x, a0, parameters):
@@ -187,7 +226,7 @@ def lstm_forward(x, a0, parameters):
         ``caches[0][t]`` is the cell cache of step ``t``.
     """
     x, a0, p = _checked("lstm_forward", [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
-    y_pred, states, steps = sequence_forward(lstm_cell_forward, 2, x, a0, p)
+    y_pred, states, steps = sequence_forward(RECURRENCE, x, a0, p)
     return states[0], y_pred, states[1], (steps, x)
 
 
@@ -204,6 +243,6 @@ def lstm_backward(da, caches):
         (n_a, n_a + n_x)`` and ``dbf, dbi, dbc, dbo (n_a, 1)``.
     """
     return sequence_backward(
-        "lstm_backward", da, caches, cache_length=10, n_state=2,
+        "lstm_backward", da, caches, cache_length=10, recurrence=RECURRENCE,
         step_backward=step_backward, parameter_backward=parameter_backward, keys=GRADIENT_KEYS,
     )  # fmt: skip

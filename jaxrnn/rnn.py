@@ -21,7 +21,13 @@ import jax.numpy as jnp
 
 from jaxrnn._checks import checked, require_tuple
 from jaxrnn.activations import softmax
-from jaxrnn.unroll import as_columns, from_columns, sequence_backward, sequence_forward
+from jaxrnn.unroll import (
+    Recurrence,
+    as_columns,
+    from_columns,
+    sequence_backward,
+    sequence_forward,
+)
 
 PARAMETER_KEYS = ("Wax", "Waa", "Wya", "ba", "by")
 #: the parameters the backward differentiates (the output layer is outside it)
@@ -64,9 +70,25 @@ def rnn_cell_forward(xt, a_prev, parameters):
     xt, a_prev, p = _checked(
         "rnn_cell_forward", [("xt", xt, "n_x m"), ("a_prev", a_prev, "n_a m")], parameters
     )
-    a_next = jnp.tanh(p["Wax"] @ xt + p["Waa"] @ a_prev + p["ba"])  # eq. (1)
+    (a_next,), _ = step((a_prev,), input_projection(xt[None], p)[0], recurrent_weights(p))
     yt_pred = softmax(p["Wya"] @ a_next + p["by"])
     return a_next, yt_pred, (a_next, a_prev, xt, p)
+
+
+def input_projection(xs, p):
+    """``W_ax x + b_a`` of eq. (1) for every step at once: ``xs (T, n_x, m) -> (T, n_a, m)``."""
+    return from_columns(p["Wax"] @ as_columns(xs) + p["ba"], xs.shape[0])
+
+
+def recurrent_weights(p):
+    """``W_aa``, the weights on ``a_prev``."""
+    return p["Waa"]
+
+
+def step(state, zx, Waa):
+    """Eq. (1) of one step, given ``zx = W_ax x + b_a``. Returns ``((a_next,), ())``."""
+    (a_prev,) = state
+    return (jnp.tanh(Waa @ a_prev + zx),), ()  # eq. (1)
 
 
 def rnn_cell_backward(da_next, cache):
@@ -94,20 +116,21 @@ def rnn_cell_backward(da_next, cache):
         ],
         parameters,
     )
-    (da_prev,), dtanh = step_backward((da_next,), (a_next, a_prev, xt, p))
+    (da_prev,), dtanh = step_backward((da_next,), (a_next, a_prev, xt), p["Waa"].T)
     (dxt,), g = parameter_backward(dtanh[None], (a_next[None], a_prev[None], xt[None]), p)
     return {"dxt": dxt, "da_prev": da_prev, **g}
 
 
-def step_backward(dstate, cache):
+def step_backward(dstate, fields, Waa_T):
     """The per-step part of the backward, run inside the reverse scan: eqs. (2)-(3) and (8).
 
-    Returns ``((da_prev,), dtanh)``; ``dtanh`` is the gradient at the pre-activation.
+    ``Waa_T`` is ``W_aa`` transposed. Returns ``((da_prev,), dtanh)``; ``dtanh`` is the
+    gradient at the pre-activation.
     """
-    (da_next,), (a_next, _, _, p) = dstate, cache  # the cache: (a_next, a_prev, xt, p)
+    (da_next,), (a_next, _, _) = dstate, fields  # (a_next, a_prev, xt)
     # eqs. (2)-(3): tanh' = 1 - tanh^2, and tanh(W_ax x + W_aa a_prev + b_a) is a_next
     dtanh = da_next * (1 - a_next**2)
-    da_prev = p["Waa"].T @ dtanh  # eq. (8)
+    da_prev = Waa_T @ dtanh  # eq. (8)
     return (da_prev,), dtanh
 
 
@@ -126,6 +149,10 @@ def parameter_backward(dtanh, fields, p):
     return dxs, {"dWax": dWax, "dWaa": dWaa, "dba": dba}
 
 
+#: the sequence forward's split of the cell forward: see :class:`jaxrnn.unroll.Recurrence`
+RECURRENCE = Recurrence(input_projection, recurrent_weights, step, ("Wya", "by"), n_state=1)
+
+
 def rnn_forward(x, a0, parameters):
     """The basic RNN over a whole sequence (RNN document, exercise 2), a ``lax.scan``.
 
@@ -140,7 +167,7 @@ def rnn_forward(x, a0, parameters):
         cache of step ``t``.
     """
     x, a0, p = _checked("rnn_forward", [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
-    y_pred, states, steps = sequence_forward(rnn_cell_forward, 1, x, a0, p)
+    y_pred, states, steps = sequence_forward(RECURRENCE, x, a0, p)
     return states[0], y_pred, (steps, x)
 
 
@@ -157,6 +184,6 @@ def rnn_backward(da, caches):
         ``dWaa (n_a, n_a)``, ``dba (n_a, 1)``.
     """
     return sequence_backward(
-        "rnn_backward", da, caches, cache_length=4, n_state=1,
+        "rnn_backward", da, caches, cache_length=4, recurrence=RECURRENCE,
         step_backward=step_backward, parameter_backward=parameter_backward, keys=GRADIENT_KEYS,
     )  # fmt: skip

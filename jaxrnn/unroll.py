@@ -1,9 +1,13 @@
 """The one place where time is unrolled, forward and backward, for every cell.
 
-The documents loop over ``t`` in Python; here both directions are a single ``jax.lax.scan``:
+The documents loop over ``t`` in Python; here both directions are a single ``jax.lax.scan``,
+and in both only what the recurrence needs runs step by step:
 
-* :func:`scan_forward` runs a cell forward over the last axis of ``x`` and stacks, per step,
-  its output and the cell's cache (without the parameters, which are stored once).
+* :func:`scan_forward` first forms the input's part of every step's pre-activations at once
+  (the cell's ``input_projection``: one large matrix product), then scans the recurrence (the
+  cell's ``step``: one product of the state with the :class:`Recurrence`'s weights, and the
+  gates), and assembles the documents' per-step caches (:func:`cache_fields`) and every
+  step's prediction (:func:`predictions`) after the loop.
 * :func:`scan_backward` runs a cell's backward in reverse over the same steps, adding the
   upstream ``da[:, :, t]`` to the hidden-state gradient flowing back from step ``t + 1``
   (figure 7 of the RNN document). Only the recurrence runs step by step; the parameter and
@@ -21,13 +25,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 from jax import lax
 
 from jaxrnn._checks import as_array, cast, check_shapes, common_float_dtype
+from jaxrnn.activations import softmax
 
 
 @jax.tree_util.register_pytree_node_class
@@ -101,39 +106,113 @@ def time_last(x):
     return jnp.moveaxis(x, 0, -1)
 
 
-def scan_forward(cell: Callable, carry0, x, parameters: dict):
-    """Run ``cell`` over the time steps of ``x``.
+class Recurrence(NamedTuple):
+    """A cell's forward, split as its backward is: what must run step by step, and the rest.
+
+    Attributes:
+        input_projection: ``input_projection(xs, parameters) -> zx``: the part of every step's
+            pre-activations that does not depend on the state (the input's products and the
+            biases), for all steps at once from ``xs (T, n_x, m)``: one large matrix product
+            instead of ``T`` small ones inside the loop.
+        weights: ``weights(parameters) -> w``: the weights the recurrence multiplies the state
+            by, sliced (and stacked) once, outside the loop.
+        step: ``step(state_prev, zx_t, w) -> (state_next, gates)``: the recurrence of one
+            step, a tuple of states in, a tuple of states and a tuple of gate values out.
+        output_keys: the output layer's weight and bias keys.
+        n_state: how many states the cell carries (2 for the LSTM's ``a`` and ``c``).
+
+    A step's cache in the documents' layout is ``(*state_next, *state_prev, *gates, xt,
+    parameters)`` for every cell, which :func:`cache_fields` assembles for all steps at once.
+    """
+
+    input_projection: Callable
+    weights: Callable
+    step: Callable
+    output_keys: tuple[str, str]
+    n_state: int
+
+
+def scan_steps(step: Callable, carry0, xs):
+    """``jax.lax.scan(step, carry0, xs)``: every forward loop over time in jaxrnn is this one."""
+    return lax.scan(step, carry0, xs)
+
+
+def run(recurrence: Recurrence, state0, xs, parameters):
+    """The recurrence over time-major inputs ``xs (T, n_x, m)``.
+
+    Returns:
+        ``(states, gates)``: every step's output states and gate values, ``(T, ...)`` each.
+    """
+    zx, w = recurrence.input_projection(xs, parameters), recurrence.weights(parameters)
+
+    def body(state, zx_t):
+        state, gates = recurrence.step(state, zx_t, w)
+        return state, (state, gates)
+
+    return scan_steps(body, tuple(state0), zx)[1]
+
+
+def cache_fields(states, gates, state0, xs) -> tuple:
+    """The documents' per-step cache fields, ``(*state_next, *state_prev, *gates, xt)``, each
+    ``(T, ...)``: the states entering step ``t`` are those leaving step ``t - 1``."""
+    previous = tuple(
+        jnp.concatenate([s0[None], s[:-1]], axis=0) for s0, s in zip(state0, states, strict=True)
+    )
+    return (*states, *previous, *gates, xs)
+
+
+def predictions(recurrence: Recurrence, a, parameters):
+    """The output layer, ``softmax(W_y a + b_y)``, of every step at once; ``a (n_a, m, T)``.
+
+    Time and batch are adjacent in the documents' layout, so this is one matrix product.
+    """
+    w, b = (parameters[k] for k in recurrence.output_keys)
+    n_a, m, T = a.shape
+    return softmax(w @ a.reshape(n_a, m * T) + b).reshape(-1, m, T)
+
+
+def scan_forward(recurrence: Recurrence, state0, x, parameters):
+    """Run a cell forward over the time steps of ``x``.
 
     Arguments:
-        cell: ``cell(carry, xt) -> (carry, yt_pred, cache)``, ``cache`` the cell's tuple whose
-            last entry is ``parameters``.
-        carry0: the initial recurrent state.
+        recurrence: the cell's :class:`Recurrence`.
+        state0: the initial recurrent state, a tuple, hidden state first.
         x: inputs of shape ``(n_x, m, T_x)``.
         parameters: the parameter dictionary shared by every step.
 
     Returns:
         ``(y_pred, steps)``: predictions ``(n_y, m, T_x)`` and the :class:`SequenceCache`.
     """
+    xs = time_major(x)
+    states, gates = run(recurrence, state0, xs, parameters)
+    fields = cache_fields(states, gates, state0, xs)
+    return predictions(recurrence, time_last(states[0]), parameters), SequenceCache(
+        fields, parameters
+    )
 
-    def body(carry, xt):
-        carry, yt_pred, cache = cell(carry, xt)
-        return carry, (yt_pred, cache[:-1])
 
-    _, (y_pred, fields) = lax.scan(body, carry0, time_major(x))
-    return time_last(y_pred), SequenceCache(fields, parameters)
+def transposed(weights):
+    """The recurrent weights transposed (each array of the pytree), as the backward steps use
+    them: formed once before the reverse scan, so that its products read them row by row.
+
+    A transpose written inside the step instead makes every step's product read the weights
+    column by column, which XLA's CPU backend runs about 1.3x slower.
+    """
+    return jax.tree.map(jnp.transpose, weights)
 
 
-def reverse_steps(step_backward: Callable, upstream, fields, parameters, dstate0, keep=False):
+def reverse_steps(step_backward: Callable, upstream, fields, weights, dstate0, keep=False):
     """The reverse scan of a manual backward: only the recurrence runs step by step.
 
     Arguments:
-        step_backward: ``step_backward(dstate, cache) -> (dstate_prev, dpre)``: a cell's
-            per-step backward, from the gradients of its output state to those of its input
-            state and ``dpre``, the gradients at its pre-activations (a pytree).
+        step_backward: ``step_backward(dstate, fields_t, w_T) -> (dstate_prev, dpre)``: a
+            cell's per-step backward, from the gradients of its output state to those of its
+            input state and ``dpre``, the gradients at its pre-activations (a pytree); ``w_T``
+            is the recurrent weights transposed, see :func:`transposed`.
         upstream: per state entry, the gradients arriving at each step's output state from
             outside the recurrence, ``(T, n_a, m)``, or ``None`` for none.
         fields: the per-step cache fields, ``(T, ...)`` each.
-        parameters: the parameter dictionary.
+        weights: the cell's recurrent weights, ``Recurrence.weights(parameters)``.
         dstate0: the state gradient arriving from after the last step (zeros at the end).
         keep: also return, per step, the whole gradient reaching its output hidden state.
 
@@ -145,27 +224,30 @@ def reverse_steps(step_backward: Callable, upstream, fields, parameters, dstate0
     """
     given = tuple(u is not None for u in upstream)
     upstream = tuple(u for u in upstream if u is not None)
+    weights_T = transposed(weights)
 
     def body(dstate, inputs):
         upstream_t, fields_t = inputs
         # a state that is also an output gets two gradients: from the next step and from outside
         arriving = iter(upstream_t)
         dstate = tuple(d + next(arriving) if g else d for d, g in zip(dstate, given, strict=True))
-        dstate_prev, dpre = step_backward(dstate, (*fields_t, parameters))
+        dstate_prev, dpre = step_backward(dstate, fields_t, weights_T)
         return dstate_prev, ((dpre, dstate[0]) if keep else dpre)
 
     return lax.scan(body, tuple(dstate0), (upstream, tuple(fields)), reverse=True)
 
 
 def scan_backward(
-    step_backward: Callable, parameter_backward: Callable, da, steps: SequenceCache, x, dstate0
-):
+    step_backward: Callable, parameter_backward: Callable, weights, da, steps: SequenceCache, x,
+    dstate0,
+):  # fmt: skip
     """Backpropagate through time with a cell's manual backward.
 
     Arguments:
         step_backward: the cell's per-step backward, as for :func:`reverse_steps`.
         parameter_backward: ``parameter_backward(dpre, fields, parameters) -> (dxs, dparams)``:
             the input and parameter gradients of all steps at once, from the stacked ``dpre``.
+        weights: the cell's recurrent weights, ``Recurrence.weights(parameters)``.
         da: upstream gradients of the hidden states, ``(n_a, m, T_da)`` with ``T_da <= T_x``;
             steps after ``T_da`` get no upstream gradient, so they are not visited at all.
         steps: the forward's :class:`SequenceCache`.
@@ -179,7 +261,7 @@ def scan_backward(
     T_da = da.shape[-1]
     window = steps[:T_da]
     upstream = (time_major(da), *(None for _ in dstate0[1:]))
-    dstate, dpre = reverse_steps(step_backward, upstream, window.fields, steps.parameters, dstate0)
+    dstate, dpre = reverse_steps(step_backward, upstream, window.fields, weights, dstate0)
     dxs, dparams = parameter_backward(dpre, window.fields, steps.parameters)
     dx = time_last(dxs)
     pad = x.shape[-1] - T_da
@@ -200,35 +282,32 @@ def _unsegment(xs, T: int):
     return xs.reshape(-1, *xs.shape[2:])[:T]
 
 
-def scan_segments(cell: Callable, carry0, x, segment: int):
+def scan_segments(recurrence: Recurrence, state0, x, parameters, segment: int):
     """The forward of checkpointing: keep only the state at the start of every segment.
 
-    Runs ``cell`` (as for :func:`scan_forward`) over ``x`` in segments of ``segment`` steps and
-    keeps, besides each step's prediction and state, only the state entering each segment; the
-    per-step caches are not kept. Zero steps pad ``T_x`` up to a whole number of segments; they
-    come after the real ones and change none of their values.
+    Runs the recurrence over ``x`` in segments of ``segment`` steps and keeps, besides each
+    step's states, only the state entering each segment; the per-step caches are not kept, and
+    the input projection is formed one segment at a time. Zero steps pad ``T_x`` up to a whole
+    number of segments; they come after the real ones and change none of their values.
 
     Returns:
-        ``(starts, ys, states)``: segment-entry states ``(S, ...)``, predictions and states per
-        step, time-major ``(T_x, ...)``.
+        ``(starts, states)``: segment-entry states ``(S, ...)`` and every step's states,
+        time-major ``(T_x, ...)``.
     """
     T = x.shape[-1]
 
-    def step(carry, xt):
-        carry, yt_pred, _ = cell(carry, xt)
-        return carry, (yt_pred, carry)
+    def run_segment(state, x_segment):
+        states, _ = run(recurrence, state, x_segment, parameters)
+        return tuple(s[-1] for s in states), (state, states)
 
-    def run_segment(carry, x_segment):
-        end, outputs = lax.scan(step, carry, x_segment)
-        return end, (carry, outputs)
-
-    _, (starts, (ys, states)) = lax.scan(run_segment, carry0, _segments(time_major(x), segment))
-    return starts, _unsegment(ys, T), jax.tree.map(lambda s: _unsegment(s, T), states)
+    _, (starts, states) = scan_steps(run_segment, tuple(state0), _segments(time_major(x), segment))
+    return starts, tuple(_unsegment(s, T) for s in states)
 
 
 def reverse_segments(
-    step, step_backward, parameter_backward, upstream, starts, x, parameters, segment, dstate0
-):
+    recurrence, step_backward, parameter_backward, upstream, starts, x, parameters, segment,
+    dstate0,
+):  # fmt: skip
     """The backward of checkpointing: per segment, last first, recompute its caches from its
     entry state, then run the manual backward over them (:func:`reverse_steps` and the cell's
     ``parameter_backward``).
@@ -240,17 +319,13 @@ def reverse_segments(
     Returns:
         ``(dx, dstate, dparameters)`` as :func:`scan_backward` does.
     """
-    T = x.shape[-1]
+    T, w = x.shape[-1], recurrence.weights(parameters)
     xs = _segments(time_major(x), segment)
     ups = tuple(None if u is None else _segments(time_major(u), segment) for u in upstream)
 
     def segment_backward(dstate, start, x_segment, up_segment):
-        def forward_step(carry, xt):
-            carry, _, cache = step(carry, xt)
-            return carry, cache[:-1]
-
-        fields = lax.scan(forward_step, start, x_segment)[1]
-        dstate, dpre = reverse_steps(step_backward, up_segment, fields, parameters, dstate)
+        fields = cache_fields(*run(recurrence, start, x_segment, parameters), start, x_segment)
+        dstate, dpre = reverse_steps(step_backward, up_segment, fields, w, dstate)
         dxs, dparams = parameter_backward(dpre, fields, parameters)
         return dstate, dxs, dparams
 
@@ -310,34 +385,27 @@ def check_da(fn: str, da, steps: SequenceCache, x):
     return da
 
 
-def cell_step(cell_forward: Callable, parameters) -> Callable:
-    """``cell_forward(xt, *state, parameters)`` as the ``(state, xt) -> (state, yt, cache)``
-    step that :func:`scan_forward` and :func:`scan_segments` run."""
-
-    def step(state, xt):
-        *state_next, yt_pred, cache = cell_forward(xt, *state, parameters)
-        return tuple(state_next), yt_pred, cache
-
-    return step
+def initial_state(recurrence: Recurrence, a0) -> tuple:
+    """``(a0, zeros...)``: the documents start every further state (the LSTM's ``c``) at 0."""
+    return (a0, *(jnp.zeros_like(a0) for _ in range(recurrence.n_state - 1)))
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1))
-def sequence_forward(cell_forward: Callable, n_state: int, x, a0, parameters):
-    """The documents' sequence forward for any cell: a scan of ``cell_forward`` from ``a0``
-    (and zeros for any further state, the LSTM's cell state).
+@functools.partial(jax.jit, static_argnums=(0,))
+def sequence_forward(recurrence: Recurrence, x, a0, parameters):
+    """The documents' sequence forward for any cell: the recurrence from
+    :func:`initial_state`, then the output layer of every step.
 
     Returns:
         ``(y_pred, states, steps)``: predictions ``(n_y, m, T_x)``, every state per step in the
         documents' layout ``(n_a, m, T_x)`` (hidden state first), and the :class:`SequenceCache`.
     """
-    state0 = (a0, *(jnp.zeros_like(a0) for _ in range(n_state - 1)))
-    y_pred, steps = scan_forward(cell_step(cell_forward, parameters), state0, x, parameters)
+    y_pred, steps = scan_forward(recurrence, initial_state(recurrence, a0), x, parameters)
     # every cell cache starts with its next state(s): a_next (, c_next)
-    return y_pred, tuple(time_last(f) for f in steps.fields[:n_state]), steps
+    return y_pred, tuple(time_last(f) for f in steps.fields[: recurrence.n_state]), steps
 
 
 def sequence_backward(
-    fn: str, da, caches, *, cache_length, n_state, step_backward, parameter_backward, keys
+    fn: str, da, caches, *, cache_length, recurrence, step_backward, parameter_backward, keys
 ) -> dict:
     """The documents' sequence backward for any cell: checks, the reverse scan, the dictionary.
 
@@ -345,7 +413,7 @@ def sequence_backward(
         fn: the public function's name, for the messages.
         da, caches: as the documents' ``backward(da, caches)`` takes them.
         cache_length: entries of the cell cache, parameters included.
-        n_state: how many states the cell carries (2 for the LSTM's ``a`` and ``c``).
+        recurrence: the cell's :class:`Recurrence` (its states and recurrent weights).
         step_backward, parameter_backward: the cell's two halves of its backward.
         keys: the parameters' keys in the documents' dictionary order.
 
@@ -355,13 +423,14 @@ def sequence_backward(
     steps, x = unpack_caches(fn, caches, cache_length)
     da = check_da(fn, da, steps, x)
     (da,) = cast(common_float_dtype(da, *steps.fields), da)
-    dx, da0, dparams = _backward(step_backward, parameter_backward, n_state, da, steps, x)
+    dx, da0, dparams = _backward(recurrence, step_backward, parameter_backward, da, steps, x)
     # assembled outside jit, whose dictionaries come back with sorted keys
     return {"dx": dx, "da0": da0, **{f"d{k}": dparams[f"d{k}"] for k in keys}}
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1, 2))
-def _backward(step_backward, parameter_backward, n_state, da, steps, x):
-    zeros = tuple(jnp.zeros_like(da[..., 0]) for _ in range(n_state))
-    dx, dstate, dparams = scan_backward(step_backward, parameter_backward, da, steps, x, zeros)
+def _backward(recurrence, step_backward, parameter_backward, da, steps, x):
+    zeros = tuple(jnp.zeros_like(da[..., 0]) for _ in range(recurrence.n_state))
+    w = recurrence.weights(steps.parameters)
+    dx, dstate, dparams = scan_backward(step_backward, parameter_backward, w, da, steps, x, zeros)
     return dx, dstate[0], dparams
