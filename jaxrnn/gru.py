@@ -149,18 +149,16 @@ def gru_cell_backward(da_next, cache):
         fn, [*state, ("cache[5] (xt)", xt, "n_x m"), ("da_next", da_next, "n_a m")], parameters
     )
     (da_prev,), dpre = step_backward((da_next,), (*fields, xt), transposed(recurrent_weights(p)))
-    (dxt,), g = parameter_backward(
-        tuple(d[None] for d in dpre), tuple(f[None] for f in (*fields, xt)), p
-    )
+    (dxt,), g = parameter_backward(dpre, tuple(f[None] for f in (*fields, xt)), p)
     return {"dxt": dxt, "da_prev": da_prev, **g}
 
 
 def step_backward(dstate, fields, weights_T):
     """The per-step part of the backward, run inside the reverse scan: (G6)-(G9), (G17).
 
-    ``weights_T``: the :func:`recurrent_weights` transposed. Returns ``((da_prev,), (dgates,
-    dcct))``: ``dgates (2 n_a, m)``, the gradients at the pre-activations of the relevance and
-    update gates stacked, and the candidate's.
+    ``weights_T``: the :func:`recurrent_weights` transposed. Returns ``((da_prev,), dpre)``:
+    ``dpre (3 n_a, m)``, the gradients at the pre-activations of the relevance gate, the update
+    gate and the candidate, stacked.
     """
     (da_next,), (_, a_prev, rt, ut, cct, _), (W_gates_T, W_cand_T) = dstate, fields, weights_T
     dcct = da_next * ut * (1 - cct**2)  # (G6), at the candidate's pre-activation
@@ -171,19 +169,19 @@ def step_backward(dstate, fields, weights_T):
     dgates = jnp.concatenate([drt, dut], axis=0)
     # (G17): a_prev reaches a_next directly (G4), through the candidate (G3) and the gates
     da_prev = da_next * (1 - ut) + d_reset_a * rt + W_gates_T @ dgates
-    return (da_prev,), (dgates, dcct)
+    return (da_prev,), jnp.concatenate([dgates, dcct], axis=0)
 
 
-def parameter_backward(dpre, fields, p):
-    """(G10)-(G16) and (G18) for every step at once; everything is ``(T, ...)``.
+def parameter_backward(d, fields, p):
+    """(G10)-(G16) and (G18) for every step at once: ``d`` is the stacked ``dpre`` of
+    :func:`step_backward` of every step as columns, ``(3 n_a, T * m)``; the cache fields are
+    ``(T, ...)``.
 
     Returns ``(dxs, {"dWr", "dbr", "dWu", "dbu", "dWc", "dbc"})``, ``dxs`` ``(T, n_x, m)``.
     """
-    dgates, dcct = dpre
     a_prev, rt, xt = fields[1], fields[2], fields[5]
     n_a, T = a_prev.shape[1], a_prev.shape[0]
-    # every example of every step a column, rows as in input_projection: r, u, candidate
-    d = as_columns(jnp.concatenate([dgates, dcct], axis=1))  # (3 n_a, T m)
+    # rows as in input_projection: relevance gate, update gate, candidate
     dW_gates = d[: 2 * n_a] @ as_columns(jnp.concatenate([a_prev, xt], axis=1)).T  # (G14), (G12)
     dWc = d[2 * n_a :] @ as_columns(jnp.concatenate([rt * a_prev, xt], axis=1)).T  # (G10)
     db = jnp.sum(d, axis=1, keepdims=True)  # (G15), (G13), (G11)

@@ -158,7 +158,7 @@ def lstm_cell_backward(da_next, dc_next, cache):
     (da_prev, dc_prev), dgates = step_backward(
         (da_next, dc_next), (*fields, xt), transposed(recurrent_weights(p))
     )
-    (dxt,), g = parameter_backward(dgates[None], tuple(f[None] for f in (*fields, xt)), p)
+    (dxt,), g = parameter_backward(dgates, tuple(f[None] for f in (*fields, xt)), p)
     return {"dxt": dxt, "da_prev": da_prev, "dc_prev": dc_prev, **g}
 
 
@@ -184,9 +184,10 @@ def step_backward(dstate, fields, W_a_T):
     return (da_prev, dc_prev), dgates
 
 
-def parameter_backward(dgates, fields, p):
-    """Eqs. (11)-(18) and (21) for every step at once; everything is ``(T, ...)``, ``dgates``
-    the stacked gate gradients ``(T, 4 n_a, m)`` of :func:`step_backward`.
+def parameter_backward(d, fields, p):
+    """Eqs. (11)-(18) and (21) for every step at once: ``d`` is the stacked gate gradients of
+    :func:`step_backward` of every step as columns, ``(4 n_a, T * m)``; the cache fields are
+    ``(T, ...)``.
 
     The sums over time and batch become one matrix product per gate, and ``dxt`` of every step
     one product too: no parameter gradient is carried through the reverse scan.
@@ -194,8 +195,6 @@ def parameter_backward(dgates, fields, p):
     """
     a_prev, xt = fields[2], fields[8]
     n_a = a_prev.shape[1]
-    # every example of every step a column: (4 n_a, T m)
-    d = as_columns(dgates)
     dW = d @ as_columns(jnp.concatenate([a_prev, xt], axis=1)).T  # eqs. (11)-(14), stacked
     db = jnp.sum(d, axis=1, keepdims=True)  # eqs. (15)-(18), stacked
     dxs = from_columns(

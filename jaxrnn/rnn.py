@@ -117,7 +117,7 @@ def rnn_cell_backward(da_next, cache):
         parameters,
     )
     (da_prev,), dtanh = step_backward((da_next,), (a_next, a_prev, xt), p["Waa"].T)
-    (dxt,), g = parameter_backward(dtanh[None], (a_next[None], a_prev[None], xt[None]), p)
+    (dxt,), g = parameter_backward(dtanh, (a_next[None], a_prev[None], xt[None]), p)
     return {"dxt": dxt, "da_prev": da_prev, **g}
 
 
@@ -134,15 +134,15 @@ def step_backward(dstate, fields, Waa_T):
     return (da_prev,), dtanh
 
 
-def parameter_backward(dtanh, fields, p):
-    """Eqs. (4)-(7) for every step at once: ``dtanh`` and the cache fields are ``(T, ...)``.
+def parameter_backward(d, fields, p):
+    """Eqs. (4)-(7) for every step at once: ``d`` is ``dtanh`` of every step as columns,
+    ``(n_a, T * m)``, the cache fields are ``(T, ...)``.
 
     The sums over time and batch of eqs. (4)-(6) become one matrix product each. Returns
     ``(dxs, {"dWax", "dWaa", "dba"})`` with ``dxs`` of shape ``(T, n_x, m)``.
     """
     _, a_prev, xt = fields[:3]
-    d = as_columns(dtanh)  # (n_a, T * m)
-    dxs = from_columns(p["Wax"].T @ d, dtanh.shape[0])  # eq. (7)
+    dxs = from_columns(p["Wax"].T @ d, xt.shape[0])  # eq. (7)
     dWax = d @ as_columns(xt).T  # eq. (4)
     dWaa = d @ as_columns(a_prev).T  # eq. (5)
     dba = jnp.sum(d, axis=1, keepdims=True)  # eq. (6)

@@ -218,23 +218,41 @@ def reverse_steps(step_backward: Callable, upstream, fields, weights, dstate0, k
 
     Returns:
         ``(dstate, dpre)``: the state gradient before the first step and every step's ``dpre``
-        stacked ``(T, ...)``; with ``keep``, ``dpre`` is the pair ``(dpre, da_next)``. The
-        parameter and input gradients are products of ``dpre`` with values known before the
-        scan, so the cell's ``parameter_backward`` forms them for all steps at once.
+        as columns, each ``(n, m)`` entry of a step's ``dpre`` written into columns
+        ``t * m ... (t + 1) * m`` of one ``(n, T * m)`` array (:func:`as_columns`'s layout);
+        with ``keep``, ``dpre`` is the pair ``(dpre, da_next)``, ``da_next`` ``(T, n_a, m)``.
+        The parameter and input gradients are products of ``dpre`` with values known before
+        the scan, so the cell's ``parameter_backward`` forms them for all steps at once.
     """
     given = tuple(u is not None for u in upstream)
     upstream = tuple(u for u in upstream if u is not None)
     weights_T = transposed(weights)
+    T = fields[0].shape[0]
+    # the columns are written in place step by step: stacking the steps (T, n, m) and then
+    # transposing them into columns would take one more pass over the largest arrays
+    shapes = jax.eval_shape(
+        lambda d, f: step_backward(d, f, weights_T)[1], tuple(dstate0), tuple(f[0] for f in fields)
+    )
+    columns0 = jax.tree.map(lambda s: jnp.zeros((s.shape[0], T * s.shape[1]), s.dtype), shapes)
 
-    def body(dstate, inputs):
-        upstream_t, fields_t = inputs
+    def body(carry, inputs):
+        dstate, columns = carry
+        t, upstream_t, fields_t = inputs
         # a state that is also an output gets two gradients: from the next step and from outside
         arriving = iter(upstream_t)
         dstate = tuple(d + next(arriving) if g else d for d, g in zip(dstate, given, strict=True))
         dstate_prev, dpre = step_backward(dstate, fields_t, weights_T)
-        return dstate_prev, ((dpre, dstate[0]) if keep else dpre)
+        columns = jax.tree.map(
+            lambda c, d: lax.dynamic_update_slice_in_dim(c, d, t * d.shape[1], axis=1),
+            columns,
+            dpre,
+        )
+        return (dstate_prev, columns), (dstate[0] if keep else None)
 
-    return lax.scan(body, tuple(dstate0), (upstream, tuple(fields)), reverse=True)
+    (dstate, columns), kept = lax.scan(
+        body, (tuple(dstate0), columns0), (jnp.arange(T), upstream, tuple(fields)), reverse=True
+    )
+    return dstate, ((columns, kept) if keep else columns)
 
 
 def scan_backward(
@@ -246,7 +264,7 @@ def scan_backward(
     Arguments:
         step_backward: the cell's per-step backward, as for :func:`reverse_steps`.
         parameter_backward: ``parameter_backward(dpre, fields, parameters) -> (dxs, dparams)``:
-            the input and parameter gradients of all steps at once, from the stacked ``dpre``.
+            the input and parameter gradients of all steps at once, from ``dpre`` as columns.
         weights: the cell's recurrent weights, ``Recurrence.weights(parameters)``.
         da: upstream gradients of the hidden states, ``(n_a, m, T_da)`` with ``T_da <= T_x``;
             steps after ``T_da`` get no upstream gradient, so they are not visited at all.
