@@ -73,7 +73,7 @@ def gru_cell_forward(xt, a_prev, parameters):
     xt, a_prev, p = _checked(
         "gru_cell_forward", [("xt", xt, "n_x m"), ("a_prev", a_prev, "n_a m")], parameters
     )
-    zx = input_projection(xt[None], p)[0]
+    zx = input_projection(xt[None], p)
     (a_next,), gates = step((a_prev,), zx, recurrent_weights(p))
     yt_pred = softmax(p["Wy"] @ a_next + p["by"])
     return a_next, yt_pred, (a_next, a_prev, *gates, xt, p)
@@ -87,11 +87,11 @@ def _stacked(p, kind):
 def input_projection(xs, p):
     """The input's part of (G1)-(G3) for every step at once, biases included.
 
-    ``xs (T, n_x, m) -> (T, 3 n_a, m)``, rows: relevance gate, update gate, candidate; the
+    ``xs (T, n_x, m) -> (3 n_a, T * m)``, rows: relevance gate, update gate, candidate; the
     weights' columns from ``n_a`` on act on ``xt``.
     """
     b = jnp.concatenate([_stacked(p, "b"), p["bc"]], axis=0)
-    return from_columns(_input_weights(p) @ as_columns(xs) + b, xs.shape[0])
+    return _input_weights(p) @ as_columns(xs) + b
 
 
 def _input_weights(p):

@@ -83,7 +83,7 @@ def lstm_cell_forward(xt, a_prev, c_prev, parameters):
         [("xt", xt, "n_x m"), ("a_prev", a_prev, "n_a m"), ("c_prev", c_prev, "n_a m")],
         parameters,
     )
-    zx = input_projection(xt[None], p)[0]
+    zx = input_projection(xt[None], p)
     (a_next, c_next), gates = step((a_prev, c_prev), zx, recurrent_weights(p))
     yt_pred = softmax(p["Wy"] @ a_next + p["by"])
     return a_next, c_next, yt_pred, (a_next, c_next, a_prev, c_prev, *gates, xt, p)
@@ -92,11 +92,11 @@ def lstm_cell_forward(xt, a_prev, c_prev, parameters):
 def input_projection(xs, p):
     """The input's part of eqs. (1), (2), (3), (5) for every step at once, biases included.
 
-    ``xs (T, n_x, m) -> (T, 4 n_a, m)``: the four gates' weights stacked (f, i, c, o), their
+    ``xs (T, n_x, m) -> (4 n_a, T * m)``: the four gates' weights stacked (f, i, c, o), their
     columns from ``n_a`` on (those acting on ``xt``), times every example of every step.
     """
     W, n_x = _stacked(p, "W"), xs.shape[1]
-    return from_columns(W[:, -n_x:] @ as_columns(xs) + _stacked(p, "b"), xs.shape[0])
+    return W[:, -n_x:] @ as_columns(xs) + _stacked(p, "b")
 
 
 def recurrent_weights(p):

@@ -70,14 +70,15 @@ def rnn_cell_forward(xt, a_prev, parameters):
     xt, a_prev, p = _checked(
         "rnn_cell_forward", [("xt", xt, "n_x m"), ("a_prev", a_prev, "n_a m")], parameters
     )
-    (a_next,), _ = step((a_prev,), input_projection(xt[None], p)[0], recurrent_weights(p))
+    (a_next,), _ = step((a_prev,), input_projection(xt[None], p), recurrent_weights(p))
     yt_pred = softmax(p["Wya"] @ a_next + p["by"])
     return a_next, yt_pred, (a_next, a_prev, xt, p)
 
 
 def input_projection(xs, p):
-    """``W_ax x + b_a`` of eq. (1) for every step at once: ``xs (T, n_x, m) -> (T, n_a, m)``."""
-    return from_columns(p["Wax"] @ as_columns(xs) + p["ba"], xs.shape[0])
+    """``W_ax x + b_a`` of eq. (1) for every step at once, as columns:
+    ``xs (T, n_x, m) -> (n_a, T * m)``."""
+    return p["Wax"] @ as_columns(xs) + p["ba"]
 
 
 def recurrent_weights(p):
