@@ -14,10 +14,10 @@ followed by the backward of ``J = sum(da * a)``:
 
 Each time is the median of repeated calls after a first, compiling call; the candidates of one
 size take turns, five rounds of ``--seconds / 5`` each, so that the machine's slow and fast
-spells fall on all of them alike. ``ratio`` is that median over jaxrnn manual's. The FLOP floor is the
-matrix-product work (forward, plus twice that for the backward) at the rate a large matmul
-reaches on this machine. Flax's and torch's GRUs are the "reset after" variant: the same cost,
-not the same function.
+spells fall on all of them alike. ``ratio`` is that median over jaxrnn manual's. The FLOP
+floor is the matrix-product work (forward, plus twice that for the backward) at the rate a large
+matmul reaches on this machine. Flax's and torch's GRUs are the "reset after" variant: the same
+cost, not the same function.
 """
 
 from __future__ import annotations
