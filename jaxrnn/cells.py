@@ -46,7 +46,7 @@ class Cell:
     #: once, then only the recurrence step by step (:class:`jaxrnn.unroll.Recurrence`)
     recurrence: Recurrence
     #: ``parameter_backward(dpre, fields, parameters) -> (dxs, {"d<key>": ...})``: the rest of
-    #: the backward, for all steps at once
+    #: the backward, for all steps at once, from every step's ``dpre`` as columns ``(n, T m)``
     parameter_backward: Callable
     #: ``check(fn, [(name, array, "n_a m")...], parameters) -> (*arrays, parameters)``: the
     #: module's argument checks, casting everything to one dtype
