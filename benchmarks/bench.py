@@ -6,6 +6,9 @@ For each cell and size (n_x, n_a, m, T) it times, float32, the forward over the 
 followed by the backward of ``J = sum(da * a)``:
 
 * ``jaxrnn manual``: ``backward(da, forward(x, a0, p)[-1])``, the documents' API, jitted;
+* ``manual, Eigen dots``: the same, jitted with ``compiler_options=EIGEN_DOTS``, which on the
+  CPU sends XLA's matrix products through Eigen instead of YNNPACK (a user's choice for their
+  own ``jit``; jaxrnn sets no compiler options);
 * ``jaxrnn custom_vjp``: ``jax.grad`` through :mod:`jaxrnn.custom_vjp` (also the manual backward);
 * ``jax.grad(jaxrnn fwd)``: JAX's own autodiff of jaxrnn's forward;
 * ``NumPy loop``: :mod:`jaxrnn.numpy_reference`, the documents' loops;
@@ -36,6 +39,8 @@ from jaxrnn.cells import CELLS
 
 SIZES = {"small": (3, 5, 10, 7), "middle": (64, 128, 32, 100), "large": (128, 256, 64, 200)}
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+#: XLA:CPU compiler options that leave out its YNNPACK dot fusions, so products run on Eigen
+EIGEN_DOTS = {"xla_cpu_experimental_ynn_fusion_type": ""}
 
 
 def median_time(fn, seconds: float, minimum: int = 5) -> tuple[float, float]:
@@ -102,8 +107,12 @@ def jax_candidates(name, x, a0, p, da):
         jax.grad(lambda x, a0, p, da: jnp.sum(da * cell.forward(x, a0, p)[0]), (0, 1, 2))
     )
     run = lambda f: lambda: jax.block_until_ready(f(x, a0, p, da))  # noqa: E731
-    return {"jaxrnn manual": run(manual), "jaxrnn custom_vjp": run(through_vjp),
-            "jax.grad(jaxrnn fwd)": run(autodiff)}  # fmt: skip
+    candidates = {"jaxrnn manual": run(manual), "jaxrnn custom_vjp": run(through_vjp),
+                  "jax.grad(jaxrnn fwd)": run(autodiff)}  # fmt: skip
+    if jax.default_backend() == "cpu":
+        eigen = jax.jit(manual.__wrapped__, compiler_options=EIGEN_DOTS)
+        candidates["manual, Eigen dots"] = run(eigen)
+    return candidates
 
 
 def numpy_candidate(name, x, a0, p, da):
