@@ -16,6 +16,10 @@ scales :math:`c_{prev}` before :math:`W_c` sees it. cuDNN, PyTorch and Flax use 
 after" form, :math:`\tanh(W_{cx} x + \Gamma_r * (W_{cc} c_{prev} + b_{cc}) + b_c)`, which is a
 different function. Backward: equations (G6)-(G18), from ``da_next``.
 
+As for the LSTM, the forward is :func:`input_projection` (the input's part of (G1)-(G3), all
+steps at once) and :func:`step` (the rest, step by step), the backward :func:`step_backward`
+(step by step) and :func:`parameter_backward` (all steps at once).
+
 Shapes: ``xt (n_x, m)``, ``a_prev (n_a, m)``, ``Wr, Wu, Wc (n_a, n_a + n_x)``,
 ``br, bu, bc (n_a, 1)``, ``Wy (n_y, n_a)``, ``by (n_y, 1)``.
 """

@@ -15,6 +15,12 @@ first), the LSTM document's eqs. (1)-(6) and the prediction:
 ``Wi``/``bi``/``it`` belong to the update gate (the document's :math:`\Gamma_u`). Backward:
 eqs. (7)-(21), from ``da_next`` and ``dc_next``; the output layer is not part of it.
 
+Both directions are split the same way. Forward: the input's part of eqs. (1), (2), (3), (5),
+for all steps at once (:func:`input_projection`), then the state's part and the gates, step by
+step (:func:`step`). Backward: the recurrence, step by step (:func:`step_backward`), then the
+parameter and input gradients for all steps at once (:func:`parameter_backward`). The cell
+functions run the same pieces on one step.
+
 Shapes: ``xt (n_x, m)``, ``a_prev, c_prev (n_a, m)``, ``Wf, Wi, Wc, Wo (n_a, n_a + n_x)``,
 ``bf, bi, bc, bo (n_a, 1)``, ``Wy (n_y, n_a)``, ``by (n_y, 1)``. The sequence starts from the
 given ``a0`` and a cell state of zeros.

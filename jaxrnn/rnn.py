@@ -13,6 +13,11 @@ the output layer is not part of it, as in the document.
 
 Shapes: ``xt (n_x, m)``, ``a_prev (n_a, m)``, ``Wax (n_a, n_x)``, ``Waa (n_a, n_a)``,
 ``Wya (n_y, n_a)``, ``ba (n_a, 1)``, ``by (n_y, 1)``; sequences add a last axis ``T_x``.
+
+The sequence forward forms ``W_ax x + b_a`` of all steps at once (:func:`input_projection`) and
+runs only ``tanh(W_aa a_prev + ...)`` step by step (:func:`step`); the backward runs eqs. (2),
+(3), (8) step by step (:func:`step_backward`) and eqs. (4)-(7) for all steps at once
+(:func:`parameter_backward`). The cell functions run the same pieces on one step.
 """
 
 from __future__ import annotations
