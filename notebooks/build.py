@@ -10,6 +10,7 @@ The notebooks are stored executed, so that they render where people browse them;
 from __future__ import annotations
 
 import pathlib
+import subprocess
 import sys
 
 import nbformat
@@ -457,7 +458,10 @@ def build(name: str, cells) -> None:
         "language": "python",
     }
     NotebookClient(notebook, timeout=600, resources={"metadata": {"path": str(HERE)}}).execute()
-    nbformat.write(notebook, HERE / f"{name}.ipynb")
+    path = HERE / f"{name}.ipynb"
+    nbformat.write(notebook, path)
+    # the code cells as ruff formats them, so that CI's `ruff format --check .` passes
+    subprocess.run([sys.executable, "-m", "ruff", "format", "--quiet", str(path)], check=True)
     print(f"wrote {name}.ipynb")
 
 
