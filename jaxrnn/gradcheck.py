@@ -31,7 +31,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrnn.autodiff import vjp
-from jaxrnn.tolerances import AGREEMENT, FINITE_DIFFERENCE, relative_error, tolerance
+from jaxrnn.tolerances import (
+    AGREEMENT,
+    FINITE_DIFFERENCE,
+    FINITE_DIFFERENCE_NOISE,
+    relative_error,
+    tolerance,
+)
 
 
 @dataclass(frozen=True)
@@ -133,10 +139,14 @@ def _manual(forward, backward, inputs, cotangents, style):
     raise ValueError(f"check_backward: `style` must be 'documents' or 'vjp'; got {style!r}")
 
 
-def _scalar_loss(forward, values, cotangents):
+def _scalar_loss(forward, values, cotangents, magnitude=False):
+    """``sum <cotangent, output>``; with ``magnitude``, ``sum |cotangent| * |output|``."""
     outputs = forward(*values)
     outputs = outputs if isinstance(outputs, tuple) else (outputs,)
-    return sum(jnp.vdot(c, o) for c, o in zip(cotangents, outputs, strict=False))
+    pairs = zip(cotangents, outputs, strict=False)
+    if magnitude:
+        return sum(jnp.vdot(jnp.abs(c), jnp.abs(o)) for c, o in pairs)
+    return sum(jnp.vdot(c, o) for c, o in pairs)
 
 
 def check_backward(
@@ -247,6 +257,9 @@ def _finite_differences(forward, backward, inputs, cotangents, style, seed, manu
             manual = _manual(forward, backward, inputs64, cotangents64, style)
         # positional values: a dictionary through jit would come back with its keys sorted
         loss = jax.jit(lambda *values: _scalar_loss(forward, values, cotangents64))
+        # the size the loss's rounding is relative to, for the difference quotient's noise
+        magnitude = _scalar_loss(forward, tuple(inputs64.values()), cotangents64, magnitude=True)
+        rounding = FINITE_DIFFERENCE_NOISE * np.finfo(np.float64).eps * float(magnitude)
         for name, gradient in manual.items():
             gradient = np.asarray(gradient, np.float64)
             direction = rng.standard_normal(gradient.shape)
@@ -259,8 +272,9 @@ def _finite_differences(forward, backward, inputs, cotangents, style, seed, manu
             numeric = float(plus - minus) / (2 * h)
             analytic = float(np.vdot(gradient, direction))
             # <g, u> is typically |g| for a standard-normal u, but can nearly cancel by chance;
-            # measuring against |g| keeps a correct gradient from failing on such a direction
-            scale = float(np.linalg.norm(gradient)) + tol.atol
+            # measuring against |g| keeps a correct gradient from failing on such a direction.
+            # The quotient's own rounding noise, rounding / h, is gradient size it cannot see.
+            scale = float(np.linalg.norm(gradient)) + rounding / h / tol.rtol + tol.atol
             results[name] = (abs(numeric - analytic) / scale if scale else 0.0, tol.rtol)
     return results
 

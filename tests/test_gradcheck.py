@@ -121,3 +121,32 @@ def test_sequence_backward_checked_through_the_registry():
             cell.forward, cell.backward, {"x": x, "a0": a0, "parameters": p}, da
         )
     assert report.ok and report.dtype == "float64"
+
+
+@pytest.mark.parametrize("error", [0.0, 1e-2])
+def test_a_vanishing_gradient_is_checked_to_the_quotients_rounding_noise(error):
+    """A saturated RNN whose da0 is 1.8e-5 (a case hypothesis found): the difference quotient's
+    rounding noise, ~2e-11 here, is about rtol |g|, so a correct da0 must pass while the same
+    gradient 1% off must still fail."""
+    from helpers import sequence_inputs
+
+    from jaxrnn.cells import RNN
+
+    rng = np.random.default_rng(2**31 - 1)
+    x, a0, parameters, da = sequence_inputs(RNN, rng, 3, 2, 2, 1, 4)
+
+    def backward(da, caches):
+        gradients = dict(jaxrnn.rnn_backward(da, caches))
+        gradients["da0"] = gradients["da0"] * (1 + error)
+        return gradients
+
+    with jax.enable_x64(True):
+        caches = jaxrnn.rnn_forward(x, a0, parameters)[-1]
+        assert np.max(np.abs(jaxrnn.rnn_backward(da, caches)["da0"])) < 1e-4  # it is vanishing
+        report = check_backward(
+            jaxrnn.rnn_forward, backward, {"x": x, "a0": a0, "parameters": parameters}, (da,),
+            finite_differences=True, seed=2**31 - 1,
+        )  # fmt: skip
+    da0 = next(row for row in report.rows if row.name == "da0")
+    assert report.ok == (error == 0.0), f"\n{report}"
+    assert (da0.fd_rel_error > da0.fd_tolerance) == (error > 0.0), f"\n{report}"
