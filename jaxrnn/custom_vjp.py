@@ -44,8 +44,8 @@ from jaxrnn.unroll import (
     predictions,
     reverse_segments,
     reverse_steps,
-    scan_forward,
     scan_segments,
+    sequence_forward,
     time_last,
     time_major,
 )
@@ -59,13 +59,11 @@ def _build(name: str, checkpoint: int | None):
 
     def run(x, a0, p):
         """The forward's outputs ``(a, y_pred, *other states)`` and what the backward needs."""
-        state0 = initial_state(cell.recurrence, a0)
         if checkpoint is None:
-            y_pred, steps = scan_forward(cell.recurrence, state0, x, p)
-            # every cell cache starts with its next state(s): a_next (, c_next)
-            states = tuple(time_last(f) for f in steps.fields[: len(cell.state)])
+            y_pred, states, steps = sequence_forward(cell.recurrence, x, a0, p)
             saved = steps.fields
         else:
+            state0 = initial_state(cell.recurrence, a0)
             saved, states = scan_segments(cell.recurrence, state0, x, p, checkpoint)
             states = tuple(time_last(s) for s in states)
             y_pred = predictions(cell.recurrence, states[0], p)

@@ -101,8 +101,13 @@ def input_projection(xs, p):
     ``xs (T, n_x, m) -> (4 n_a, T * m)``: the four gates' weights stacked (f, i, c, o), their
     columns from ``n_a`` on (those acting on ``xt``), times every example of every step.
     """
-    W, n_x = _stacked(p, "W"), xs.shape[1]
-    return W[:, -n_x:] @ as_columns(xs) + _stacked(p, "b")
+    return _input_weights(p) @ as_columns(xs) + _stacked(p, "b")
+
+
+def _input_weights(p):
+    """The four gates' weights on ``xt`` (their columns from ``n_a`` on), stacked:
+    ``(4 n_a, n_x)``."""
+    return _stacked(p, "W")[:, p["Wf"].shape[0] :]
 
 
 def recurrent_weights(p):
@@ -203,9 +208,7 @@ def parameter_backward(d, fields, p):
     n_a = a_prev.shape[1]
     dW = d @ as_columns(jnp.concatenate([a_prev, xt], axis=1)).T  # eqs. (11)-(14), stacked
     db = jnp.sum(d, axis=1, keepdims=True)  # eqs. (15)-(18), stacked
-    dxs = from_columns(
-        _stacked(p, "W")[:, n_a:].T @ d, xt.shape[0]
-    )  # eq. (21): columns from n_a act on xt
+    dxs = from_columns(_input_weights(p).T @ d, xt.shape[0])  # eq. (21): columns from n_a act on xt
     g = {}
     for i, key in enumerate(("f", "i", "c", "o")):
         g[f"dW{key}"] = dW[i * n_a : (i + 1) * n_a]

@@ -32,6 +32,7 @@ from jaxrnn.unroll import (
     from_columns,
     sequence_backward,
     sequence_forward,
+    transposed,
 )
 
 PARAMETER_KEYS = ("Wax", "Waa", "Wya", "ba", "by")
@@ -122,7 +123,8 @@ def rnn_cell_backward(da_next, cache):
         ],
         parameters,
     )
-    (da_prev,), dtanh = step_backward((da_next,), (a_next, a_prev, xt), p["Waa"].T)
+    weights_T = transposed(recurrent_weights(p))
+    (da_prev,), dtanh = step_backward((da_next,), (a_next, a_prev, xt), weights_T)
     (dxt,), g = parameter_backward(dtanh, (a_next[None], a_prev[None], xt[None]), p)
     return {"dxt": dxt, "da_prev": da_prev, **g}
 
