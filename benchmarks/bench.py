@@ -2,6 +2,10 @@
 
     python benchmarks/bench.py [--cells lstm rnn gru] [--sizes small middle large] [--seconds 2]
 
+On a GPU (JAX's default backend ``gpu``) the same script times everything there: the JAX inputs
+live on the device, and torch runs on CUDA, its LSTM/RNN/GRU on cuDNN. Add ``--sizes xlarge``
+for a size beyond the issue's three, and ``--no-numpy`` to leave out the CPU loop.
+
 For each cell and size (n_x, n_a, m, T) it times, float32, the forward over the whole sequence
 followed by the backward of ``J = sum(da * a)``:
 
@@ -13,7 +17,8 @@ followed by the backward of ``J = sum(da * a)``:
 * ``jax.grad(jaxrnn fwd)``: JAX's own autodiff of jaxrnn's forward;
 * ``NumPy loop``: :mod:`jaxrnn.numpy_reference`, the documents' loops;
 * ``Flax``: ``nn.RNN`` of ``OptimizedLSTMCell`` / ``SimpleCell`` / ``GRUCell`` (if installed);
-* ``torch``: ``torch.nn.LSTM`` / ``RNN`` / ``GRU`` (if installed; ``pip install ".[bench]"``).
+* ``torch``: ``torch.nn.LSTM`` / ``RNN`` / ``GRU`` (if installed; ``pip install ".[bench]"``), on
+  the GPU when JAX's backend is one and torch sees CUDA.
 
 Each time is the median of repeated calls after a first, compiling call; the candidates of one
 size take turns, five rounds of ``--seconds / 5`` each, so that the machine's slow and fast
@@ -26,18 +31,24 @@ cost, not the same function.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
-import jax
-import jax.numpy as jnp
-import numpy as np
+# JAX would otherwise take 75% of a GPU's memory at start-up, leaving torch little beside it
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
-import jaxrnn
-from jaxrnn import custom_vjp, numpy_reference
-from jaxrnn.cells import CELLS
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
 
-SIZES = {"small": (3, 5, 10, 7), "middle": (64, 128, 32, 100), "large": (128, 256, 64, 200)}
+import jaxrnn  # noqa: E402
+from jaxrnn import custom_vjp, numpy_reference  # noqa: E402
+from jaxrnn.cells import CELLS  # noqa: E402
+
+SIZES = {"small": (3, 5, 10, 7), "middle": (64, 128, 32, 100), "large": (128, 256, 64, 200),
+         "xlarge": (256, 512, 128, 400)}  # fmt: skip
+DEFAULT_SIZES = ("small", "middle", "large")
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 #: XLA:CPU compiler options that leave out its YNNPACK dot fusions, so products run on Eigen
 EIGEN_DOTS = {"xla_cpu_experimental_ynn_fusion_type": ""}
@@ -97,6 +108,8 @@ def flops(cell: str, n_x, n_a, m, T) -> float:
 
 def jax_candidates(name, x, a0, p, da):
     cell = CELLS[name]
+    # on the device before timing: a NumPy argument would be copied to a GPU on every call
+    x, a0, da = (jnp.asarray(v) for v in (x, a0, da))
     manual = jax.jit(lambda x, a0, p, da: cell.backward(da, cell.forward(x, a0, p)[-1]))
     through_vjp = jax.jit(
         jax.grad(
@@ -135,20 +148,36 @@ def flax_candidate(name, n_x, n_a, m, T, x, da):
     return lambda: jax.block_until_ready(f(params, xb))
 
 
-def torch_candidate(name, n_x, n_a, m, T, x, da):
+def torch_device() -> str | None:
+    """Where torch runs beside JAX: ``"cuda"`` when JAX is on a GPU and torch sees one."""
     try:
         import torch
     except ImportError:
         return None
+    return "cuda" if jax.default_backend() == "gpu" and torch.cuda.is_available() else "cpu"
+
+
+def torch_candidate(name, n_x, n_a, m, T, x, da):
+    device = torch_device()
+    if device is None:
+        return None
+    import torch
+
     module = {"lstm": torch.nn.LSTM, "rnn": torch.nn.RNN, "gru": torch.nn.GRU}[name](n_x, n_a)
-    xt = torch.tensor(np.ascontiguousarray(x.transpose(2, 1, 0)), requires_grad=True)  # (T, m, n_x)
-    dat = torch.tensor(np.ascontiguousarray(da.transpose(2, 1, 0)))
+    module = module.to(device)
+    xt = torch.tensor(  # (T, m, n_x)
+        np.ascontiguousarray(x.transpose(2, 1, 0)), device=device, requires_grad=True
+    )
+    dat = torch.tensor(np.ascontiguousarray(da.transpose(2, 1, 0)), device=device)
+    # CUDA runs asynchronously: a call is over when the device is done, as for JAX's block
+    finish = torch.cuda.synchronize if device == "cuda" else (lambda: None)
 
     def step():
         module.zero_grad()
         xt.grad = None
         out, _ = module(xt)
         (out * dat).sum().backward()
+        finish()
 
     return step
 
@@ -156,7 +185,7 @@ def torch_candidate(name, n_x, n_a, m, T, x, da):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cells", nargs="+", default=["lstm", "rnn", "gru"])
-    parser.add_argument("--sizes", nargs="+", default=list(SIZES))
+    parser.add_argument("--sizes", nargs="+", choices=list(SIZES), default=list(DEFAULT_SIZES))
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--no-numpy", action="store_true", help="skip the (slow) NumPy loop")
     args = parser.parse_args()
@@ -166,12 +195,19 @@ def main() -> None:
     backend = f"{jax.default_backend()} ({device})"
     print(f"jaxrnn {jaxrnn.__version__}, jax {jax.__version__}, {backend}; "
           f"2048^2 float32 matmul {rate / 1e9:.0f} GFLOP/s")  # fmt: skip
-    try:
+    torch_on = torch_device()
+    if torch_on is None:
+        print("torch not installed: its rows are skipped (pip install '.[bench]')")
+    else:
         import torch
 
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    except ImportError:
-        print("torch not installed: its rows are skipped (pip install '.[bench]')")
+        where = (
+            f"CUDA, cuDNN {torch.backends.cudnn.version()}"
+            if torch_on == "cuda"
+            else f"{torch.get_num_threads()} threads"
+        )
+        print(f"torch {torch.__version__}, {where}")
+    torch_label = "torch.nn (cuDNN)" if torch_on == "cuda" else "torch.nn"
     header = (
         f"{'cell':5} {'size (n_x,n_a,m,T)':22} {'implementation':22} "
         f"{'median':>10} {'ratio':>7} {'compile':>9}"
@@ -191,7 +227,7 @@ def main() -> None:
             candidates = jax_candidates(name, x, a0, {k: jnp.asarray(v) for k, v in p.items()}, da)
             if not args.no_numpy:
                 candidates["NumPy loop"] = numpy_candidate(name, x, a0, p, da)
-            for label, make in [("Flax nn.RNN", flax_candidate), ("torch.nn", torch_candidate)]:
+            for label, make in [("Flax nn.RNN", flax_candidate), (torch_label, torch_candidate)]:
                 candidate = make(name, n_x, n_a, m, T, x, da)
                 if candidate is not None:
                     candidates[label] = candidate
@@ -200,7 +236,7 @@ def main() -> None:
             for label, (first, median) in results.items():
                 compile_s = (
                     f"{first - median:.2f}s"
-                    if label != "NumPy loop" and label != "torch.nn"
+                    if label != "NumPy loop" and label != torch_label
                     else "-"
                 )
                 print(f"{name:5} {str(SIZES[size]):22} {label:22} {median * 1e3:8.3f}ms "
