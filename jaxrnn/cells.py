@@ -39,8 +39,9 @@ class Cell:
     cache_inputs: Callable[[tuple], tuple]
     #: how many entries a cell cache has, the parameters included
     cache_length: int
-    #: ``step_backward(dstate, fields, w) -> (dstate_prev, dpre)``: the per-step part of the cell
-    #: backward, which the reverse scans of :mod:`jaxrnn.unroll` run
+    #: ``step_backward(dstate, fields, w, columns) -> (dstate_prev, columns)``: the per-step
+    #: part of the cell backward, which the reverse scans of :mod:`jaxrnn.unroll` run; it writes
+    #: ``dpre`` into its step's :class:`jaxrnn.unroll.GateColumns`
     step_backward: Callable
     #: the sequence forward's split of ``cell_forward``: the input's products of all steps at
     #: once, then only the recurrence step by step (:class:`jaxrnn.unroll.Recurrence`)

@@ -31,6 +31,7 @@ import jax.numpy as jnp
 from jaxrnn._checks import checked, require_tuple
 from jaxrnn.activations import sigmoid, softmax
 from jaxrnn.unroll import (
+    GateColumns,
     Recurrence,
     as_columns,
     from_columns,
@@ -152,28 +153,34 @@ def gru_cell_backward(da_next, cache):
     *fields, xt, da_next, p = _checked(
         fn, [*state, ("cache[5] (xt)", xt, "n_x m"), ("da_next", da_next, "n_a m")], parameters
     )
-    (da_prev,), dpre = step_backward((da_next,), (*fields, xt), transposed(recurrent_weights(p)))
-    (dxt,), g = parameter_backward(dpre, tuple(f[None] for f in (*fields, xt)), p)
+    n_a, m = da_next.shape
+    (da_prev,), dpre = step_backward(
+        (da_next,), (*fields, xt), transposed(recurrent_weights(p)),
+        GateColumns.single(3 * n_a, m, da_next.dtype),
+    )  # fmt: skip
+    (dxt,), g = parameter_backward(dpre.array, tuple(f[None] for f in (*fields, xt)), p)
     return {"dxt": dxt, "da_prev": da_prev, **g}
 
 
-def step_backward(dstate, fields, weights_T):
+def step_backward(dstate, fields, weights_T, columns):
     """The per-step part of the backward, run inside the reverse scan: (G6)-(G9), (G17).
 
-    ``weights_T``: the :func:`recurrent_weights` transposed. Returns ``((da_prev,), dpre)``:
-    ``dpre (3 n_a, m)``, the gradients at the pre-activations of the relevance gate, the update
-    gate and the candidate, stacked.
+    ``weights_T``: the :func:`recurrent_weights` transposed. Writes ``dpre (3 n_a, m)``, the
+    gradients at the pre-activations of the relevance gate, the update gate and the candidate,
+    stacked, into ``columns``, a :class:`~jaxrnn.unroll.GateColumns`. Returns
+    ``((da_prev,), columns)``.
     """
     (da_next,), (_, a_prev, rt, ut, cct, _), (W_gates_T, W_cand_T) = dstate, fields, weights_T
+    n_a = da_next.shape[0]
     dcct = da_next * ut * (1 - cct**2)  # (G6), at the candidate's pre-activation
     dut = da_next * (cct - a_prev) * ut * (1 - ut)  # (G7), at the update gate's pre-activation
     d_reset_a = W_cand_T @ dcct  # (G8), its first n_a rows: at rt * a_prev
     drt = d_reset_a * a_prev * rt * (1 - rt)  # (G9), at the relevance gate's pre-activation
-    # (G16), its first n_a rows: both gates at once, their weights stacked
-    dgates = jnp.concatenate([drt, dut], axis=0)
-    # (G17): a_prev reaches a_next directly (G4), through the candidate (G3) and the gates
-    da_prev = da_next * (1 - ut) + d_reset_a * rt + W_gates_T @ dgates
-    return (da_prev,), jnp.concatenate([dgates, dcct], axis=0)
+    columns = columns.write(drt, dut, dcct)
+    # (G17): a_prev reaches a_next directly (G4), through the candidate (G3) and the gates,
+    # (G16)'s first n_a rows: both gates at once, their weights and gradients stacked
+    da_prev = da_next * (1 - ut) + d_reset_a * rt + W_gates_T @ columns.rows(0, 2 * n_a)
+    return (da_prev,), columns
 
 
 def parameter_backward(d, fields, p):

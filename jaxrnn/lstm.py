@@ -33,6 +33,7 @@ import jax.numpy as jnp
 from jaxrnn._checks import checked, require_tuple
 from jaxrnn.activations import sigmoid, softmax
 from jaxrnn.unroll import (
+    GateColumns,
     Recurrence,
     as_columns,
     from_columns,
@@ -166,21 +167,25 @@ def lstm_cell_backward(da_next, dc_next, cache):
         ],
         parameters,
     )
+    n_a, m = da_next.shape
     (da_prev, dc_prev), dgates = step_backward(
-        (da_next, dc_next), (*fields, xt), transposed(recurrent_weights(p))
-    )
-    (dxt,), g = parameter_backward(dgates, tuple(f[None] for f in (*fields, xt)), p)
+        (da_next, dc_next), (*fields, xt), transposed(recurrent_weights(p)),
+        GateColumns.single(4 * n_a, m, da_next.dtype),
+    )  # fmt: skip
+    (dxt,), g = parameter_backward(dgates.array, tuple(f[None] for f in (*fields, xt)), p)
     return {"dxt": dxt, "da_prev": da_prev, "dc_prev": dc_prev, **g}
 
 
-def step_backward(dstate, fields, W_a_T):
+def step_backward(dstate, fields, W_a_T, columns):
     """The per-step part of the backward, run inside the reverse scan: eqs. (7)-(10), (19), (20).
 
-    ``W_a_T`` is the :func:`recurrent_weights` transposed. Returns ``((da_prev, dc_prev),
-    dgates)``: ``dgates (4 n_a, m)``, the gradients at the four gates' pre-activations stacked
-    (f, i, c, o), from which :func:`parameter_backward` forms everything else.
+    ``W_a_T`` is the :func:`recurrent_weights` transposed. Writes ``dgates (4 n_a, m)``, the
+    gradients at the four gates' pre-activations stacked (f, i, c, o), from which
+    :func:`parameter_backward` forms everything else, into ``columns``, a
+    :class:`~jaxrnn.unroll.GateColumns`. Returns ``((da_prev, dc_prev), columns)``.
     """
     (da_next, dc_next), (_, c_next, _, c_prev, ft, it, cct, ot, _) = dstate, fields
+    n_a = da_next.shape[0]
     tanh_c = jnp.tanh(c_next)
     # the gradient reaching c_next: from dc_next and, through eq. (6), from da_next
     dc = dc_next + ot * (1 - tanh_c**2) * da_next
@@ -188,11 +193,11 @@ def step_backward(dstate, fields, W_a_T):
     dcct = dc * it * (1 - cct**2)  # eq. (8)
     dit = dc * cct * it * (1 - it)  # eq. (9)
     dft = dc * c_prev * ft * (1 - ft)  # eq. (10)
+    columns = columns.write(dft, dit, dcct, dot_)
     # eq. (19): the first n_a columns of each gate's weight act on a_prev; one product for all
-    dgates = jnp.concatenate([dft, dit, dcct, dot_], axis=0)
-    da_prev = W_a_T @ dgates
+    da_prev = W_a_T @ columns.rows(0, 4 * n_a)
     dc_prev = dc * ft  # eq. (20)
-    return (da_prev, dc_prev), dgates
+    return (da_prev, dc_prev), columns
 
 
 def parameter_backward(d, fields, p):

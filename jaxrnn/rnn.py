@@ -27,6 +27,7 @@ import jax.numpy as jnp
 from jaxrnn._checks import checked, require_tuple
 from jaxrnn.activations import softmax
 from jaxrnn.unroll import (
+    GateColumns,
     Recurrence,
     as_columns,
     from_columns,
@@ -124,22 +125,23 @@ def rnn_cell_backward(da_next, cache):
         parameters,
     )
     weights_T = transposed(recurrent_weights(p))
-    (da_prev,), dtanh = step_backward((da_next,), (a_next, a_prev, xt), weights_T)
-    (dxt,), g = parameter_backward(dtanh, (a_next[None], a_prev[None], xt[None]), p)
+    columns = GateColumns.single(*da_next.shape, da_next.dtype)
+    (da_prev,), dtanh = step_backward((da_next,), (a_next, a_prev, xt), weights_T, columns)
+    (dxt,), g = parameter_backward(dtanh.array, (a_next[None], a_prev[None], xt[None]), p)
     return {"dxt": dxt, "da_prev": da_prev, **g}
 
 
-def step_backward(dstate, fields, Waa_T):
+def step_backward(dstate, fields, Waa_T, columns):
     """The per-step part of the backward, run inside the reverse scan: eqs. (2)-(3) and (8).
 
-    ``Waa_T`` is ``W_aa`` transposed. Returns ``((da_prev,), dtanh)``; ``dtanh`` is the
-    gradient at the pre-activation.
+    ``Waa_T`` is ``W_aa`` transposed. Writes ``dtanh``, the gradient at the pre-activation,
+    into ``columns``, a :class:`~jaxrnn.unroll.GateColumns`. Returns ``((da_prev,), columns)``.
     """
     (da_next,), (a_next, _, _) = dstate, fields  # (a_next, a_prev, xt)
     # eqs. (2)-(3): tanh' = 1 - tanh^2, and tanh(W_ax x + W_aa a_prev + b_a) is a_next
     dtanh = da_next * (1 - a_next**2)
     da_prev = Waa_T @ dtanh  # eq. (8)
-    return (da_prev,), dtanh
+    return (da_prev,), columns.write(dtanh)
 
 
 def parameter_backward(d, fields, p):

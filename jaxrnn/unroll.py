@@ -116,7 +116,9 @@ class Recurrence(NamedTuple):
             instead of ``T`` small ones inside the loop, as columns (:func:`as_columns`),
             step ``t``'s in columns ``t * m ... (t + 1) * m``.
         weights: ``weights(parameters) -> w``: the weights the recurrence multiplies the state
-            by, sliced (and stacked) once, outside the loop.
+            by, sliced (and stacked) once, outside the loop; an array or a tuple of arrays whose
+            rows, one array's after another, are the step's pre-activations in the order the
+            backward stacks their gradients (``dpre``, see :func:`reverse_steps`).
         step: ``step(state_prev, zx_t, w) -> (state_next, gates)``: the recurrence of one
             step, a tuple of states in, a tuple of states and a tuple of gate values out.
         output_keys: the output layer's weight and bias keys.
@@ -206,47 +208,91 @@ def transposed(weights):
     return jax.tree.map(jnp.transpose, weights)
 
 
+@jax.tree_util.register_pytree_node_class
+class GateColumns:
+    """One step's columns of the gate-gradient array that a step's backward writes into.
+
+    ``array`` is ``(n, T * m)`` (:func:`as_columns`'s layout); the step owns its ``m`` columns
+    from ``start`` on. A cell's ``step_backward`` writes its pre-activation gradients there,
+    one row band under another, with :meth:`write`, and reads bands back stacked with
+    :meth:`rows` where a product needs them so.
+
+    That is the arithmetic of ``jnp.concatenate(bands)``, without the concatenate: XLA's CPU
+    backend runs a concatenate of a step's bands as one slow kernel and the copy of the result
+    into the columns as a second one; written in place, each band's kernel writes it where it
+    belongs (the middle-size LSTM's reverse scan: 16.5 ms with the concatenate, 12.3 ms
+    without; benchmarks/README.md).
+    """
+
+    def __init__(self, array, start, m: int):
+        self.array, self.start, self.m = array, start, m
+
+    @classmethod
+    def single(cls, n: int, m: int, dtype) -> GateColumns:
+        """The columns of one step alone, ``(n, m)``: what a cell backward writes into."""
+        return cls(jnp.zeros((n, m), dtype), 0, m)
+
+    def write(self, *bands) -> GateColumns:
+        """These columns with ``bands`` (``(n_i, m)`` each) written one under another from
+        row 0."""
+        array, row = self.array, 0
+        for band in bands:
+            array = lax.dynamic_update_slice(array, band, (row, self.start))
+            row += band.shape[0]
+        return GateColumns(array, self.start, self.m)
+
+    def rows(self, start: int, stop: int):
+        """Rows ``start ... stop`` of these columns, ``(stop - start, m)``."""
+        return lax.dynamic_slice(self.array, (start, self.start), (stop - start, self.m))
+
+    def tree_flatten(self):
+        return (self.array, self.start), self.m
+
+    @classmethod
+    def tree_unflatten(cls, m, children):
+        return cls(*children, m)
+
+
 def reverse_steps(step_backward: Callable, upstream, fields, weights, dstate0, keep=False):
     """The reverse scan of a manual backward: only the recurrence runs step by step.
 
     Arguments:
-        step_backward: ``step_backward(dstate, fields_t, w_T) -> (dstate_prev, dpre)``: a
-            cell's per-step backward, from the gradients of its output state to those of its
-            input state and ``dpre``, the gradients at its pre-activations (a pytree); ``w_T``
-            is the recurrent weights transposed, see :func:`transposed`.
+        step_backward: ``step_backward(dstate, fields_t, w_T, columns) -> (dstate_prev,
+            columns)``: a cell's per-step backward, from the gradients of its output state to
+            those of its input state, writing ``dpre``, the gradients at its pre-activations,
+            into its step's :class:`GateColumns`; ``w_T`` is the recurrent weights
+            transposed, see :func:`transposed`.
         upstream: per state entry, the gradients arriving at each step's output state from
             outside the recurrence, ``(T, n_a, m)``, or ``None`` for none.
         fields: the per-step cache fields, ``(T, ...)`` each.
-        weights: the cell's recurrent weights, ``Recurrence.weights(parameters)``.
+        weights: the cell's recurrent weights, ``Recurrence.weights(parameters)``: their rows,
+            the arrays' one after another, are the pre-activations, as ``dpre`` stacks them.
         dstate0: the state gradient arriving from after the last step (zeros at the end).
         keep: also return, per step, the whole gradient reaching its output hidden state.
 
     Returns:
         ``(dstate, dpre)``: the state gradient before the first step and every step's ``dpre``
-        as columns, each ``(n, m)`` entry of a step's ``dpre`` written into columns
-        ``t * m ... (t + 1) * m`` of one ``(n, T * m)`` array (:func:`as_columns`'s layout);
-        with ``keep``, ``dpre`` is the pair ``(dpre, da_next)``, ``da_next`` ``(T, n_a, m)``.
-        The parameter and input gradients are products of ``dpre`` with values known before
-        the scan, so the cell's ``parameter_backward`` forms them for all steps at once.
+        as columns, one ``(n, T * m)`` array, step ``t``'s in columns ``t * m ... (t + 1) * m``
+        (:func:`as_columns`'s layout); with ``keep``, ``dpre`` is the pair ``(dpre,
+        da_next)``, ``da_next`` ``(T, n_a, m)``. The parameter and input gradients are products
+        of ``dpre`` with values known before the scan, so the cell's ``parameter_backward``
+        forms them for all steps at once.
     """
     given = tuple(u is not None for u in upstream)
     upstream = tuple(u for u in upstream if u is not None)
     weights_T = transposed(weights)
-    T = fields[0].shape[0]
+    T, m = fields[0].shape[0], fields[0].shape[-1]
+    n = sum(w.shape[0] for w in jax.tree.leaves(weights))
+    dtype = jnp.result_type(*jax.tree.leaves((dstate0, fields, weights)))
     # the columns are written in place step by step: stacking the steps (T, n, m) and then
-    # transposing them into columns would take one more pass over the largest arrays
-    shapes = jax.eval_shape(
-        lambda d, f: step_backward(d, f, weights_T)[1], tuple(dstate0), tuple(f[0] for f in fields)
-    )
-    # every column is written by its step, so the initial contents never show. They are made
+    # transposing them into columns would take one more pass over the largest arrays.
+    # Every column is written by its step, so the initial contents never show. They are made
     # from a value of the forward, not from a constant: XLA schedules a constant's buffer at the
     # start of the program, where it is live beside the forward's input projection; made after
     # the forward, it reuses the projection's memory (the large LSTM benchmark size under one
     # jit: 199 -> 164 MB of temporary buffers, 1-3% faster; benchmarks/README.md)
-    unwritten = fields[0].ravel()[0] * 0
-    columns0 = jax.tree.map(
-        lambda s: jnp.full((s.shape[0], T * s.shape[1]), unwritten, s.dtype), shapes
-    )
+    unwritten = (fields[0].ravel()[0] * 0).astype(dtype)
+    columns0 = jnp.full((n, T * m), unwritten, dtype)
 
     def body(carry, inputs):
         dstate, columns = carry
@@ -254,13 +300,10 @@ def reverse_steps(step_backward: Callable, upstream, fields, weights, dstate0, k
         # a state that is also an output gets two gradients: from the next step and from outside
         arriving = iter(upstream_t)
         dstate = tuple(d + next(arriving) if g else d for d, g in zip(dstate, given, strict=True))
-        dstate_prev, dpre = step_backward(dstate, fields_t, weights_T)
-        columns = jax.tree.map(
-            lambda c, d: lax.dynamic_update_slice_in_dim(c, d, t * d.shape[1], axis=1),
-            columns,
-            dpre,
+        dstate_prev, step_columns = step_backward(
+            dstate, fields_t, weights_T, GateColumns(columns, t * m, m)
         )
-        return (dstate_prev, columns), (dstate[0] if keep else None)
+        return (dstate_prev, step_columns.array), (dstate[0] if keep else None)
 
     (dstate, columns), kept = lax.scan(
         body, (tuple(dstate0), columns0), (jnp.arange(T), upstream, tuple(fields)), reverse=True
