@@ -18,6 +18,10 @@ by the output layer's hand-derived VJP. So ``jax.grad``, ``jax.value_and_grad``,
 >>> sorted(jax.grad(loss)(p)) == sorted(p)  # every parameter, by the manual backward
 True
 
+Outputs a loss does not use cost nothing in the backward: JAX hands their cotangents over as
+symbolic zeros, and the backward leaves out what only they reach (a loss of the hidden states
+alone runs no output-layer backward).
+
 Second derivatives: reverse over reverse (``jax.grad(jax.grad(...))``, ``jax.hessian`` is not)
 works, since the manual backward is itself plain JAX; forward mode (``jax.jvp``, ``jax.jacfwd``,
 ``jax.hessian``) is not defined for a ``custom_vjp`` and JAX says so
@@ -36,6 +40,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+from jax.custom_derivatives import CustomVJPPrimal, SymbolicZero
 
 from jaxrnn.cells import CELLS
 from jaxrnn.loss import output_layer_backward
@@ -75,20 +80,28 @@ def _build(name: str, checkpoint: int | None):
         return run(x, a0, p)[0]
 
     def forward(x, a0, p):
+        # symbolic zeros (below): the inputs come wrapped, with whether each is differentiated
+        x, a0, p = jax.tree.map(lambda v: v.value, (x, a0, p), is_leaf=_is_primal)
         outputs, saved = run(x, a0, p)
         return outputs, (outputs, saved, x, a0, p)
 
     def backward(residuals, cotangents):
         (a, y_pred, *_), saved, x, a0, p = residuals
-        da, dy_pred, *dothers = cotangents
-        dz = y_pred * (dy_pred - jnp.sum(dy_pred * y_pred, axis=0, keepdims=True))  # (L9)
-        da_output, dWy, dby = output_layer_backward(dz, a, p[w])  # (L5)-(L7)
-        upstream = (da + da_output, *dothers)
+        da, dy_pred, *dothers = (None if _is_zero(c) else c for c in cotangents)
+        # an output the loss does not depend on sends a symbolic zero: what only it would
+        # reach is left out, not computed from zeros (a loss of the hidden states alone runs
+        # no output-layer backward and adds no cell-state gradient in the reverse scan)
+        if dy_pred is None:
+            da_output, dWy, dby = None, jnp.zeros_like(p[w]), jnp.zeros_like(p[b])
+        else:
+            dz = y_pred * (dy_pred - jnp.sum(dy_pred * y_pred, axis=0, keepdims=True))  # (L9)
+            da_output, dWy, dby = output_layer_backward(dz, a, p[w])  # (L5)-(L7)
+        upstream = (_add(da, da_output), *dothers)
         dstate0 = tuple(jnp.zeros_like(a0) for _ in cell.state)
         if checkpoint is None:  # (L8): the manual backward over the saved caches
             dstate, dpre = reverse_steps(
                 cell.step_backward,
-                tuple(map(time_major, upstream)),
+                tuple(None if u is None else time_major(u) for u in upstream),
                 saved,
                 cell.recurrence.weights(p),
                 dstate0,
@@ -104,8 +117,21 @@ def _build(name: str, checkpoint: int | None):
         # the initial cell state of the LSTM is the constant 0: its gradient goes nowhere
         return dx, dstate[0], {k: gradients[k] for k in p}
 
-    sequence.defvjp(forward, backward)
+    sequence.defvjp(forward, backward, symbolic_zeros=True)
     return sequence
+
+
+def _is_primal(value) -> bool:
+    return isinstance(value, CustomVJPPrimal)
+
+
+def _is_zero(cotangent) -> bool:
+    return isinstance(cotangent, SymbolicZero)
+
+
+def _add(u, v):
+    """``u + v`` where ``None`` stands for zeros."""
+    return v if u is None else u if v is None else u + v
 
 
 def _segment_length(fn: str, checkpoint, T_x: int) -> int | None:
