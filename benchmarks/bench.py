@@ -18,7 +18,10 @@ followed by the backward of ``J = sum(da * a)``:
 * ``NumPy loop``: :mod:`jaxrnn.numpy_reference`, the documents' loops;
 * ``Flax``: ``nn.RNN`` of ``OptimizedLSTMCell`` / ``SimpleCell`` / ``GRUCell`` (if installed);
 * ``torch``: ``torch.nn.LSTM`` / ``RNN`` / ``GRU`` (if installed; ``pip install ".[bench]"``), on
-  the GPU when JAX's backend is one and torch sees CUDA.
+  the GPU when JAX's backend is one and torch sees CUDA. On the CPU torch runs its LSTM as
+  oneDNN's RNN primitive, one fused kernel for the whole sequence each way; the row
+  ``torch.nn, no oneDNN`` turns that off (``torch.backends.mkldnn.flags``), leaving the op-by-op
+  path that torch's RNN and GRU always take.
 
 Each time is the median of repeated calls after a first, compiling call; the candidates of one
 size take turns, five rounds of ``--seconds / 5`` each, so that the machine's slow and fast
@@ -34,6 +37,7 @@ import argparse
 import os
 import statistics
 import time
+import warnings
 
 # JAX would otherwise take 75% of a GPU's memory at start-up, leaving torch little beside it
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
@@ -49,6 +53,7 @@ from jaxrnn.cells import CELLS  # noqa: E402
 SIZES = {"small": (3, 5, 10, 7), "middle": (64, 128, 32, 100), "large": (128, 256, 64, 200),
          "xlarge": (256, 512, 128, 400)}  # fmt: skip
 DEFAULT_SIZES = ("small", "middle", "large")
+NO_ONEDNN = "torch.nn, no oneDNN"
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 #: XLA:CPU compiler options that leave out its YNNPACK dot fusions, so products run on Eigen
 EIGEN_DOTS = {"xla_cpu_experimental_ynn_fusion_type": ""}
@@ -157,12 +162,16 @@ def torch_device() -> str | None:
     return "cuda" if jax.default_backend() == "gpu" and torch.cuda.is_available() else "cpu"
 
 
-def torch_candidate(name, n_x, n_a, m, T, x, da):
+def torch_candidate(name, n_x, n_a, m, T, x, da, onednn=True):
+    """``torch.nn``'s cell forward + backward; ``onednn=False`` turns off, for the CPU LSTM, the
+    oneDNN RNN primitive (one fused kernel per direction), leaving torch's op-by-op path."""
     device = torch_device()
     if device is None:
         return None
     import torch
 
+    # torch.backends.mkldnn.flags warns about an Intel-GPU feature on every CPU build
+    warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")
     module = {"lstm": torch.nn.LSTM, "rnn": torch.nn.RNN, "gru": torch.nn.GRU}[name](n_x, n_a)
     module = module.to(device)
     xt = torch.tensor(  # (T, m, n_x)
@@ -175,8 +184,9 @@ def torch_candidate(name, n_x, n_a, m, T, x, da):
     def step():
         module.zero_grad()
         xt.grad = None
-        out, _ = module(xt)
-        (out * dat).sum().backward()
+        with torch.backends.mkldnn.flags(enabled=onednn):
+            out, _ = module(xt)
+            (out * dat).sum().backward()
         finish()
 
     return step
@@ -231,12 +241,14 @@ def main() -> None:
                 candidate = make(name, n_x, n_a, m, T, x, da)
                 if candidate is not None:
                     candidates[label] = candidate
+            if torch_on == "cpu" and name == "lstm":  # only the LSTM has oneDNN's fused kernel
+                candidates[NO_ONEDNN] = torch_candidate(name, n_x, n_a, m, T, x, da, onednn=False)
             results = interleaved_times(candidates, args.seconds)
             base = results["jaxrnn manual"][1]
             for label, (first, median) in results.items():
                 compile_s = (
                     f"{first - median:.2f}s"
-                    if label != "NumPy loop" and label != torch_label
+                    if label not in ("NumPy loop", torch_label, NO_ONEDNN)
                     else "-"
                 )
                 print(f"{name:5} {str(SIZES[size]):22} {label:22} {median * 1e3:8.3f}ms "
