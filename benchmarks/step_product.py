@@ -7,11 +7,16 @@ LSTM's recurrent product; at the defaults that of the middle benchmark size) as 
 ``lax.scan``, once as XLA compiles it by default and once with its Eigen dot path
 (``compiler_options={"xla_cpu_experimental_ynn_fusion_type": ""}``), and the same loop in
 torch with ``torch.mm`` (if installed). Prints the median time per step of each, taking turns.
+
+Then the cost of a kernel in a scan's step: ``T`` steps of ``k`` chained elementwise kernels on
+an ``(n_a, m)`` state (``optimization_barrier`` keeps XLA from fusing them into one), for
+k = 1, 2, 4, 8; the growth per kernel is what each separate kernel of a step costs.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import time
 
@@ -73,6 +78,36 @@ def main() -> None:
     for label, ts in times.items():
         per_step = statistics.median(ts) / T
         print(f"{label:24} {per_step * 1e6:7.1f} us/step  {flop / per_step / 1e9:6.1f} GFLOP/s")
+
+    print(f"k chained elementwise kernels on ({n_a}, {m}) per step, {T} steps")
+    for k, per_step in kernel_chain(a0, T, args.seconds).items():
+        print(f"k = {k:<20} {per_step * 1e6:7.1f} us/step")
+
+
+def kernel_chain(a0, T: int, seconds: float) -> dict:
+    """``{k: median seconds per step}`` of a scan whose step is ``k`` separate kernels."""
+
+    def scan(a, k):
+        def step(a, _):
+            for i in range(k):
+                a = lax.optimization_barrier(jnp.tanh(a) + 0.1 * i)
+            return a, None
+
+        return lax.scan(step, a, None, length=T)[0]
+
+    a = jnp.asarray(a0)
+    fns = {k: jax.jit(functools.partial(scan, k=k)) for k in (1, 2, 4, 8)}
+    times = {k: [] for k in fns}
+    for fn in fns.values():
+        jax.block_until_ready(fn(a))  # compile
+    for _ in range(5):
+        for k, fn in fns.items():
+            deadline = time.perf_counter() + seconds / 5
+            while len(times[k]) < 3 or time.perf_counter() < deadline:
+                start = time.perf_counter()
+                jax.block_until_ready(fn(a))
+                times[k].append(time.perf_counter() - start)
+    return {k: statistics.median(ts) / T for k, ts in times.items()}
 
 
 if __name__ == "__main__":
