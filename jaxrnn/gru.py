@@ -154,11 +154,11 @@ def gru_cell_backward(da_next, cache):
         fn, [*state, ("cache[5] (xt)", xt, "n_x m"), ("da_next", da_next, "n_a m")], parameters
     )
     n_a, m = da_next.shape
-    (da_prev,), dpre = step_backward(
+    (da_prev,), columns = step_backward(
         (da_next,), (*fields, xt), transposed(recurrent_weights(p)),
         GateColumns.single(3 * n_a, m, da_next.dtype),
     )  # fmt: skip
-    (dxt,), g = parameter_backward(dpre.array, tuple(f[None] for f in (*fields, xt)), p)
+    (dxt,), g = parameter_backward(columns.array, tuple(f[None] for f in (*fields, xt)), p)
     return {"dxt": dxt, "da_prev": da_prev, **g}
 
 

@@ -168,11 +168,11 @@ def lstm_cell_backward(da_next, dc_next, cache):
         parameters,
     )
     n_a, m = da_next.shape
-    (da_prev, dc_prev), dgates = step_backward(
+    (da_prev, dc_prev), columns = step_backward(
         (da_next, dc_next), (*fields, xt), transposed(recurrent_weights(p)),
         GateColumns.single(4 * n_a, m, da_next.dtype),
     )  # fmt: skip
-    (dxt,), g = parameter_backward(dgates.array, tuple(f[None] for f in (*fields, xt)), p)
+    (dxt,), g = parameter_backward(columns.array, tuple(f[None] for f in (*fields, xt)), p)
     return {"dxt": dxt, "da_prev": da_prev, "dc_prev": dc_prev, **g}
 
 

@@ -126,8 +126,8 @@ def rnn_cell_backward(da_next, cache):
     )
     weights_T = transposed(recurrent_weights(p))
     columns = GateColumns.single(*da_next.shape, da_next.dtype)
-    (da_prev,), dtanh = step_backward((da_next,), (a_next, a_prev, xt), weights_T, columns)
-    (dxt,), g = parameter_backward(dtanh.array, (a_next[None], a_prev[None], xt[None]), p)
+    (da_prev,), columns = step_backward((da_next,), (a_next, a_prev, xt), weights_T, columns)
+    (dxt,), g = parameter_backward(columns.array, (a_next[None], a_prev[None], xt[None]), p)
     return {"dxt": dxt, "da_prev": da_prev, **g}
 
 
