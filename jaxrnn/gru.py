@@ -38,6 +38,7 @@ from jaxrnn.unroll import (
     sequence_backward,
     sequence_forward,
     transposed,
+    transposed_product,
 )
 
 PARAMETER_KEYS = ("Wr", "br", "Wu", "bu", "Wc", "bc", "Wy", "by")
@@ -205,7 +206,7 @@ def parameter_backward(d, fields, p):
         "dbc": db[2 * n_a :],  # (G11)
     }
     # (G18): xt feeds both gates, (G16)'s rows from n_a on, and the candidate, (G8)'s
-    dxs = from_columns(_input_weights(p).T @ d, T)
+    dxs = from_columns(transposed_product(_input_weights(p), d), T)
     return dxs, g
 
 

@@ -40,6 +40,7 @@ from jaxrnn.unroll import (
     sequence_backward,
     sequence_forward,
     transposed,
+    transposed_product,
 )
 
 PARAMETER_KEYS = ("Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo", "Wy", "by")
@@ -213,7 +214,8 @@ def parameter_backward(d, fields, p):
     n_a = a_prev.shape[1]
     dW = d @ as_columns(jnp.concatenate([a_prev, xt], axis=1)).T  # eqs. (11)-(14), stacked
     db = jnp.sum(d, axis=1, keepdims=True)  # eqs. (15)-(18), stacked
-    dxs = from_columns(_input_weights(p).T @ d, xt.shape[0])  # eq. (21): columns from n_a act on xt
+    # eq. (21): the weights' columns from n_a on act on xt
+    dxs = from_columns(transposed_product(_input_weights(p), d), xt.shape[0])
     g = {}
     for i, key in enumerate(("f", "i", "c", "o")):
         g[f"dW{key}"] = dW[i * n_a : (i + 1) * n_a]

@@ -34,6 +34,7 @@ from jaxrnn.unroll import (
     sequence_backward,
     sequence_forward,
     transposed,
+    transposed_product,
 )
 
 PARAMETER_KEYS = ("Wax", "Waa", "Wya", "ba", "by")
@@ -152,7 +153,7 @@ def parameter_backward(d, fields, p):
     ``(dxs, {"dWax", "dWaa", "dba"})`` with ``dxs`` of shape ``(T, n_x, m)``.
     """
     _, a_prev, xt = fields[:3]
-    dxs = from_columns(p["Wax"].T @ d, xt.shape[0])  # eq. (7)
+    dxs = from_columns(transposed_product(p["Wax"], d), xt.shape[0])  # eq. (7)
     dWax = d @ as_columns(xt).T  # eq. (4)
     dWaa = d @ as_columns(a_prev).T  # eq. (5)
     dba = jnp.sum(d, axis=1, keepdims=True)  # eq. (6)
