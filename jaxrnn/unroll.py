@@ -101,14 +101,22 @@ def from_columns(columns, T: int):
     return jnp.moveaxis(columns.reshape(columns.shape[0], T, -1), 1, 0)
 
 
+#: multiply-adds from which :func:`transposed_product` forms the transpose first (2**27)
+LARGE_PRODUCT = 1 << 27
+
+
 def transposed_product(w, d):
-    """``w.T @ d``, with ``w.T`` formed as an array of its own before the product.
+    """``w.T @ d``; for a large product, with ``w.T`` formed as an array of its own first.
 
     Written plainly, XLA folds the transpose into the product, which its CPU backend then runs
     through Eigen instead of YNNPACK: for the large LSTM benchmark's input gradients,
-    (128, 1024) x (1024, 12800), 35 ms against 22 ms; at the middle size the two take the same
-    time (benchmarks/README.md). The barrier keeps the transpose a separate copy of ``w``.
+    (128, 1024) x (1024, 12800), 35 ms against 22 ms. Below about 10**8 multiply-adds the two
+    take the same time, and the copy is one more kernel, which at the smallest benchmark size
+    is enough to double the time of a call (benchmarks/README.md). The barrier keeps the
+    transpose a separate copy of ``w``.
     """
+    if w.size * d.shape[-1] < LARGE_PRODUCT:
+        return w.T @ d
     return lax.optimization_barrier(w.T) @ d
 
 
