@@ -31,13 +31,12 @@ import jax.numpy as jnp
 from jaxrnn._checks import checked, require_tuple
 from jaxrnn.activations import sigmoid, softmax
 from jaxrnn.unroll import (
-    GateColumns,
     Recurrence,
     as_columns,
+    backward_one_step,
     from_columns,
     sequence_backward,
     sequence_forward,
-    transposed,
     transposed_product,
 )
 
@@ -154,12 +153,10 @@ def gru_cell_backward(da_next, cache):
     *fields, xt, da_next, p = _checked(
         fn, [*state, ("cache[5] (xt)", xt, "n_x m"), ("da_next", da_next, "n_a m")], parameters
     )
-    n_a, m = da_next.shape
-    (da_prev,), columns = step_backward(
-        (da_next,), (*fields, xt), transposed(recurrent_weights(p)),
-        GateColumns.single(3 * n_a, m, da_next.dtype),
-    )  # fmt: skip
-    (dxt,), g = parameter_backward(columns.array, tuple(f[None] for f in (*fields, xt)), p)
+    (da_prev,), dpre = backward_one_step(
+        step_backward, (da_next,), (*fields, xt), recurrent_weights(p)
+    )
+    (dxt,), g = parameter_backward(dpre, tuple(f[None] for f in (*fields, xt)), p)
     return {"dxt": dxt, "da_prev": da_prev, **g}
 
 

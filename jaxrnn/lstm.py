@@ -33,13 +33,12 @@ import jax.numpy as jnp
 from jaxrnn._checks import checked, require_tuple
 from jaxrnn.activations import sigmoid, softmax
 from jaxrnn.unroll import (
-    GateColumns,
     Recurrence,
     as_columns,
+    backward_one_step,
     from_columns,
     sequence_backward,
     sequence_forward,
-    transposed,
     transposed_product,
 )
 
@@ -168,12 +167,10 @@ def lstm_cell_backward(da_next, dc_next, cache):
         ],
         parameters,
     )
-    n_a, m = da_next.shape
-    (da_prev, dc_prev), columns = step_backward(
-        (da_next, dc_next), (*fields, xt), transposed(recurrent_weights(p)),
-        GateColumns.single(4 * n_a, m, da_next.dtype),
-    )  # fmt: skip
-    (dxt,), g = parameter_backward(columns.array, tuple(f[None] for f in (*fields, xt)), p)
+    (da_prev, dc_prev), dgates = backward_one_step(
+        step_backward, (da_next, dc_next), (*fields, xt), recurrent_weights(p)
+    )
+    (dxt,), g = parameter_backward(dgates, tuple(f[None] for f in (*fields, xt)), p)
     return {"dxt": dxt, "da_prev": da_prev, "dc_prev": dc_prev, **g}
 
 

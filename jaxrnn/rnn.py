@@ -27,13 +27,12 @@ import jax.numpy as jnp
 from jaxrnn._checks import checked, require_tuple
 from jaxrnn.activations import softmax
 from jaxrnn.unroll import (
-    GateColumns,
     Recurrence,
     as_columns,
+    backward_one_step,
     from_columns,
     sequence_backward,
     sequence_forward,
-    transposed,
     transposed_product,
 )
 
@@ -125,10 +124,10 @@ def rnn_cell_backward(da_next, cache):
         ],
         parameters,
     )
-    weights_T = transposed(recurrent_weights(p))
-    columns = GateColumns.single(*da_next.shape, da_next.dtype)
-    (da_prev,), columns = step_backward((da_next,), (a_next, a_prev, xt), weights_T, columns)
-    (dxt,), g = parameter_backward(columns.array, (a_next[None], a_prev[None], xt[None]), p)
+    (da_prev,), dtanh = backward_one_step(
+        step_backward, (da_next,), (a_next, a_prev, xt), recurrent_weights(p)
+    )
+    (dxt,), g = parameter_backward(dtanh, (a_next[None], a_prev[None], xt[None]), p)
     return {"dxt": dxt, "da_prev": da_prev, **g}
 
 

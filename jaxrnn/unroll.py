@@ -246,11 +246,6 @@ class GateColumns:
     def __init__(self, array, start, m: int):
         self.array, self.start, self.m = array, start, m
 
-    @classmethod
-    def single(cls, n: int, m: int, dtype) -> GateColumns:
-        """The columns of one step alone, ``(n, m)``: what a cell backward writes into."""
-        return cls(jnp.zeros((n, m), dtype), 0, m)
-
     def write(self, *bands) -> GateColumns:
         """These columns with ``bands`` (``(n_i, m)`` each) written one under another from
         row 0."""
@@ -270,6 +265,29 @@ class GateColumns:
     @classmethod
     def tree_unflatten(cls, m, children):
         return cls(*children, m)
+
+
+def _columns_layout(weights, dstate, fields) -> tuple[int, Any]:
+    """Rows and dtype of ``dpre``: the recurrent weights' rows, one array's after another, are
+    the pre-activations (see :class:`Recurrence`)."""
+    n = sum(w.shape[0] for w in jax.tree.leaves(weights))
+    return n, jnp.result_type(*jax.tree.leaves((dstate, fields, weights)))
+
+
+def backward_one_step(step_backward: Callable, dstate, fields, weights):
+    """A cell's per-step backward on one step alone, as the cell backward functions run it.
+
+    Arguments are those of :func:`reverse_steps` for a single step: the state gradients and
+    the step's cache fields, ``(..., m)`` each, and the recurrent weights, untransposed.
+
+    Returns:
+        ``(dstate_prev, dpre)``, ``dpre`` ``(n, m)``: the step's columns alone.
+    """
+    n, dtype = _columns_layout(weights, dstate, fields)
+    m = fields[0].shape[-1]
+    columns = GateColumns(jnp.zeros((n, m), dtype), 0, m)
+    dstate_prev, columns = step_backward(tuple(dstate), tuple(fields), transposed(weights), columns)
+    return dstate_prev, columns.array
 
 
 def reverse_steps(step_backward: Callable, upstream, fields, weights, dstate0, keep=False):
@@ -301,8 +319,7 @@ def reverse_steps(step_backward: Callable, upstream, fields, weights, dstate0, k
     upstream = tuple(u for u in upstream if u is not None)
     weights_T = transposed(weights)
     T, m = fields[0].shape[0], fields[0].shape[-1]
-    n = sum(w.shape[0] for w in jax.tree.leaves(weights))
-    dtype = jnp.result_type(*jax.tree.leaves((dstate0, fields, weights)))
+    n, dtype = _columns_layout(weights, dstate0, fields)
     # the columns are written in place step by step: stacking the steps (T, n, m) and then
     # transposing them into columns would take one more pass over the largest arrays.
     # Every column is written by its step, so the initial contents never show. They are made
