@@ -21,20 +21,15 @@ True
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 
 import jax
 import jax.numpy as jnp
 
-from jaxrnn.cells import CELLS, Cell
-from jaxrnn.unroll import (
-    check_da,
-    initial_state,
-    scan_steps,
-    time_last,
-    time_major,
-    unpack_caches,
-)
+from jaxrnn._checks import check_da_covers, checked_cell_cache
+from jaxrnn.cells import CELLS, Cell, resolve
+from jaxrnn.unroll import checked_caches, initial_state, scan_steps, time_last, time_major
 
 
 def vjp(forward: Callable, inputs: Mapping, cotangents) -> dict:
@@ -44,7 +39,8 @@ def vjp(forward: Callable, inputs: Mapping, cotangents) -> dict:
         forward: called as ``forward(*inputs.values())``; returns an array or a tuple.
         inputs: the forward's arguments by name, in order; a value may be a pytree (the
             parameter dictionary).
-        cotangents: one per leading output of ``forward`` (the rest, say a cache, get none).
+        cotangents: one per leading output of ``forward`` (the rest, say a cache, get none),
+            each shaped like its output.
 
     Returns:
         ``{name: gradient}`` with each gradient shaped like its input.
@@ -56,12 +52,6 @@ def vjp(forward: Callable, inputs: Mapping, cotangents) -> dict:
         return (out if isinstance(out, tuple) else (out,))[: len(cotangents)]
 
     outputs, pullback = jax.vjp(leading_outputs, *inputs.values())
-    for i, (out, cot) in enumerate(zip(outputs, cotangents, strict=True)):
-        if tuple(jnp.shape(cot)) != tuple(out.shape):
-            raise ValueError(
-                f"vjp: cotangent {i} has shape {tuple(jnp.shape(cot))}; output {i} of "
-                f"{getattr(forward, '__name__', 'forward')} has shape {tuple(out.shape)}"
-            )
     cotangents = tuple(jnp.asarray(c, o.dtype) for c, o in zip(cotangents, outputs, strict=True))
     return dict(zip(inputs, pullback(cotangents), strict=True))
 
@@ -72,40 +62,70 @@ def documents_names(gradients: Mapping, gradient_keys) -> dict:
     return {**flat, **{f"d{k}": gradients["parameters"][k] for k in gradient_keys}}
 
 
-def cell_backward_twin(cell: Cell) -> Callable:
-    """``cell.cell_backward``'s twin: same arguments, same dictionary, by ``jax.vjp``."""
+def _same_signature(twin: Callable, manual: Callable, doc: str) -> Callable:
+    """Give ``twin`` the manual function's name and signature: the same calls are refused."""
+    twin.__name__ = twin.__qualname__ = manual.__name__
+    twin.__signature__ = inspect.signature(manual)
+    twin.__doc__ = doc
+    return twin
 
-    def backward(*args):
-        *dstate, cache = args
-        xt, *state = cell.cache_inputs(cache)
+
+def _bind(signature: inspect.Signature, fn: str, args, kwargs) -> tuple:
+    """The arguments as the manual function would take them, or its ``TypeError``."""
+    try:
+        return signature.bind(*args, **kwargs).args
+    except TypeError as err:
+        raise TypeError(f"{fn}() {err}") from None
+
+
+def cell_backward_twin(cell: Cell) -> Callable:
+    """``cell.cell_backward``'s twin: same arguments, same checks, same dictionary, by
+    ``jax.vjp`` of ``cell.cell_forward``."""
+    fn = cell.cell_backward.__name__
+    signature = inspect.signature(cell.cell_backward)
+
+    def backward(*args, **kwargs):
+        *dstate, cache = _bind(signature, fn, args, kwargs)
+        names = [f"d{s}_next" for s in cell.state]
+        dstate, fields, p = checked_cell_cache(
+            fn, cache, list(zip(names, dstate, strict=True)), cell.cache_fields,
+            cell.parameter_shapes,
+        )  # fmt: skip
+        xt, *state = cell.cache_inputs((*fields, p))
         inputs = {"xt": xt, **{f"{s}_prev": v for s, v in zip(cell.state, state, strict=True)}}
-        gradients = vjp(cell.cell_forward, {**inputs, "parameters": cache[-1]}, tuple(dstate))
+        gradients = vjp(cell.cell_forward, {**inputs, "parameters": p}, tuple(dstate))
         return documents_names(gradients, cell.gradient_keys)
 
-    backward.__name__ = cell.cell_backward.__name__
-    backward.__doc__ = f"``{cell.cell_backward.__name__}`` computed by ``jax.vjp``."
-    return backward
+    return _same_signature(backward, cell.cell_backward, f"``{fn}`` computed by ``jax.vjp``.")
 
 
 def backward_twin(cell: Cell) -> Callable:
-    """``cell.backward``'s twin: same arguments, same dictionary, by ``jax.vjp``.
+    """``cell.backward``'s twin: same arguments, same checks, same dictionary, by ``jax.vjp``.
 
     A ``da`` covering the first ``T_da`` steps is the cotangent of ``a[:, :, :T_da]``, that is
     ``da`` padded with zeros to ``T_x`` steps.
     """
     fn = cell.backward.__name__
+    signature = inspect.signature(cell.backward)
 
-    def backward(da, caches):
-        steps, x = unpack_caches(fn, caches, cell.cache_length)
-        da = check_da(fn, da, steps, x)
+    def backward(*args, **kwargs):
+        da, caches = _bind(signature, fn, args, kwargs)
+        steps, x, da = checked_caches(fn, caches, da, cell.cache_fields, cell.parameter_shapes)
         a0 = cell.cache_inputs(steps[0])[1]
-        da = jnp.pad(jnp.asarray(da), ((0, 0), (0, 0), (0, x.shape[-1] - da.shape[-1])))
+        da = jnp.pad(da, ((0, 0), (0, 0), (0, x.shape[-1] - da.shape[-1])))
         gradients = vjp(cell.forward, {"x": x, "a0": a0, "parameters": steps.parameters}, (da,))
         return documents_names(gradients, cell.gradient_keys)
 
-    backward.__name__ = fn
-    backward.__doc__ = f"``{fn}`` computed by ``jax.vjp`` of ``{cell.forward.__name__}``."
-    return backward
+    doc = f"``{fn}`` computed by ``jax.vjp`` of ``{cell.forward.__name__}``."
+    return _same_signature(backward, cell.backward, doc)
+
+
+def _checked_sequence(fn: str, cell: Cell, da, x, a0, parameters):
+    """``da``, ``x``, ``a0`` and the parameters checked together, in one dtype."""
+    data = [("x", x, "n_x m T_x"), ("a0", a0, "n_a m"), ("da", da, "n_a m T_da")]
+    x, a0, da, p = cell.check(fn, data, parameters)
+    check_da_covers(fn, da, x.shape[-1], x.shape)
+    return da, x, a0, p
 
 
 def hidden_loss_gradients(cell: Cell | str, da, x, a0, parameters) -> dict:
@@ -113,9 +133,12 @@ def hidden_loss_gradients(cell: Cell | str, da, x, a0, parameters) -> dict:
 
     The documents' ``backward(da, caches)`` is exactly this gradient; here JAX takes it of
     jaxrnn's forward, returning the same dictionary (``dx``, ``da0``, the parameters').
+    ``da`` is ``(n_a, m, T_da)`` with ``1 <= T_da <= T_x``, checked as the backward checks it.
     """
-    cell = CELLS[cell] if isinstance(cell, str) else cell
-    T_da = jnp.shape(da)[-1]
+    cell = resolve("hidden_loss_gradients", cell)
+    fn = f"{cell.name} hidden_loss_gradients"
+    da, x, a0, parameters = _checked_sequence(fn, cell, da, x, a0, parameters)
+    T_da = da.shape[-1]
     trainable = {k: parameters[k] for k in cell.gradient_keys}
 
     def loss(x, a0, trainable):
@@ -140,9 +163,12 @@ def hidden_state_gradients(cell: Cell | str, da, x, a0, parameters):
     Adds a zero probe :math:`\delta^{\langle t \rangle}` to every hidden state on its way out
     of step ``t``; :math:`\partial J / \partial \delta^{\langle t \rangle}` is then the whole
     gradient reaching :math:`a^{\langle t \rangle}`, found by JAX's autodiff of the forward.
+    ``da`` is checked as for :func:`hidden_loss_gradients`.
     """
-    cell = CELLS[cell] if isinstance(cell, str) else cell
-    n_x, T_da = x.shape[0], jnp.shape(da)[-1]
+    cell = resolve("hidden_state_gradients", cell)
+    fn = f"{cell.name} hidden_state_gradients"
+    da, x, a0, parameters = _checked_sequence(fn, cell, da, x, a0, parameters)
+    n_x, T_da = x.shape[0], da.shape[-1]
 
     def loss(probe):
         def step(state, x_and_probe):
@@ -152,9 +178,9 @@ def hidden_state_gradients(cell: Cell | str, da, x, a0, parameters):
             return tuple(state), state[0]
 
         state0 = initial_state(cell.recurrence, a0)
-        x_and_probe = jnp.concatenate([jnp.asarray(x, probe.dtype), probe], axis=0)
+        x_and_probe = jnp.concatenate([x, probe], axis=0)
         _, a = scan_steps(step, state0, time_major(x_and_probe))
         return jnp.sum(da * time_last(a)[:, :, :T_da])
 
-    zeros = jnp.zeros((jnp.shape(a0)[0], jnp.shape(a0)[1], x.shape[-1]), jnp.result_type(x, a0))
+    zeros = jnp.zeros((a0.shape[0], a0.shape[1], x.shape[-1]), x.dtype)
     return jax.grad(loss)(zeros)[:, :, :T_da]

@@ -33,12 +33,10 @@ class Cell:
     state: tuple[str, ...]
     #: parameters the backward differentiates, in the documents' dictionary order
     gradient_keys: tuple[str, ...]
-    #: ``parameter_shapes(n_x, n_a, n_y) -> {key: shape}``
-    parameter_shapes: Callable[[int, int, int], dict]
-    #: ``cache_inputs(cell cache) -> (xt, *state_prev)``: where a step's inputs sit in its cache
-    cache_inputs: Callable[[tuple], tuple]
-    #: how many entries a cell cache has, the parameters included
-    cache_length: int
+    #: ``{key: "n_a n_a+n_x"}``: every parameter's shape in the documents' symbols
+    parameter_shapes: dict
+    #: ``{field: "n_a m"}``: the cell cache's fields before its final ``parameters``
+    cache_fields: dict
     #: ``step_backward(dstate, fields, w, columns) -> (dstate_prev, columns)``: the per-step
     #: part of the cell backward, which the reverse scans of :mod:`jaxrnn.unroll` run; it writes
     #: ``dpre`` into its step's :class:`jaxrnn.unroll.GateColumns`
@@ -60,47 +58,67 @@ class Cell:
 
     @property
     def parameter_keys(self) -> tuple[str, ...]:
-        return tuple(self.parameter_shapes(1, 1, 1))
+        return tuple(self.parameter_shapes)
+
+    @property
+    def cache_length(self) -> int:
+        """How many entries a cell cache has, the parameters included."""
+        return len(self.cache_fields) + 1
+
+    def cache_inputs(self, cache) -> tuple:
+        """``(xt, *state_prev)``: where a step's inputs sit in its cell cache."""
+        fields = list(self.cache_fields)
+        return tuple(cache[fields.index(f)] for f in ("xt", *(f"{s}_prev" for s in self.state)))
+
+    def shapes(self, n_x: int, n_a: int, n_y: int) -> dict:
+        """``{key: shape}`` in numbers."""
+        sizes = {"n_x": n_x, "n_a": n_a, "n_y": n_y}
+        return {
+            k: tuple(sum(sizes.get(t, 0) or int(t) for t in d.split("+")) for d in dims.split())
+            for k, dims in self.parameter_shapes.items()
+        }
 
     def random_parameters(
         self, rng: np.random.Generator, n_x, n_a, n_y, dtype=np.float32, scale=1.0
     ):
         """Standard-normal parameters times ``scale``, as NumPy arrays of ``dtype``."""
-        shapes = self.parameter_shapes(n_x, n_a, n_y)
+        shapes = self.shapes(n_x, n_a, n_y)
         return {k: (scale * rng.standard_normal(s)).astype(dtype) for k, s in shapes.items()}
-
-
-def _rnn_shapes(n_x, n_a, n_y):
-    return {"Wax": (n_a, n_x), "Waa": (n_a, n_a), "Wya": (n_y, n_a), "ba": (n_a, 1), "by": (n_y, 1)}
-
-
-def _gated_shapes(gradient_keys):
-    def shapes(n_x, n_a, n_y):
-        gates = {k: (n_a, n_a + n_x) if k[0] == "W" else (n_a, 1) for k in gradient_keys}
-        return {**gates, "Wy": (n_y, n_a), "by": (n_y, 1)}
-
-    return shapes
 
 
 RNN = Cell(
     "rnn", rnn.rnn_cell_forward, rnn.rnn_cell_backward, rnn.rnn_forward, rnn.rnn_backward,
-    ("a",), rnn.GRADIENT_KEYS, _rnn_shapes, lambda cache: (cache[2], cache[1]), 4,
+    ("a",), rnn.GRADIENT_KEYS, rnn.PARAMETER_SHAPES, rnn.CACHE_FIELDS,
     rnn.step_backward, rnn.RECURRENCE,
     rnn.parameter_backward, rnn._checked,
 )  # fmt: skip
 LSTM = Cell(
     "lstm", lstm.lstm_cell_forward, lstm.lstm_cell_backward, lstm.lstm_forward,
-    lstm.lstm_backward, ("a", "c"), lstm.GRADIENT_KEYS, _gated_shapes(lstm.GRADIENT_KEYS),
-    lambda cache: (cache[8], cache[2], cache[3]), 10, lstm.step_backward, lstm.RECURRENCE,
+    lstm.lstm_backward, ("a", "c"), lstm.GRADIENT_KEYS, lstm.PARAMETER_SHAPES,
+    lstm.CACHE_FIELDS, lstm.step_backward, lstm.RECURRENCE,
     lstm.parameter_backward, lstm._checked,
 )  # fmt: skip
 
 GRU = Cell(
     "gru", gru.gru_cell_forward, gru.gru_cell_backward, gru.gru_forward, gru.gru_backward,
-    ("a",), gru.GRADIENT_KEYS, _gated_shapes(gru.GRADIENT_KEYS),
-    lambda cache: (cache[5], cache[1]), 7, gru.step_backward, gru.RECURRENCE,
+    ("a",), gru.GRADIENT_KEYS, gru.PARAMETER_SHAPES, gru.CACHE_FIELDS,
+    gru.step_backward, gru.RECURRENCE,
     gru.parameter_backward, gru._checked,
 )  # fmt: skip
 
 #: every architecture, by name
 CELLS = {cell.name: cell for cell in (RNN, LSTM, GRU)}
+
+
+def resolve(fn: str, cell) -> Cell:
+    """A :class:`Cell` from itself or its name, or a clear error listing the known names."""
+    if isinstance(cell, Cell):
+        return cell
+    if isinstance(cell, str):
+        if cell not in CELLS:
+            raise ValueError(f"{fn}: unknown cell {cell!r}; the known cells are {sorted(CELLS)}")
+        return CELLS[cell]
+    raise TypeError(
+        f"{fn}: `cell` must be a cell name ({', '.join(sorted(CELLS))}) or a jaxrnn.cells.Cell; "
+        f"got {type(cell).__name__}"
+    )

@@ -30,7 +30,9 @@ works, since the manual backward is itself plain JAX; forward mode (``jax.jvp``,
 **Long sequences.** ``checkpoint=k`` keeps only the state entering every segment of ``k`` steps
 and recomputes each segment's caches during the backward: memory for ``T_x / k`` states plus one
 segment's caches instead of ``T_x`` steps of caches, for one extra forward pass.
-``checkpoint="sqrt"`` picks ``k = ceil(sqrt(T_x))``. Off (``None``) by default.
+``checkpoint="sqrt"`` picks ``k = ceil(sqrt(T_x))``. Off (``None``) by default. The segment
+length shapes the program, so it must be known when the function is traced: under ``jax.jit``
+pass it as a static argument, ``jax.jit(lstm, static_argnames="checkpoint")``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import jax
 import jax.numpy as jnp
 from jax.custom_derivatives import CustomVJPPrimal, SymbolicZero
 
+from jaxrnn._checks import integer
 from jaxrnn.cells import CELLS
 from jaxrnn.loss import output_layer_backward
 from jaxrnn.unroll import (
@@ -137,13 +140,13 @@ def _add(u, v):
 def _segment_length(fn: str, checkpoint, T_x: int) -> int | None:
     if checkpoint is None:
         return None
-    if checkpoint == "sqrt":
+    if isinstance(checkpoint, str) and checkpoint == "sqrt":
         return max(1, math.ceil(math.sqrt(T_x)))
-    if isinstance(checkpoint, bool) or not isinstance(checkpoint, int) or checkpoint < 1:
+    if isinstance(checkpoint, str):
         raise ValueError(
             f"{fn}: `checkpoint` must be None, 'sqrt' or a segment length >= 1; got {checkpoint!r}"
         )
-    return min(checkpoint, T_x)
+    return min(integer(fn, "checkpoint", checkpoint, minimum=1), T_x)
 
 
 def _public(name: str, outputs: str):

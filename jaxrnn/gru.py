@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from jaxrnn._checks import checked, require_tuple
+from jaxrnn._checks import checked, checked_cell_cache
 from jaxrnn.activations import sigmoid, softmax
 from jaxrnn.unroll import (
     Recurrence,
@@ -40,18 +40,34 @@ from jaxrnn.unroll import (
     transposed_product,
 )
 
-PARAMETER_KEYS = ("Wr", "br", "Wu", "bu", "Wc", "bc", "Wy", "by")
+#: the parameters and their shapes, in the documents' dictionary order
+PARAMETER_SHAPES = {
+    "Wr": "n_a n_a+n_x",
+    "br": "n_a 1",
+    "Wu": "n_a n_a+n_x",
+    "bu": "n_a 1",
+    "Wc": "n_a n_a+n_x",
+    "bc": "n_a 1",
+    "Wy": "n_y n_a",
+    "by": "n_y 1",
+}
+PARAMETER_KEYS = tuple(PARAMETER_SHAPES)
+#: the cell cache's fields before its final ``parameters``, and their shapes
+CACHE_FIELDS = {
+    "a_next": "n_a m",
+    "a_prev": "n_a m",
+    "rt": "n_a m",
+    "ut": "n_a m",
+    "cct": "n_a m",
+    "xt": "n_x m",
+}
 #: the parameters the backward differentiates, in dictionary order
 GRADIENT_KEYS = ("Wr", "br", "Wu", "bu", "Wc", "bc")
 
 
 def _checked(fn, data, parameters):
     """Check ``data`` (``[(name, array, dims)]``) against the parameters; cast to one dtype."""
-    # n_a and n_x are fixed by the data (n_x from the input, n_a from the state) before the
-    # gate weights, whose width n_a + n_x is a sum of the two
-    gates = [(k, "n_a n_a+n_x" if k[0] == "W" else "n_a 1") for k in GRADIENT_KEYS]
-    before = [("Wy", "n_y n_a"), ("by", "n_y 1")]
-    return checked(fn, parameters, PARAMETER_KEYS, data, before=before, after=gates)
+    return checked(fn, parameters, PARAMETER_SHAPES, data)
 
 
 def gru_cell_forward(xt, a_prev, parameters):
@@ -141,17 +157,8 @@ def gru_cell_backward(da_next, cache):
         dict with ``dxt (n_x, m)``, ``da_prev (n_a, m)``, ``dWr, dWu, dWc (n_a, n_a + n_x)``
         and ``dbr, dbu, dbc (n_a, 1)``.
     """
-    fn = "gru_cell_backward"
-    a_next, a_prev, rt, ut, cct, xt, parameters = require_tuple(
-        fn, "cache", cache, 7, "the cache of gru_cell_forward"
-    )
-    names = ("a_next", "a_prev", "rt", "ut", "cct")
-    state = [
-        (f"cache[{i}] ({n})", v, "n_a m")
-        for i, (n, v) in enumerate(zip(names, cache[:5], strict=True))
-    ]
-    *fields, xt, da_next, p = _checked(
-        fn, [*state, ("cache[5] (xt)", xt, "n_x m"), ("da_next", da_next, "n_a m")], parameters
+    (da_next,), (*fields, xt), p = checked_cell_cache(
+        "gru_cell_backward", cache, [("da_next", da_next)], CACHE_FIELDS, PARAMETER_SHAPES
     )
     (da_prev,), dpre = backward_one_step(
         step_backward, (da_next,), (*fields, xt), recurrent_weights(p)
@@ -240,6 +247,7 @@ def gru_backward(da, caches):
         and ``dbr, dbu, dbc (n_a, 1)``.
     """
     return sequence_backward(
-        "gru_backward", da, caches, cache_length=7, recurrence=RECURRENCE,
+        "gru_backward", da, caches, cache_fields=CACHE_FIELDS,
+        parameter_shapes=PARAMETER_SHAPES, recurrence=RECURRENCE,
         step_backward=step_backward, parameter_backward=parameter_backward, keys=GRADIENT_KEYS,
     )  # fmt: skip

@@ -32,38 +32,60 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxrnn._checks import as_array
-from jaxrnn.cells import CELLS, Cell
-from jaxrnn.unroll import check_da, reverse_steps, time_last, time_major, unpack_caches
+from jaxrnn._checks import as_array, check_shapes, is_traced
+from jaxrnn.cells import resolve
+from jaxrnn.unroll import checked_caches, reverse_steps, time_last, time_major
 
 
-def _cell(cell) -> Cell:
-    return CELLS[cell] if isinstance(cell, str) else cell
+def targets(fn: str, labels, n_y: int, dtype):
+    """One-hot targets ``(n_y, m, T_x)`` from checked integer labels ``(m, T_x)`` or one-hot ones.
 
-
-def targets(fn: str, labels, n_y: int, m: int, T_x: int, dtype):
-    """One-hot targets ``(n_y, m, T_x)`` from integer labels ``(m, T_x)`` or one-hot ones."""
-    labels = as_array(fn, "labels", labels)
+    Integer labels must lie in ``[0, n_y)``; one-hot (or soft) targets must be non-negative
+    with every column summing to 1, which (L4) assumes. Both are checked when the labels have
+    values; under ``jax.jit`` they do not, and a column that breaks the rule becomes NaN, so the
+    loss and every gradient it reaches are NaN instead of a plausible number.
+    """
     if jnp.issubdtype(labels.dtype, jnp.integer):
-        if tuple(labels.shape) != (m, T_x):
-            raise ValueError(
-                f"{fn}: integer `labels` must have shape (m, T_x) = ({m}, {T_x}); "
-                f"got {tuple(labels.shape)}"
-            )
-        if not isinstance(labels, jax.core.Tracer):
+        if not is_traced(labels):
             low, high = int(np.min(labels)), int(np.max(labels))
             if low < 0 or high >= n_y:
                 raise ValueError(
                     f"{fn}: `labels` must lie in [0, n_y) = [0, {n_y}); "
                     f"got values in [{low}, {high}]"
                 )
-        return jnp.moveaxis(jax.nn.one_hot(labels, n_y, dtype=dtype), -1, 0)
-    if tuple(labels.shape) != (n_y, m, T_x):
+        valid = (labels >= 0) & (labels < n_y)
+        Y = jax.nn.one_hot(labels, n_y, dtype=dtype)
+        return jnp.moveaxis(jnp.where(valid[..., None], Y, jnp.nan), -1, 0)
+    Y = jnp.asarray(labels, dtype)
+    # a column's sum is exact for one-hot targets; soft ones may round in their last bits
+    slack = 8 * n_y * float(jnp.finfo(dtype).eps)
+    valid = jnp.all(Y >= 0, axis=0) & (jnp.abs(jnp.sum(Y, axis=0) - 1) <= slack)
+    if not is_traced(labels) and not bool(jnp.all(valid)):
+        t = np.argwhere(~np.asarray(valid))[0]
         raise ValueError(
-            f"{fn}: one-hot `labels` must have shape (n_y, m, T_x) = ({n_y}, {m}, {T_x}); "
-            f"got {tuple(labels.shape)} (integer labels have shape (m, T_x))"
+            f"{fn}: one-hot `labels` must be non-negative with each column (example, step) "
+            f"summing to 1; the column labels[:, {t[0]}, {t[1]}] = "
+            f"{np.asarray(Y[:, t[0], t[1]]).tolist()} does not"
         )
-    return jnp.asarray(labels, dtype)
+    return jnp.where(valid[None], Y, jnp.nan)
+
+
+def _checked(fn: str, cell, x, a0, parameters, labels):
+    """The sequence's arguments and the labels, checked together before any work."""
+    x, a0, p = cell.check(fn, [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
+    labels = as_array(fn, "labels", labels)
+    w = cell.output_keys[0]
+    if jnp.issubdtype(labels.dtype, jnp.integer):
+        check_shapes(fn, [("x", x, "n_x m T_x"), ("labels", labels, "m T_x")])
+    elif jnp.issubdtype(labels.dtype, jnp.floating):
+        specs = [(f"parameters['{w}']", p[w], "n_y n_a"), ("x", x, "n_x m T_x")]
+        check_shapes(fn, [*specs, ("labels", labels, "n_y m T_x")])
+    else:
+        raise TypeError(
+            f"{fn}: `labels` must be integer classes (m, T_x) or floating one-hot targets "
+            f"(n_y, m, T_x); got dtype {labels.dtype}"
+        )
+    return x, a0, p, labels
 
 
 def cross_entropy(cell, x, a0, parameters, labels):
@@ -73,16 +95,18 @@ def cross_entropy(cell, x, a0, parameters, labels):
     large finite loss, not infinity. Differentiable by ``jax.grad``: the autodiff reference for
     :func:`loss_and_gradients`.
     """
-    cell = _cell(cell)
+    cell = resolve("cross_entropy", cell)
+    fn = f"{cell.name} cross_entropy"
+    x, a0, parameters, labels = _checked(fn, cell, x, a0, parameters, labels)
     a = cell.forward(x, a0, parameters)[0]
-    return _output_loss(f"{cell.name} cross_entropy", cell, a, parameters, labels)[0]
+    return _output_loss(fn, cell, a, parameters, labels)[0]
 
 
 def _output_loss(fn, cell, a, parameters, labels):
     """(L1)-(L3) from the hidden states: ``(J, Y, Wy, m)``, Y the one-hot targets."""
-    Wy, by = (jnp.asarray(parameters[k], a.dtype) for k in cell.output_keys)
-    n_y, (_, m, T_x) = Wy.shape[0], a.shape
-    Y = targets(fn, labels, n_y, m, T_x, a.dtype)
+    Wy, by = (parameters[k] for k in cell.output_keys)
+    m = a.shape[1]
+    Y = targets(fn, labels, Wy.shape[0], a.dtype)
     z = jnp.einsum("ya,amt->ymt", Wy, a) + by[:, :, None]  # (L1)
     J = -jnp.sum(Y * jax.nn.log_softmax(z, axis=0)) / m  # (L2), (L3)
     return J, Y, Wy, m
@@ -126,11 +150,13 @@ def loss_and_gradients(cell, x, a0, parameters, labels):
     >>> list(g)
     ['dx', 'da0', 'dWax', 'dWaa', 'dba', 'dWya', 'dby']
     """
-    cell = _cell(cell)
+    cell = resolve("loss_and_gradients", cell)
+    fn = f"{cell.name} loss_and_gradients"
+    x, a0, parameters, labels = _checked(fn, cell, x, a0, parameters, labels)
     *outputs, caches = cell.forward(x, a0, parameters)
     a, y_pred = outputs[0], outputs[1]
     w, b = cell.output_keys
-    J, Y, Wy, m = _output_loss(f"{cell.name} loss_and_gradients", cell, a, parameters, labels)
+    J, Y, Wy, m = _output_loss(fn, cell, a, parameters, labels)
     dz = (y_pred - Y) / m  # (L4)
     da, dWy, dby = output_layer_backward(dz, a, Wy)  # (L5)-(L7)
     gradients = cell.backward(da, caches)  # (L8)
@@ -148,12 +174,11 @@ def hidden_state_gradients(cell, da, caches):
     Returns:
         ``(n_a, m, T_da)``.
     """
-    cell = _cell(cell)
+    cell = resolve("hidden_state_gradients", cell)
     fn = f"{cell.name} hidden_state_gradients"
-    steps, x = unpack_caches(fn, caches, cell.cache_length)
-    da = check_da(fn, da, steps, x)
+    steps, _, da = checked_caches(fn, caches, da, cell.cache_fields, cell.parameter_shapes)
     T_da = da.shape[-1]
-    upstream = (time_major(jnp.asarray(da, steps.fields[0].dtype)), *(None for _ in cell.state[1:]))
+    upstream = (time_major(da), *(None for _ in cell.state[1:]))
     dstate0 = tuple(jnp.zeros_like(upstream[0][0]) for _ in cell.state)
     _, (_, da_next) = reverse_steps(
         cell.step_backward,

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from jaxrnn._checks import checked, require_tuple
+from jaxrnn._checks import checked, checked_cell_cache
 from jaxrnn.activations import sigmoid, softmax
 from jaxrnn.unroll import (
     Recurrence,
@@ -42,7 +42,32 @@ from jaxrnn.unroll import (
     transposed_product,
 )
 
-PARAMETER_KEYS = ("Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo", "Wy", "by")
+#: the parameters and their shapes, in the documents' dictionary order
+PARAMETER_SHAPES = {
+    "Wf": "n_a n_a+n_x",
+    "bf": "n_a 1",
+    "Wi": "n_a n_a+n_x",
+    "bi": "n_a 1",
+    "Wc": "n_a n_a+n_x",
+    "bc": "n_a 1",
+    "Wo": "n_a n_a+n_x",
+    "bo": "n_a 1",
+    "Wy": "n_y n_a",
+    "by": "n_y 1",
+}
+PARAMETER_KEYS = tuple(PARAMETER_SHAPES)
+#: the cell cache's fields before its final ``parameters``, and their shapes
+CACHE_FIELDS = {
+    "a_next": "n_a m",
+    "c_next": "n_a m",
+    "a_prev": "n_a m",
+    "c_prev": "n_a m",
+    "ft": "n_a m",
+    "it": "n_a m",
+    "cct": "n_a m",
+    "ot": "n_a m",
+    "xt": "n_x m",
+}
 #: the parameters the backward differentiates, in the documents' dictionary order
 GRADIENT_KEYS = ("Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo")
 
@@ -54,11 +79,7 @@ def _stacked(p, kind):
 
 def _checked(fn, data, parameters):
     """Check ``data`` (``[(name, array, dims)]``) against the parameters; cast to one dtype."""
-    # n_a and n_x are fixed by the data (n_x from the input, n_a from the state) before the
-    # gate weights, whose width n_a + n_x is a sum of the two
-    gates = [(k, "n_a n_a+n_x" if k[0] == "W" else "n_a 1") for k in GRADIENT_KEYS]
-    before = [("Wy", "n_y n_a"), ("by", "n_y 1")]
-    return checked(fn, parameters, PARAMETER_KEYS, data, before=before, after=gates)
+    return checked(fn, parameters, PARAMETER_SHAPES, data)
 
 
 def lstm_cell_forward(xt, a_prev, c_prev, parameters):
@@ -148,25 +169,10 @@ def lstm_cell_backward(da_next, dc_next, cache):
         dict with ``dxt (n_x, m)``, ``da_prev (n_a, m)``, ``dc_prev (n_a, m)`` and
         ``dWf, dWi, dWc, dWo (n_a, n_a + n_x)``, ``dbf, dbi, dbc, dbo (n_a, 1)``.
     """
-    fn = "lstm_cell_backward"
-    a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, parameters = require_tuple(
-        fn, "cache", cache, 10, "the cache of lstm_cell_forward"
-    )
-    names = ("a_next", "c_next", "a_prev", "c_prev", "ft", "it", "cct", "ot")
-    state = [
-        (f"cache[{i}] ({n})", v, "n_a m")
-        for i, (n, v) in enumerate(zip(names, cache, strict=False))
-    ]
-    *fields, xt, da_next, dc_next, p = _checked(
-        fn,
-        [
-            *state,
-            ("cache[8] (xt)", xt, "n_x m"),
-            ("da_next", da_next, "n_a m"),
-            ("dc_next", dc_next, "n_a m"),
-        ],
-        parameters,
-    )
+    (da_next, dc_next), (*fields, xt), p = checked_cell_cache(
+        "lstm_cell_backward", cache, [("da_next", da_next), ("dc_next", dc_next)],
+        CACHE_FIELDS, PARAMETER_SHAPES,
+    )  # fmt: skip
     (da_prev, dc_prev), dgates = backward_one_step(
         step_backward, (da_next, dc_next), (*fields, xt), recurrent_weights(p)
     )
@@ -255,6 +261,7 @@ def lstm_backward(da, caches):
         (n_a, n_a + n_x)`` and ``dbf, dbi, dbc, dbo (n_a, 1)``.
     """
     return sequence_backward(
-        "lstm_backward", da, caches, cache_length=10, recurrence=RECURRENCE,
+        "lstm_backward", da, caches, cache_fields=CACHE_FIELDS,
+        parameter_shapes=PARAMETER_SHAPES, recurrence=RECURRENCE,
         step_backward=step_backward, parameter_backward=parameter_backward, keys=GRADIENT_KEYS,
     )  # fmt: skip

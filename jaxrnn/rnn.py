@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from jaxrnn._checks import checked, require_tuple
+from jaxrnn._checks import checked, checked_cell_cache
 from jaxrnn.activations import softmax
 from jaxrnn.unroll import (
     Recurrence,
@@ -36,22 +36,28 @@ from jaxrnn.unroll import (
     transposed_product,
 )
 
-PARAMETER_KEYS = ("Wax", "Waa", "Wya", "ba", "by")
+#: the parameters and their shapes, in the documents' dictionary order
+PARAMETER_SHAPES = {
+    "Wax": "n_a n_x",
+    "Waa": "n_a n_a",
+    "Wya": "n_y n_a",
+    "ba": "n_a 1",
+    "by": "n_y 1",
+}
+PARAMETER_KEYS = tuple(PARAMETER_SHAPES)
+#: the cell cache's fields before its final ``parameters``, and their shapes
+CACHE_FIELDS = {
+    "a_next": "n_a m",
+    "a_prev": "n_a m",
+    "xt": "n_x m",
+}
 #: the parameters the backward differentiates (the output layer is outside it)
 GRADIENT_KEYS = ("Wax", "Waa", "ba")
 
 
 def _checked(fn, data, parameters):
     """Check ``data`` (``[(name, array, dims)]``) against the parameters; cast to one dtype."""
-    # the weights fix n_a and n_x first: a mismatch is then blamed on the data
-    before = [
-        ("Wax", "n_a n_x"),
-        ("Waa", "n_a n_a"),
-        ("ba", "n_a 1"),
-        ("Wya", "n_y n_a"),
-        ("by", "n_y 1"),
-    ]
-    return checked(fn, parameters, PARAMETER_KEYS, data, before=before)
+    return checked(fn, parameters, PARAMETER_SHAPES, data)
 
 
 def rnn_cell_forward(xt, a_prev, parameters):
@@ -110,19 +116,8 @@ def rnn_cell_backward(da_next, cache):
         dict with ``dxt (n_x, m)``, ``da_prev (n_a, m)``, ``dWax (n_a, n_x)``,
         ``dWaa (n_a, n_a)``, ``dba (n_a, 1)``.
     """
-    fn = "rnn_cell_backward"
-    a_next, a_prev, xt, parameters = require_tuple(
-        fn, "cache", cache, 4, "the (a_next, a_prev, xt, parameters) of rnn_cell_forward"
-    )
-    a_next, a_prev, xt, da_next, p = _checked(
-        fn,
-        [
-            ("cache[0] (a_next)", a_next, "n_a m"),
-            ("cache[1] (a_prev)", a_prev, "n_a m"),
-            ("cache[2] (xt)", xt, "n_x m"),
-            ("da_next", da_next, "n_a m"),
-        ],
-        parameters,
+    (da_next,), (a_next, a_prev, xt), p = checked_cell_cache(
+        "rnn_cell_backward", cache, [("da_next", da_next)], CACHE_FIELDS, PARAMETER_SHAPES
     )
     (da_prev,), dtanh = backward_one_step(
         step_backward, (da_next,), (a_next, a_prev, xt), recurrent_weights(p)
@@ -194,6 +189,7 @@ def rnn_backward(da, caches):
         ``dWaa (n_a, n_a)``, ``dba (n_a, 1)``.
     """
     return sequence_backward(
-        "rnn_backward", da, caches, cache_length=4, recurrence=RECURRENCE,
+        "rnn_backward", da, caches, cache_fields=CACHE_FIELDS,
+        parameter_shapes=PARAMETER_SHAPES, recurrence=RECURRENCE,
         step_backward=step_backward, parameter_backward=parameter_backward, keys=GRADIENT_KEYS,
     )  # fmt: skip

@@ -24,14 +24,24 @@ so code written against the documents' list of caches keeps working.
 from __future__ import annotations
 
 import functools
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
-from jaxrnn._checks import as_array, cast, check_shapes, common_float_dtype
+from jaxrnn._checks import (
+    as_array,
+    cast,
+    check_da_covers,
+    check_shapes,
+    common_float_dtype,
+    require_parameters,
+    require_tuple,
+)
 from jaxrnn.activations import softmax
 
 
@@ -44,8 +54,9 @@ class SequenceCache:
             cache's order, without its final ``parameters`` entry.
         parameters: the parameter dictionary, stored once.
 
-    ``len(cache)`` is ``T_x``; ``cache[t]`` (an int, negative ints too) is the cell cache of
-    step ``t``: ``(*fields at t, parameters)``; iterating yields the steps in order.
+    ``len(cache)`` is ``T_x``; ``cache[t]`` (an int, negative ints too, ``IndexError`` out of
+    range, as for the documents' list) is the cell cache of step ``t``: ``(*fields at t,
+    parameters)``; iterating yields the steps in order.
     """
 
     def __init__(self, fields: Sequence[Any], parameters: dict):
@@ -64,6 +75,14 @@ class SequenceCache:
     def __getitem__(self, t):
         if isinstance(t, slice):
             return SequenceCache(tuple(f[t] for f in self.fields), self.parameters)
+        if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Integral):
+            raise TypeError(
+                f"SequenceCache indices must be integers or slices, as a list's are; got "
+                f"{type(t).__name__} (a traced index has no value to check: index the stacked "
+                f"`.fields` with jax.lax.dynamic_index_in_dim instead)"
+            )
+        if not -len(self) <= t < len(self):
+            raise IndexError(f"SequenceCache index {t} out of range for T_x = {len(self)} steps")
         return (*(f[t] for f in self.fields), self.parameters)
 
     def __iter__(self):
@@ -454,45 +473,84 @@ def reverse_segments(
     return time_last(_unsegment(dxs, T)), dstate, dparams
 
 
-def unpack_caches(fn: str, caches, cell_cache_length: int) -> tuple[SequenceCache, Any]:
-    """Check a sequence forward's ``caches = (per-step caches, x)`` and return both.
+def checked_caches(fn: str, caches, da, field_dims: dict, parameter_shapes: dict):
+    """Check a sequence forward's ``caches = (per-step caches, x)`` and ``da`` together.
 
     The per-step caches may be a :class:`SequenceCache` or, as the documents' NumPy code builds
-    it, a list of cell cache tuples, which is stacked here.
+    it, a list of cell cache tuples, which is checked step by step and stacked here. Every
+    cache field, the parameters stored in the caches, ``x`` and ``da`` are checked against one
+    another (``field_dims``: the cell cache's fields and their symbolic shapes, in order;
+    ``parameter_shapes``: the cell's parameters'), and ``da`` must cover between 1 and ``T_x``
+    steps.
+
+    Returns:
+        ``(steps, x, da)``: the :class:`SequenceCache`, ``x`` and ``da``, all of one dtype.
     """
     if not isinstance(caches, (tuple, list)) or len(caches) != 2:
         raise TypeError(
             f"{fn}: `caches` must be the pair (per-step caches, x) that the sequence forward "
             f"returns; got {type(caches).__name__}"
+            + (f" of length {len(caches)}" if isinstance(caches, (tuple, list)) else "")
         )
     steps, x = caches
-    if isinstance(steps, (list, tuple)) and steps and isinstance(steps[0], tuple):
-        steps = SequenceCache.from_steps(steps)
-    if not isinstance(steps, SequenceCache) or len(steps.fields) != cell_cache_length - 1:
+    names = list(field_dims)
+    if isinstance(steps, (list, tuple)) and not isinstance(steps, SequenceCache):
+        if not steps:
+            raise ValueError(f"{fn}: `caches[0]` is empty; it must hold one cell cache per step")
+        for t, step in enumerate(steps):
+            require_tuple(fn, f"caches[0][{t}]", step, len(names) + 1, "a cell cache")
+        parameters = require_parameters(
+            fn, steps[0][-1], list(parameter_shapes), "caches[0][0][-1] (parameters)"
+        )
+        specs = [
+            (f"caches[0][{t}][{i}] ({name})", as_array(fn, f"caches[0][{t}][{i}]", step[i]), dims)
+            for t, step in enumerate(steps)
+            for i, (name, dims) in enumerate(field_dims.items())
+        ]
+        check_shapes(fn, [*_parameter_specs("caches[0][0][-1]", parameters, parameter_shapes),
+                          *specs])  # fmt: skip
+        steps = SequenceCache(SequenceCache.from_steps(steps).fields, parameters)
+        where, stored = "caches[0]", "caches[0][0][-1]"
+    elif isinstance(steps, SequenceCache):
+        if len(steps.fields) != len(names):
+            raise TypeError(
+                f"{fn}: `caches[0]` must be the per-step caches of the sequence forward (each a "
+                f"{len(names) + 1}-tuple); got {steps!r:.200}"
+            )
+        parameters = require_parameters(
+            fn, steps.parameters, list(parameter_shapes), "caches[0].parameters"
+        )
+        steps = SequenceCache(steps.fields, parameters)
+        where, stored = "caches[0].fields", "caches[0].parameters"
+    else:
         raise TypeError(
-            f"{fn}: `caches[0]` must be the per-step caches of the sequence forward (each a "
-            f"{cell_cache_length}-tuple); got {steps!r:.200}"
+            f"{fn}: `caches[0]` must be the per-step caches of the sequence forward; "
+            f"got {type(steps).__name__}"
         )
-    if not hasattr(x, "shape") or len(x.shape) != 3:
-        raise ValueError(
-            f"{fn}: `caches[1]` must be the input x of shape (n_x, m, T_x); "
-            f"got {getattr(x, 'shape', type(x).__name__)}"
-        )
-    return steps, x
-
-
-def check_da(fn: str, da, steps: SequenceCache, x):
-    """Check ``da`` against a sequence's caches: ``(n_a, m, T_da)`` with ``1 <= T_da <= T_x``."""
+    fields = [
+        (f"{where}[{i}] ({name})", as_array(fn, f"{where}[{i}]", f), "T_x " + dims)
+        for i, ((name, dims), f) in enumerate(zip(field_dims.items(), steps.fields, strict=True))
+    ]
+    x = as_array(fn, "caches[1] (x)", x)
     da = as_array(fn, "da", da)
-    # every cell cache starts with a_next, so its stacked field fixes (T_x, n_a, m)
-    check_shapes(fn, [("caches", steps.fields[0], "T_x n_a m"), ("da", da, "n_a m T_da")])
-    T_da, T_x = da.shape[-1], x.shape[-1]
-    if not 1 <= T_da <= T_x:
-        raise ValueError(
-            f"{fn}: `da` has shape {tuple(da.shape)}, covering {T_da} time steps; it must cover "
-            f"between 1 and T_x = {T_x} steps (the first ones) of the forward's x {tuple(x.shape)}"
-        )
-    return da
+    sizes = check_shapes(
+        fn,
+        [
+            *_parameter_specs(stored, steps.parameters, parameter_shapes),
+            *fields,
+            ("caches[1] (x)", x, "n_x m T_x"),
+            ("da", da, "n_a m T_da"),
+        ],
+    )
+    check_da_covers(fn, da, sizes["T_x"], x.shape)
+    dtype = common_float_dtype(*steps.fields, *steps.parameters.values(), x, da)
+    parameters = dict(zip(steps.parameters, cast(dtype, *steps.parameters.values()), strict=True))
+    *fields, x, da = cast(dtype, *steps.fields, x, da)
+    return SequenceCache(fields, parameters), x, da
+
+
+def _parameter_specs(prefix: str, parameters: dict, shapes: dict):
+    return [(f"{prefix}['{k}']", parameters[k], dims) for k, dims in shapes.items()]
 
 
 def initial_state(recurrence: Recurrence, a0) -> tuple:
@@ -515,14 +573,16 @@ def sequence_forward(recurrence: Recurrence, x, a0, parameters):
 
 
 def sequence_backward(
-    fn: str, da, caches, *, cache_length, recurrence, step_backward, parameter_backward, keys
-) -> dict:
+    fn: str, da, caches, *, cache_fields, parameter_shapes, recurrence, step_backward,
+    parameter_backward, keys,
+) -> dict:  # fmt: skip
     """The documents' sequence backward for any cell: checks, the reverse scan, the dictionary.
 
     Arguments:
         fn: the public function's name, for the messages.
         da, caches: as the documents' ``backward(da, caches)`` takes them.
-        cache_length: entries of the cell cache, parameters included.
+        cache_fields, parameter_shapes: the cell cache's fields and the parameters, with their
+            symbolic shapes (see :func:`checked_caches`).
         recurrence: the cell's :class:`Recurrence` (its states and recurrent weights).
         step_backward, parameter_backward: the cell's two halves of its backward.
         keys: the parameters' keys in the documents' dictionary order.
@@ -530,9 +590,7 @@ def sequence_backward(
     Returns:
         ``{"dx", "da0", "d<key>"...}`` in the documents' order.
     """
-    steps, x = unpack_caches(fn, caches, cache_length)
-    da = check_da(fn, da, steps, x)
-    (da,) = cast(common_float_dtype(da, *steps.fields), da)
+    steps, x, da = checked_caches(fn, caches, da, cache_fields, parameter_shapes)
     dx, da0, dparams = _backward(recurrence, step_backward, parameter_backward, da, steps, x)
     # assembled outside jit, whose dictionaries come back with sorted keys
     return {"dx": dx, "da0": da0, **{f"d{k}": dparams[f"d{k}"] for k in keys}}

@@ -140,11 +140,25 @@ def test_the_manual_backward_is_the_one_that_runs(monkeypatch, rng):
         custom_vjp._build.cache_clear()
 
 
-@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "half"])
-def test_bad_checkpoint_is_named(bad, rng):
+@pytest.mark.parametrize(
+    "bad, error", [(0, ValueError), (-3, ValueError), ("half", ValueError), (2.5, TypeError),
+                   (True, TypeError)],
+)  # fmt: skip
+def test_bad_checkpoint_is_named(bad, error, rng):
     x, a0, parameters, _ = sequence_inputs(CELLS["gru"], rng, 2, 3, 2, 2, 4, dtype=np.float32)
-    with pytest.raises(ValueError, match="`checkpoint`"):
+    with pytest.raises(error, match="`checkpoint`"):
         custom_vjp.gru(x, a0, parameters, checkpoint=bad)
+
+
+def test_checkpoint_takes_numpy_integers_and_says_how_to_jit_it(rng):
+    x, a0, parameters, _ = sequence_inputs(CELLS["rnn"], rng, 2, 3, 2, 2, 6, dtype=np.float32)
+    want = custom_vjp.rnn(x, a0, parameters, checkpoint=3)
+    got = custom_vjp.rnn(x, a0, parameters, checkpoint=np.int64(3))
+    np.testing.assert_array_equal(got[0], want[0])
+    with pytest.raises(TypeError, match=r"static_argnames='checkpoint'"):
+        jax.jit(custom_vjp.rnn)(x, a0, parameters, checkpoint=3)
+    jitted = jax.jit(custom_vjp.rnn, static_argnames="checkpoint")
+    np.testing.assert_array_equal(jitted(x, a0, parameters, checkpoint=3)[0], want[0])
 
 
 def test_outputs_equal_the_documents_forward(cell, rng, dtype):

@@ -108,3 +108,38 @@ def test_bad_labels_are_named(labels, fragment):
     with pytest.raises(ValueError, match="`labels`") as info:
         loss.loss_and_gradients("gru", x, a0, parameters, labels)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("bad", [2, -1])
+def test_labels_out_of_range_under_jit_give_nan_not_a_loss(bad):
+    """Under jit the labels have no values to check: a label outside [0, n_y) makes J and every
+    gradient it reaches NaN (a zero row of one_hot gave a plausible J = -0.0 before)."""
+    cell = CELLS["rnn"]
+    x, a0, parameters, labels = problem(cell, 3, 2, 3, 2, 2, 4)
+    labels[1, 2] = bad
+    J = jax.jit(lambda labels: loss.cross_entropy("rnn", x, a0, parameters, labels))(labels)
+    J2, g = jax.jit(lambda labels: loss.loss_and_gradients("rnn", x, a0, parameters, labels))(
+        labels
+    )
+    assert np.isnan(float(J)) and np.isnan(float(J2))
+    assert np.isnan(np.asarray(g["dWya"])).any() and np.isnan(np.asarray(g["dx"])).any()
+    with pytest.raises(ValueError, match=r"\[0, n_y\) = \[0, 2\)"):
+        loss.cross_entropy("rnn", x, a0, parameters, labels)  # eagerly: an error
+
+
+def test_one_hot_labels_must_be_distributions():
+    """(L4) is (y_pred - Y) / m only when every column of Y sums to 1."""
+    x, a0, parameters, labels = problem(CELLS["lstm"], 3, 2, 3, 4, 2, 3)
+    one_hot = np.moveaxis(np.eye(4)[labels], -1, 0)
+    one_hot[:, 1, 2] *= 2
+    with pytest.raises(ValueError, match=r"labels\[:, 1, 2\] = \[.*\] does not"):
+        loss.loss_and_gradients("lstm", x, a0, parameters, one_hot)
+    with jax.enable_x64(True):
+        J = jax.jit(lambda Y: loss.cross_entropy("lstm", x, a0, parameters, Y))(one_hot)
+    assert np.isnan(float(J))
+
+
+def test_an_unknown_cell_lists_the_known_ones():
+    x, a0, parameters, labels = problem(CELLS["lstm"], 3, 2, 3, 4, 2, 3)
+    with pytest.raises(ValueError, match=r"unknown cell 'lsmt'; the known cells are \['gru'"):
+        loss.loss_and_gradients("lsmt", x, a0, parameters, labels)
