@@ -18,10 +18,23 @@
 
 ``print(report)`` shows the table: per gradient the largest absolute and relative error, the
 tolerance for the dtype and pass or fail.
+
+What the verdict means:
+
+* every floating input gets a gradient: one the backward leaves out fails, unless ``jax.vjp``
+  gives exactly zero for it (the output layer's parameters when only the states get
+  cotangents) or the caller names it in ``skip``; integer and boolean inputs are constants;
+* a gradient agrees when it is finite, real, of its input's shape and within the dtype's
+  tolerance of ``jax.vjp`` (:mod:`jaxrnn.tolerances`), and, with ``finite_differences``,
+  within what central differences can resolve;
+* finite differences that settle on no value (a chaotic or exploding recurrence, whose
+  derivative changes faster than any step float64 can take) are reported as *unsettled*:
+  they neither pass nor fail a gradient, which then rests on ``jax.vjp`` alone.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,14 +48,23 @@ from jaxrnn.tolerances import (
     AGREEMENT,
     FINITE_DIFFERENCE,
     FINITE_DIFFERENCE_NOISE,
+    FINITE_DIFFERENCE_SENSITIVITY,
+    FINITE_DIFFERENCE_STEPS,
+    LOW_PRECISION,
     relative_error,
     tolerance,
 )
 
+FN = "check_backward"
+
 
 @dataclass(frozen=True)
 class GradientCheck:
-    """One gradient's verdict. Errors are ``max |manual - ref| / max |ref|`` (see tolerances)."""
+    """One gradient's verdict. Errors are ``max |manual - ref| / max |ref|`` (see tolerances).
+
+    ``fd_rel_error`` and ``fd_tolerance`` are ``None`` when finite differences did not run;
+    ``fd_settled`` is ``False`` when they ran and settled on no value (see the module).
+    """
 
     name: str
     shape: tuple
@@ -52,6 +74,7 @@ class GradientCheck:
     fd_rel_error: float | None = None
     fd_tolerance: float | None = None
     problem: str | None = None
+    fd_settled: bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -66,7 +89,10 @@ class Report:
 
     dtype: str
     rows: list[GradientCheck]
+    #: gradients the backward did not return and ``jax.vjp`` gives as exactly zero
     not_returned: list[str] = field(default_factory=list)
+    #: gradients the caller asked not to check
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -76,23 +102,44 @@ class Report:
     def failed(self) -> list[str]:
         return [row.name for row in self.rows if not row.ok]
 
+    @property
+    def unsettled(self) -> list[str]:
+        """Gradients whose finite differences settled on no value (checked by ``jax.vjp``)."""
+        return [row.name for row in self.rows if row.fd_settled is False]
+
     def table(self) -> str:
-        fd = any(row.fd_rel_error is not None for row in self.rows)
+        fd = any(row.fd_settled is not None for row in self.rows)
         head = ["gradient", "shape", "max abs err", "max rel err", f"tol ({self.dtype})"]
         head += ["FD rel err", "FD tol"] if fd else []
         body = []
         for r in self.rows:
             line = [r.name, str(r.shape), _f(r.max_abs_error), _f(r.rel_error), _f(r.tolerance)]
             if fd:
-                line += [_f(r.fd_rel_error), _f(r.fd_tolerance)]
+                settled = r.fd_settled is not False
+                line += [_f(r.fd_rel_error) if settled else "unsettled", _f(r.fd_tolerance)]
             body.append([*line, "ok" if r.ok else f"FAIL{': ' + r.problem if r.problem else ''}"])
         head.append("result")
         widths = [max(len(str(x)) for x in col) for col in zip(head, *body, strict=True)]
         lines = ["  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)).rstrip()
                  for row in [head, *body]]  # fmt: skip
+        notes = []
+        if self.not_returned:
+            notes.append(
+                "not returned by the backward, and exactly 0 by jax.vjp: "
+                + ", ".join(self.not_returned)
+            )
+        if self.skipped:
+            notes.append(
+                "skipped at the caller's request (not checked): " + ", ".join(self.skipped)
+            )
+        if self.unsettled:
+            notes.append(
+                "finite differences settled on no value for "
+                + ", ".join(self.unsettled)
+                + " (no step size gave consistent quotients); checked against jax.vjp alone"
+            )
         verdict = "all gradients agree" if self.ok else "WRONG: " + ", ".join(self.failed)
-        extra = [f"not returned by the backward (not checked): {', '.join(self.not_returned)}"]
-        return "\n".join([*lines, *(extra if self.not_returned else []), verdict])
+        return "\n".join([*lines, *notes, verdict])
 
     __str__ = table
 
@@ -103,11 +150,13 @@ def _f(value) -> str:
     )
 
 
+def _is_float(value) -> bool:
+    return jnp.issubdtype(jnp.result_type(value), jnp.floating)
+
+
 def _as(value, dtype):
-    """Floating arrays in ``dtype``; anything else as it is."""
-    if jnp.issubdtype(jnp.result_type(value), jnp.floating):
-        return jnp.asarray(value, dtype)
-    return value
+    """Floating arrays as new arrays of ``dtype``; anything else as it is."""
+    return jnp.array(value, dtype) if _is_float(value) else value
 
 
 def _leaves(gradients: Mapping) -> dict:
@@ -119,34 +168,73 @@ def _leaves(gradients: Mapping) -> dict:
     return flat
 
 
-def _with_leaf(inputs: Mapping, gradient_name: str, fn: Callable) -> dict:
-    """``inputs`` with the leaf the gradient ``d<name>`` belongs to replaced by ``fn(leaf)``."""
+def _with_leaf(inputs: Mapping, gradient_name: str, value) -> dict:
+    """``inputs`` with the leaf the gradient ``d<name>`` belongs to replaced by ``value``."""
     out = {}
-    for name, value in inputs.items():
-        if isinstance(value, Mapping):
-            out[name] = {k: fn(v) if f"d{k}" == gradient_name else v for k, v in value.items()}
+    for name, item in inputs.items():
+        if isinstance(item, Mapping):
+            out[name] = {k: value if f"d{k}" == gradient_name else v for k, v in item.items()}
         else:
-            out[name] = fn(value) if f"d{name}" == gradient_name else value
+            out[name] = value if f"d{name}" == gradient_name else item
     return out
 
 
-def _manual(forward, backward, inputs, cotangents, style):
+def _positional(forward: Callable, names: list[str]) -> Callable:
+    """``forward`` called with the inputs by name, as ``f(*values)`` in ``names``' order.
+
+    Inputs are matched to the forward's parameters by name, whatever the order of the
+    dictionary; a forward taking ``*args`` gets them in the dictionary's order.
+    """
+    try:
+        signature = inspect.signature(forward)
+    except (TypeError, ValueError):
+        return forward
+    kinds = {p.kind for p in signature.parameters.values()}
+    if inspect.Parameter.VAR_POSITIONAL in kinds:
+        return forward
+    try:
+        signature.bind(**dict.fromkeys(names))
+    except TypeError as err:
+        raise TypeError(
+            f"{FN}: the names of `inputs`, {names}, must be the forward's arguments, "
+            f"{list(signature.parameters)} ({err}); the forward is called with them by name"
+        ) from None
+    return lambda *values: forward(**dict(zip(names, values, strict=True)))
+
+
+def _outputs(out) -> tuple:
+    return out if isinstance(out, tuple) else (out,)
+
+
+def _call_backward(forward, backward, inputs, cotangents, style) -> dict:
+    """The backward's gradients as ``{"d<name>": value}``, or a ``TypeError`` saying why not."""
     if style == "documents":
-        cache = forward(*inputs.values())[-1]
-        return dict(backward(*cotangents, cache))
-    if style == "vjp":
-        return _leaves(backward(dict(inputs), tuple(cotangents)))
-    raise ValueError(f"check_backward: `style` must be 'documents' or 'vjp'; got {style!r}")
+        cache = _outputs(forward(*inputs.values()))[-1]
+        returned = backward(*cotangents, cache)
+        what = "{'d<input>': gradient} (documents style)"
+    elif style == "vjp":
+        returned = backward(dict(inputs), tuple(cotangents))
+        what = "{input: gradient}, shaped like `inputs` (style='vjp')"
+    else:
+        raise ValueError(f"{FN}: `style` must be 'documents' or 'vjp'; got {style!r}")
+    if not isinstance(returned, Mapping):
+        raise TypeError(
+            f"{FN}: the backward must return a dictionary {what}; it returned "
+            f"{type(returned).__name__}"
+        )
+    return dict(returned) if style == "documents" else _leaves(returned)
 
 
-def _scalar_loss(forward, values, cotangents, magnitude=False):
-    """``sum <cotangent, output>``; with ``magnitude``, ``sum |cotangent| * |output|``."""
-    outputs = forward(*values)
-    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
-    pairs = zip(cotangents, outputs, strict=False)
-    if magnitude:
-        return sum(jnp.vdot(jnp.abs(c), jnp.abs(o)) for c, o in pairs)
-    return sum(jnp.vdot(c, o) for c, o in pairs)
+def _array_problem(value) -> str | None:
+    """Why ``value`` is not a usable gradient (a real floating array), or ``None``."""
+    if value is None or not hasattr(value, "shape") and not isinstance(value, (int, float)):
+        return f"not an array ({type(value).__name__})"
+    dtype = np.dtype(jnp.result_type(value))
+    if jnp.issubdtype(dtype, jnp.complexfloating):
+        return f"complex ({dtype})"
+    if not jnp.issubdtype(dtype, jnp.floating):
+        return f"not floating ({dtype})"
+    return None
 
 
 def check_backward(
@@ -157,126 +245,269 @@ def check_backward(
     *,
     style: str = "documents",
     finite_differences: bool = False,
+    skip=(),
     seed: int = 0,
 ) -> Report:
     """Compare a hand-written backward pass with ``jax.vjp`` (and finite differences).
 
     Arguments:
-        forward: the forward function, called as ``forward(*inputs.values())``. Its leading
-            outputs receive the cotangents; in the documents' style its last output is the cache.
+        forward: the forward function, called with ``inputs`` by name (a forward taking
+            ``*args`` gets them in order). Its leading outputs receive the cotangents; in the
+            documents' style its last output is the cache.
         backward: the hand-written backward. ``style="documents"``: called as
             ``backward(*cotangents, cache)`` and returning ``{"d<name>": gradient}`` where
             ``name`` is an input's name or a key of a dictionary input (``dxt``, ``da_prev``,
             ``dWf``...). ``style="vjp"``: called as ``backward(inputs, cotangents)`` and
             returning gradients with the inputs' names and structure.
-        inputs: the forward's arguments by name, in order (a dictionary of parameters is fine).
-            Floating inputs are cast to their common dtype, which sets the tolerance.
-        cotangents: one array, or a tuple with one per leading output of ``forward``.
+        inputs: the forward's arguments by name (a dictionary of parameters is fine). Floating
+            inputs are cast to their common dtype, which sets the tolerance; integer and
+            boolean ones are held constant and get no gradient.
+        cotangents: one array, or a tuple with one per leading output of ``forward``, each of
+            its output's shape.
         finite_differences: also compare, in float64, with central differences of
-            ``sum(cotangent * output)`` along a random direction per gradient.
+            ``sum(cotangent * output)`` along a random direction per gradient, the step chosen
+            by Richardson extrapolation over a ladder of steps (:mod:`jaxrnn.tolerances`).
+        skip: gradient names (``"dWy"``) not to check; every other floating input must get one.
         seed: seeds the finite-difference directions.
 
     Returns:
         A :class:`Report`; ``report.ok``, ``report.failed`` (the wrong gradients' names),
-        ``print(report)`` for the table. Gradients the backward does not return (the documents
-        leave out the output layer's) are listed as not checked.
+        ``print(report)`` for the table.
     """
-    cotangents = tuple(cotangents) if isinstance(cotangents, (tuple, list)) else (cotangents,)
-    leaves = [
-        x for x in jax.tree.leaves(dict(inputs)) if jnp.issubdtype(jnp.result_type(x), jnp.floating)
-    ]
-    dtype = np.dtype(jnp.result_type(*leaves))
-    tol = tolerance(AGREEMENT, dtype)
-    # one dtype throughout: jax.vjp returns each gradient in its own input's dtype
-    inputs = {name: jax.tree.map(lambda v: _as(v, dtype), value) for name, value in inputs.items()}
-    # one compiled program for the reference; values go in positionally, since a dictionary
-    # through jit comes back with its keys sorted and the forward takes its inputs in order
-    names = list(inputs)
-    pullback = jax.jit(
-        lambda values, cots: vjp(forward, dict(zip(names, values, strict=True)), cots)
-    )
-    reference = _leaves(pullback(tuple(inputs.values()), cotangents))
-    manual = _manual(forward, backward, inputs, cotangents, style)
-    fd = (
-        _finite_differences(
-            forward,
-            backward,
-            inputs,
-            cotangents,
-            style,
-            seed,
-            manual if dtype == np.float64 else None,
+    if not isinstance(inputs, Mapping) or not inputs:
+        raise TypeError(
+            f"{FN}: `inputs` must be a non-empty dictionary of the forward's arguments by name; "
+            f"got {type(inputs).__name__}"
         )
-        if finite_differences
-        else {}
-    )
+    for name, what in ((forward, "forward"), (backward, "backward")):
+        if not callable(name):
+            raise TypeError(f"{FN}: `{what}` must be callable; got {type(name).__name__}")
+    cotangents = tuple(cotangents) if isinstance(cotangents, (tuple, list)) else (cotangents,)
+    names = [str(k) for k in inputs]
+    call = _positional(forward, names)
+    floats = [x for x in jax.tree.leaves(dict(inputs)) if _is_float(x)]
+    if not floats:
+        raise TypeError(f"{FN}: `inputs` holds no floating array, so nothing to differentiate")
+    dtype = np.dtype(jnp.result_type(*floats))
+    low = LOW_PRECISION.get(dtype)
+    tol = None if low else tolerance(AGREEMENT, dtype)
+    # one dtype throughout, and copies: jax.vjp returns each gradient in its input's dtype
+    inputs = {name: jax.tree.map(lambda v: _as(v, dtype), value) for name, value in inputs.items()}
+    cotangents = _checked_cotangents(call, inputs, cotangents, dtype)
+    # one compiled program for the reference; values go in positionally, since a dictionary
+    # through jit comes back with its keys sorted
+    pullback = jax.jit(lambda values, cots: vjp(call, dict(zip(names, values, strict=True)), cots))
+    reference = {
+        name: g
+        for name, g in _leaves(pullback(tuple(inputs.values()), cotangents)).items()
+        if _is_float(_leaf_value(inputs, name))
+    }
+    exact = _float64_reference(call, names, inputs, cotangents) if low else None
+    manual = _call_backward(call, backward, inputs, cotangents, style)
+    skip = {str(s) for s in ([skip] if isinstance(skip, str) else skip)}
+    fd = {}
+    if finite_differences:
+        fd = _finite_differences(
+            call, backward, inputs, cotangents, style, seed, manual, reference, dtype, skip
+        )
 
-    rows = []
-    for name, got in manual.items():
+    rows, not_returned = [], []
+    for name in [*manual, *(n for n in reference if n not in manual)]:
+        if name in skip:
+            continue
         if name not in reference:
-            rows.append(
-                GradientCheck(name, tuple(np.shape(got)), problem=f"no input named {name[1:]!r}")
+            leaf = _leaf_value(inputs, name)
+            problem = (
+                f"no input named {name[1:]!r}"
+                if leaf is None
+                else f"input {name[1:]!r} is not differentiable ({jnp.result_type(leaf)})"
             )
+            rows.append(GradientCheck(name, tuple(np.shape(manual[name])), problem=problem))
             continue
         want = np.asarray(reference[name])
-        got = np.asarray(got)
-        fd_error, fd_tol = fd.get(name, (None, None))
+        if name not in manual:
+            if not np.any(want):
+                not_returned.append(name)
+            else:
+                rows.append(GradientCheck(name, want.shape, problem="not returned"))
+            continue
+        problem = _array_problem(manual[name])
+        if problem is not None:
+            rows.append(GradientCheck(name, tuple(np.shape(manual[name])), problem=problem))
+            continue
+        got = np.asarray(manual[name])
         if got.shape != want.shape:
             problem = f"shape {got.shape}, expected {want.shape}"
-            rows.append(GradientCheck(name, got.shape, tolerance=tol.rtol, problem=problem))
+            rows.append(GradientCheck(name, got.shape, problem=problem))
             continue
+        if low:  # against float64's answer, as far off as jax.vjp in this dtype is allowed
+            want, truth = np.asarray(exact[name], np.float64), want
+            eps = float(jnp.finfo(dtype).eps)
+            row_tol = max(low.factor * relative_error(truth, want), low.floor * eps)
+        else:
+            row_tol = tol.rtol
         diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
+        fd_error, fd_tol, settled = fd.get(name, (None, None, None))
         rows.append(
             GradientCheck(
                 name, got.shape,
                 max_abs_error=float(np.max(diff, initial=0.0)),
                 rel_error=relative_error(got, want),
-                tolerance=tol.rtol,
+                tolerance=row_tol,
                 fd_rel_error=fd_error,
                 fd_tolerance=fd_tol,
                 problem=None if np.all(np.isfinite(got)) else "not finite",
+                fd_settled=settled,
             )
         )  # fmt: skip
-    return Report(dtype.name, rows, [name for name in reference if name not in manual])
+    skipped = [n for n in [*manual, *reference] if n in skip]
+    return Report(dtype.name, rows, not_returned, list(dict.fromkeys(skipped)))
 
 
-def _finite_differences(forward, backward, inputs, cotangents, style, seed, manual) -> dict:
-    """Per gradient, the relative error of ``<manual, u>`` against central differences.
+def _float64_reference(call, names, inputs, cotangents) -> dict:
+    """``jax.vjp`` in float64: the answer low-precision gradients are measured against."""
+    with jax.enable_x64(True):
+        as64 = lambda v: jnp.asarray(v, jnp.float64) if _is_float(v) else v  # noqa: E731
+        values = tuple(jax.tree.map(as64, v) for v in inputs.values())
+        cots = tuple(as64(c) for c in cotangents)
+        gradients = vjp(call, dict(zip(names, values, strict=True)), cots)
+        return {k: np.asarray(v, np.float64) for k, v in _leaves(gradients).items()}
 
-    ``manual`` holds the backward's float64 gradients when the check already ran in float64;
-    otherwise (``None``) the backward runs again here on float64 copies of the inputs.
+
+def _checked_cotangents(call, inputs, cotangents, dtype) -> tuple:
+    """The cotangents in ``dtype``, checked against the shapes of the forward's outputs."""
+    outputs = _outputs(jax.eval_shape(call, *inputs.values()))
+    if len(cotangents) > len(outputs):
+        raise ValueError(
+            f"{FN}: {len(cotangents)} cotangents for a forward with {len(outputs)} outputs"
+        )
+    checked = []
+    for i, (c, out) in enumerate(zip(cotangents, outputs, strict=False)):
+        problem = _array_problem(c)
+        if problem is not None:
+            raise TypeError(f"{FN}: `cotangents[{i}]` must be a real floating array; {problem}")
+        if tuple(np.shape(c)) != tuple(out.shape):
+            raise ValueError(
+                f"{FN}: `cotangents[{i}]` has shape {tuple(np.shape(c))}; output {i} of the "
+                f"forward has shape {tuple(out.shape)}"
+            )
+        checked.append(jnp.array(c, dtype))
+    return tuple(checked)
+
+
+def _scalar_loss(forward, values, cotangents, magnitude=False):
+    """``sum <cotangent, output>``; with ``magnitude``, ``sum |cotangent| * |output|``."""
+    pairs = zip(cotangents, _outputs(forward(*values)), strict=False)
+    if magnitude:
+        return sum(jnp.vdot(jnp.abs(c), jnp.abs(o)) for c, o in pairs)
+    return sum(jnp.vdot(c, o) for c, o in pairs)
+
+
+def _finite_differences(
+    forward, backward, inputs, cotangents, style, seed, manual, reference, dtype, skip
+) -> dict:
+    """Per gradient, ``(error, tolerance, settled)``: central differences against the manual
+    gradient along a random sign vector ``u``, the step chosen by Richardson extrapolation.
+
+    For steps ``h_k = h_0 / 2**k`` (``FINITE_DIFFERENCE_STEPS``), the quotients
+    ``D_k = (J(θ + h_k u) - J(θ - h_k u)) / 2 h_k`` are extrapolated to ``h = 0``
+    (Richardson's tableau, as Ridders' method builds it). The estimate used is the one whose
+    window of neighbouring estimates agrees best, counting the quotient's rounding noise; it
+    must sit on a plateau of the tableau (neighbours within 1% of it, or within the noise).
+    The same extrapolation of ``D_k - <g, (θ_+ - θ_-) / 2 h_k>`` measures the manual
+    gradient's error along the steps actually taken: ``θ ± h u`` rounds in float64.
+    A sign vector weighs every entry alike, so an error of ``e`` in one entry moves
+    ``<g, u>`` by exactly ``e``.
     """
     rng = np.random.default_rng(seed)
-    tol = FINITE_DIFFERENCE
+    steps = FINITE_DIFFERENCE_STEPS
     results = {}
     with jax.enable_x64(True):
-        as64 = lambda v: jnp.asarray(v, jnp.float64)  # noqa: E731
+        as64 = lambda v: jnp.asarray(v, jnp.float64) if _is_float(v) else v  # noqa: E731
         inputs64 = {name: jax.tree.map(as64, value) for name, value in inputs.items()}
         cotangents64 = tuple(as64(c) for c in cotangents)
-        if manual is None:
-            manual = _manual(forward, backward, inputs64, cotangents64, style)
-        # positional values: a dictionary through jit would come back with its keys sorted
-        loss = jax.jit(lambda *values: _scalar_loss(forward, values, cotangents64))
-        # the size the loss's rounding is relative to, for the difference quotient's noise
-        magnitude = _scalar_loss(forward, tuple(inputs64.values()), cotangents64, magnitude=True)
-        rounding = FINITE_DIFFERENCE_NOISE * np.finfo(np.float64).eps * float(magnitude)
+        if dtype != np.float64:
+            manual = _call_backward(forward, backward, inputs64, cotangents64, style)
+        values = tuple(inputs64.values())
+        # what rounding moves the loss by: its terms' size, and what rounding the inputs alone
+        # moves it by (large for a chaotic recurrence, whose quotients then carry a bias that
+        # looks like a plateau)
+        magnitude = float(_scalar_loss(forward, values, cotangents64, magnitude=True))
+        sensitivity = math.sqrt(sum(
+            float(np.sum((np.asarray(g, np.float64) * np.asarray(_leaf_value(inputs64, n))) ** 2))
+            for n, g in reference.items()
+        ))  # fmt: skip
+        noise_size = np.finfo(np.float64).eps * (
+            FINITE_DIFFERENCE_NOISE * magnitude + FINITE_DIFFERENCE_SENSITIVITY * sensitivity
+        )
+        losses = jax.jit(
+            lambda stacked: jax.lax.map(
+                lambda vals: _scalar_loss(forward, vals, cotangents64), stacked
+            )
+        )
         for name, gradient in manual.items():
-            gradient = np.asarray(gradient, np.float64)
-            direction = rng.standard_normal(gradient.shape)
             leaf = _leaf_value(inputs64, name)
-            if leaf is None or leaf.shape != gradient.shape:
+            if name in skip or name not in reference or _array_problem(gradient) is not None:
                 continue
-            h = 1e-5 * max(1.0, float(np.max(np.abs(leaf), initial=0.0)))
-            plus = loss(*_with_leaf(inputs64, name, lambda v, d=h * direction: v + d).values())
-            minus = loss(*_with_leaf(inputs64, name, lambda v, d=h * direction: v - d).values())
-            numeric = float(plus - minus) / (2 * h)
-            analytic = float(np.vdot(gradient, direction))
-            # <g, u> is typically |g| for a standard-normal u, but can nearly cancel by chance;
-            # measuring against |g| keeps a correct gradient from failing on such a direction.
-            # The quotient's own rounding noise, rounding / h, is gradient size it cannot see.
-            scale = float(np.linalg.norm(gradient)) + rounding / h / tol.rtol + tol.atol
-            results[name] = (abs(numeric - analytic) / scale if scale else 0.0, tol.rtol)
+            gradient = np.asarray(gradient, np.float64)
+            if leaf is None or leaf.shape != gradient.shape or not np.all(np.isfinite(gradient)):
+                continue
+            theta = np.asarray(leaf)
+            direction = rng.choice([-1.0, 1.0], size=theta.shape)
+            hs = steps.h0 * max(1.0, float(np.max(np.abs(theta)))) * 0.5 ** np.arange(steps.count)
+            plus = theta[None] + hs.reshape(-1, *([1] * theta.ndim)) * direction
+            minus = theta[None] - hs.reshape(-1, *([1] * theta.ndim)) * direction
+            stacked = jax.tree.map(
+                lambda v: np.broadcast_to(np.asarray(v), (2 * steps.count, *np.shape(v))), values
+            )
+            both = np.concatenate([plus, minus])
+            stacked = tuple(_with_leaf(dict(zip(inputs64, stacked, strict=True)), name, both)
+                            .values())  # fmt: skip
+            f = np.asarray(losses(stacked))
+            quotients = (f[: steps.count] - f[steps.count :]) / (2 * hs)
+            taken = np.sum((gradient * (plus - minus)).reshape(steps.count, -1), axis=1) / (2 * hs)
+            results[name] = _extrapolated(quotients, taken, noise_size / hs, gradient)
     return results
+
+
+def _richardson(values, levels: int):
+    """Richardson's tableau for a sequence in ``h_k = h_0 / 2**k`` with error in ``h**2``."""
+    table = np.full((len(values), levels), np.nan)
+    for k, value in enumerate(values):
+        table[k, 0] = value
+        for j in range(1, min(k, levels - 1) + 1):
+            factor = 4.0**j
+            table[k, j] = (factor * table[k, j - 1] - table[k - 1, j - 1]) / (factor - 1)
+    return table
+
+
+def _spread(table, window: int):
+    """Per entry, the range of it and the ``window - 1`` entries above it in its column."""
+    spread = np.full(table.shape, np.inf)
+    for k in range(window - 1, len(table)):
+        block = table[k - window + 1 : k + 1]
+        with np.errstate(invalid="ignore"):
+            spread[k] = np.max(block, axis=0) - np.min(block, axis=0)
+    spread[~np.isfinite(spread)] = np.inf
+    return spread
+
+
+def _extrapolated(quotients, taken, noise, gradient):
+    """``(error, tolerance, settled)`` from the quotients and ``<g, step>`` per step size."""
+    steps = FINITE_DIFFERENCE_STEPS
+    tol = FINITE_DIFFERENCE
+    derivative = _richardson(quotients, steps.levels)
+    error = _richardson(quotients - taken, steps.levels)
+    rounding = noise[:, None] * steps.noise_gain
+    with np.errstate(invalid="ignore"):
+        plateau = _spread(derivative, steps.window) <= steps.plateau * np.abs(derivative)
+    resolution = steps.safety * _spread(error, steps.window) + rounding
+    resolution[~plateau] = np.inf
+    scale = float(np.linalg.norm(gradient)) + tol.atol
+    if not np.isfinite(resolution).any() or np.min(resolution) > steps.useful * scale:
+        return None, None, False
+    k, j = np.unravel_index(np.argmin(resolution), resolution.shape)
+    return abs(float(error[k, j])) / scale, tol.rtol + float(resolution[k, j]) / scale, True
 
 
 def _leaf_value(inputs, gradient_name):

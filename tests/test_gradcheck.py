@@ -150,3 +150,165 @@ def test_a_vanishing_gradient_is_checked_to_the_quotients_rounding_noise(error):
     da0 = next(row for row in report.rows if row.name == "da0")
     assert report.ok == (error == 0.0), f"\n{report}"
     assert (da0.fd_rel_error > da0.fd_tolerance) == (error > 0.0), f"\n{report}"
+
+
+def rnn_sequence(T_x, n_a, m, seed=0, n_x=3, scale=1.0):
+    from jaxrnn.cells import RNN
+
+    rng = np.random.default_rng(seed)
+    parameters = RNN.random_parameters(rng, n_x, n_a, 2, np.float64, scale)
+    x, a0 = rng.standard_normal((n_x, m, T_x)), rng.standard_normal((n_a, m))
+    return {"x": x, "a0": a0, "parameters": parameters}, rng.standard_normal((n_a, m, T_x))
+
+
+def test_finite_differences_pass_a_chaotic_rnn_over_50_steps():
+    """n_a = 16, T_x = 50: the gradient is ~1e7 and changes on a scale of ~1e-9. One fixed step
+    of 1e-5 failed this correct backward (FD error 0.4-1.2 against 1e-6); the step ladder
+    settles where the quotients agree, passes it, and still catches one entry of dWaa 1e-3 off."""
+    inputs, da = rnn_sequence(50, 16, 10)
+
+    def one_entry_off(da, caches):
+        gradients = dict(jaxrnn.rnn_backward(da, caches))
+        dWaa = np.array(gradients["dWaa"])
+        dWaa[1, 1] += 1e-3 * np.max(np.abs(dWaa))
+        return gradients | {"dWaa": dWaa}
+
+    with jax.enable_x64(True):
+        report = check_backward(jaxrnn.rnn_forward, jaxrnn.rnn_backward, inputs, da,
+                                finite_differences=True)  # fmt: skip
+        planted = check_backward(jaxrnn.rnn_forward, one_entry_off, inputs, da,
+                                 finite_differences=True)  # fmt: skip
+    assert report.ok, f"\n{report}"
+    assert not report.unsettled and all(row.fd_settled for row in report.rows)
+    assert max(row.fd_tolerance for row in report.rows) < 1e-4  # resolved, not waved through
+    row = next(r for r in planted.rows if r.name == "dWaa")
+    assert row.fd_rel_error > row.fd_tolerance, f"\n{planted}"
+
+
+@pytest.mark.parametrize("name", ["dx", "dWaa"])
+def test_finite_differences_catch_one_entry_off_by_1e_3_over_a_long_sequence(name):
+    """A 1e-3 error (of the gradient's largest entry) in a single entry, T_x = 200: finite
+    differences alone call it wrong."""
+    inputs, da = rnn_sequence(200, 8, 4, seed=1, scale=0.5)
+
+    def backward(da, caches):
+        gradients = dict(jaxrnn.rnn_backward(da, caches))
+        g = np.array(gradients[name])
+        g[(1,) * g.ndim] += 1e-3 * np.max(np.abs(g))
+        return gradients | {name: g}
+
+    with jax.enable_x64(True):
+        report = check_backward(jaxrnn.rnn_forward, backward, inputs, da, finite_differences=True)
+    row = next(r for r in report.rows if r.name == name)
+    assert row.fd_settled and row.fd_rel_error > row.fd_tolerance, f"\n{report}"
+    assert report.failed == [name]
+
+
+def test_finite_differences_that_settle_nowhere_neither_pass_nor_fail():
+    """n_a = 16 over 1000 steps: the gradient is ~1e66, beyond any step float64 can take. The
+    quotients settle on no value; that is said, and the verdict rests on jax.vjp."""
+    inputs, da = rnn_sequence(1000, 16, 4)
+    with jax.enable_x64(True):
+        report = check_backward(jaxrnn.rnn_forward, jaxrnn.rnn_backward, inputs, da,
+                                finite_differences=True)  # fmt: skip
+    assert report.unsettled == ["dx", "da0", "dWax", "dWaa", "dba"], f"\n{report}"
+    assert report.ok
+    assert "settled on no value for dx, da0, dWax, dWaa, dba" in str(report)
+
+
+def test_a_gradient_left_out_is_a_failure():
+    """Only dWf returned: every other gradient the forward has is missing, and fails."""
+
+    def only_dWf(da_next, dc_next, cache):
+        return {"dWf": jaxrnn.lstm_cell_backward(da_next, dc_next, cache)["dWf"]}
+
+    inputs, cotangents = lstm_cell_problem(np.float32)
+    report = check_backward(jaxrnn.lstm_cell_forward, only_dWf, inputs, cotangents)
+    assert sorted(report.failed) == sorted(set(GRADIENTS) - {"dWf"})
+    assert all(r.problem == "not returned" for r in report.rows if r.name != "dWf")
+    # the output layer gets no cotangent: jax.vjp gives exactly 0, so leaving it out is right
+    assert report.not_returned == ["dWy", "dby"]
+    skipped = check_backward(jaxrnn.lstm_cell_forward, only_dWf, inputs, cotangents,
+                             skip=[g for g in GRADIENTS if g != "dWf"])  # fmt: skip
+    assert skipped.ok and [r.name for r in skipped.rows] == ["dWf"]
+    assert "skipped at the caller's request" in str(skipped)
+
+
+@pytest.mark.parametrize(
+    "returned, fragment",
+    [((1, 2), "returned tuple"), (None, "returned NoneType"), ([("dWf", 1)], "returned list")],
+)
+def test_a_backward_that_returns_no_dictionary_is_a_clear_error(returned, fragment):
+    inputs, cotangents = lstm_cell_problem(np.float32)
+    with pytest.raises(TypeError, match="must return a dictionary") as info:
+        check_backward(jaxrnn.lstm_cell_forward, lambda *a: returned, inputs, cotangents)
+    assert fragment in str(info.value)
+
+
+def test_complex_gradients_fail():
+    def complex_backward(*args):
+        return {k: v + 0j for k, v in jaxrnn.lstm_cell_backward(*args).items()}
+
+    inputs, cotangents = lstm_cell_problem(np.float32)
+    report = check_backward(jaxrnn.lstm_cell_forward, complex_backward, inputs, cotangents)
+    assert report.failed == GRADIENTS
+    assert all("complex" in r.problem for r in report.rows)
+
+
+def test_integer_inputs_are_constants():
+    def forward(x, n):
+        return x * n
+
+    def backward(inputs, cotangents):
+        return {"x": cotangents[0] * inputs["n"]}
+
+    inputs = {"x": np.ones(3), "n": np.int32(2)}
+    report = check_backward(forward, backward, inputs, np.ones(3), style="vjp")
+    assert report.ok and [r.name for r in report.rows] == ["dx"]
+    wrong = check_backward(forward, lambda i, c: backward(i, c) | {"n": 0.0}, inputs,
+                           np.ones(3), style="vjp")  # fmt: skip
+    assert wrong.failed == ["dn"] and "not differentiable" in wrong.rows[-1].problem
+
+
+def test_inputs_are_matched_by_name_whatever_their_order():
+    """n_x = n_a, inputs in another order than the forward's arguments: a positional call
+    would have swapped xt and a_prev and failed a correct backward."""
+    from jaxrnn.cells import RNN
+
+    rng = np.random.default_rng(0)
+    p = RNN.random_parameters(rng, 4, 4, 2, np.float64)
+    inputs = {"a_prev": rng.standard_normal((4, 3)), "xt": rng.standard_normal((4, 3)),
+              "parameters": p}  # fmt: skip
+    with jax.enable_x64(True):
+        report = check_backward(jaxrnn.rnn_cell_forward, jaxrnn.rnn_cell_backward, inputs,
+                                rng.standard_normal((4, 3)))  # fmt: skip
+    assert report.ok, f"\n{report}"
+    with pytest.raises(TypeError, match=r"must be the forward's arguments"):
+        check_backward(jaxrnn.rnn_cell_forward, jaxrnn.rnn_cell_backward,
+                       {"x": inputs["xt"], **inputs}, rng.standard_normal((4, 3)))  # fmt: skip
+
+
+def test_cotangents_of_the_wrong_shape_are_named():
+    inputs, (da, dc) = lstm_cell_problem(np.float32)
+    with pytest.raises(ValueError, match=r"`cotangents\[1\]` has shape \(4, 4\)"):
+        check_backward(jaxrnn.lstm_cell_forward, jaxrnn.lstm_cell_backward, inputs,
+                       (da, dc[:, :4]))  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_low_precision_is_checked_against_float64(dtype):
+    """In float16 and bfloat16 the manual and autodiff gradients are both measured against
+    float64's answer: a correct backward passes, a gradient twice its size fails."""
+    import jax.numpy as jnp
+
+    dtype = jnp.dtype(dtype)
+    inputs, cotangents = lstm_cell_problem(np.float32)
+    inputs = {k: jax.tree.map(lambda v: np.asarray(v).astype(dtype), v) for k, v in inputs.items()}
+    cotangents = tuple(np.asarray(c).astype(dtype) for c in cotangents)
+    report = check_backward(jaxrnn.lstm_cell_forward, jaxrnn.lstm_cell_backward, inputs, cotangents)
+    assert report.ok and report.dtype == dtype.name, f"\n{report}"
+    cache = jaxrnn.lstm_cell_forward(*inputs.values())[-1]
+    gradients = jaxrnn.lstm_cell_backward(*cotangents, cache)
+    assert {np.dtype(v.dtype) for v in gradients.values()} == {dtype}  # dtype in = dtype out
+    report = check_backward(jaxrnn.lstm_cell_forward, planted("dWi", size=1.0), inputs, cotangents)
+    assert report.failed == ["dWi"], f"\n{report}"
