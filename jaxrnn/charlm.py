@@ -14,7 +14,9 @@ by their global norm and applied by Adam. The shipped corpus is a list of dinosa
 from __future__ import annotations
 
 import math
+import numbers
 import pathlib
+import zipfile
 from dataclasses import dataclass, field
 
 import jax
@@ -22,7 +24,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrnn import custom_vjp
-from jaxrnn.cells import CELLS
+from jaxrnn._checks import integer
+from jaxrnn.cells import CELLS, resolve
 
 CORPUS = pathlib.Path(__file__).parent / "data" / "dinosaurs.txt"
 
@@ -51,12 +54,20 @@ def load_corpus(path=CORPUS) -> str:
     return pathlib.Path(path).read_text().lower()
 
 
+def _finite_positive(fn: str, name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        raise ValueError(f"{fn}: `{name}` must be a positive number; got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{fn}: `{name}` must be finite; got {value!r}")
+    return float(value)
+
+
 def init_parameters(cell: str, vocabulary_size: int, n_a: int, seed: int = 0) -> dict:
     """Gaussian weights scaled by ``1/sqrt(fan_in)``, zero biases (the LSTM's forget bias 1)."""
     spec = CELLS[cell]
     rng = np.random.default_rng(seed)
     parameters = {}
-    for key, shape in spec.parameter_shapes(vocabulary_size, n_a, vocabulary_size).items():
+    for key, shape in spec.shapes(vocabulary_size, n_a, vocabulary_size).items():
         if shape[1] == 1:
             parameters[key] = np.full(shape, 1.0 if key == "bf" else 0.0, np.float32)
         else:
@@ -124,8 +135,23 @@ def train(
     corpus=CORPUS,
     progress: bool = True,
 ) -> Model:
-    """Train a character model; ``Model.losses`` holds J (per sequence of ``T``) per step."""
+    """Train a character model; ``Model.losses`` holds J (per sequence of ``T``) per step.
+
+    Every argument is checked before any work: a bad one raises ``ValueError`` or
+    ``TypeError`` naming it.
+    """
+    fn = "charlm.train"
+    cell = resolve(fn, cell).name
+    steps, seed = integer(fn, "steps", steps, 0), integer(fn, "seed", seed, 0)
+    n_a, m, T = (integer(fn, k, v, 1) for k, v in [("n_a", n_a), ("m", m), ("T", T)])
+    learning_rate = _finite_positive(fn, "learning_rate", learning_rate)
+    max_norm = _finite_positive(fn, "max_norm", max_norm)
     text = load_corpus(corpus)
+    if len(text) < T + 2:
+        raise ValueError(
+            f"{fn}: the corpus {str(corpus)!r} has {len(text)} characters; training on windows "
+            f"of T + 1 = {T + 1} needs at least {T + 2}"
+        )
     vocabulary = Vocabulary.of(text)
     ids = vocabulary.encode(text)
     parameters = {
@@ -166,7 +192,19 @@ def _progress(steps: int, progress: bool):
 
 
 def sample(model: Model, n_chars: int = 200, seed: int = 0, first: str = "\n") -> str:
-    """Draw ``n_chars`` characters, one step at a time, as a ``lax.scan`` over the draws."""
+    """Draw ``n_chars`` characters, one step at a time, as a ``lax.scan`` over the draws.
+
+    ``first`` is the character the model reads first (a newline starts a name).
+    """
+    fn = "charlm.sample"
+    n_chars, seed = integer(fn, "n_chars", n_chars, 0), integer(fn, "seed", seed, 0)
+    if not isinstance(first, str) or len(first) != 1 or first not in model.vocabulary.chars:
+        raise ValueError(
+            f"{fn}: `first` must be one character of the model's vocabulary "
+            f"{model.vocabulary.chars!r}; got {first!r}"
+        )
+    if n_chars == 0:
+        return ""
     spec = CELLS[model.cell]
     V = len(model.vocabulary)
     n_a = model.parameters[spec.output_keys[0]].shape[1]
@@ -186,20 +224,61 @@ def sample(model: Model, n_chars: int = 200, seed: int = 0, first: str = "\n") -
 
 
 def save(model: Model, path) -> None:
-    """Write the parameters, cell and vocabulary to ``.npz`` (plain arrays, no pickle)."""
+    """Write the parameters, cell and vocabulary to ``path``, as ``.npz`` (plain arrays, no
+    pickle), under exactly that name."""
     arrays = {f"parameter_{k}": np.asarray(v) for k, v in model.parameters.items()}
-    np.savez(path, cell=np.array(model.cell), vocabulary=np.array(model.vocabulary.chars),
-             losses=np.array(model.losses, np.float64), **arrays)  # fmt: skip
+    with open(path, "wb") as file:
+        np.savez(file, cell=np.array(model.cell), vocabulary=np.array(model.vocabulary.chars),
+                 losses=np.array(model.losses, np.float64), **arrays)  # fmt: skip
 
 
 def load(path) -> Model:
-    """Read a model written by :func:`save`; the arrays come back bit for bit."""
-    with np.load(path, allow_pickle=False) as data:
-        parameters = {
-            k[len("parameter_") :]: data[k] for k in data.files if k.startswith("parameter_")
-        }
-        return Model(str(data["cell"]), Vocabulary(str(data["vocabulary"])), parameters,
-                     data["losses"].tolist())  # fmt: skip
+    """Read a model written by :func:`save`; the arrays come back bit for bit.
+
+    A file that is not such a model (empty, truncated, another file, or one whose cell,
+    parameters or vocabulary do not fit together) raises ``ValueError`` naming the file and
+    what is wrong with it.
+    """
+
+    def bad(why: str) -> ValueError:
+        return ValueError(f"charlm.load: {str(path)!r} is not a jaxrnn character model: {why}")
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise bad(f"not a readable .npz archive ({type(err).__name__}: {err})") from None
+    missing = [k for k in ("cell", "vocabulary", "losses") if k not in arrays]
+    if missing:
+        raise bad(f"it has no {', '.join(missing)} (it holds {sorted(arrays)})")
+    cell = str(arrays["cell"])
+    if cell not in CELLS:
+        raise bad(f"unknown cell {cell!r}; the known cells are {sorted(CELLS)}")
+    vocabulary = Vocabulary(str(arrays["vocabulary"]))
+    parameters = {
+        k[len("parameter_") :]: v for k, v in arrays.items() if k.startswith("parameter_")
+    }
+    spec = CELLS[cell]
+    if sorted(parameters) != sorted(spec.parameter_keys):
+        raise bad(
+            f"a {cell} model has parameters {sorted(spec.parameter_keys)}; the file has "
+            f"{sorted(parameters)}"
+        )
+    if not vocabulary.chars or "\n" not in vocabulary.chars:
+        raise bad(f"its vocabulary {vocabulary.chars!r} lacks the newline that starts a name")
+    V = len(vocabulary)
+    n_a = parameters[spec.output_keys[0]].shape[-1] if parameters[spec.output_keys[0]].ndim else 0
+    expected = spec.shapes(V, max(n_a, 1), V)
+    wrong = {k: v.shape for k, v in parameters.items() if v.shape != expected[k]}
+    if wrong or n_a < 1:
+        want = {k: expected[k] for k in wrong}
+        raise bad(
+            f"its parameters do not fit a vocabulary of {V} characters and n_a = {n_a}: "
+            f"{wrong} (expected {want})"
+        )
+    return Model(cell, vocabulary, parameters, arrays["losses"].tolist())
 
 
 __all__ = ["Model", "Vocabulary", "load", "sample", "save", "train"]

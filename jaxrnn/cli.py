@@ -1,7 +1,8 @@
 """``jaxrnn check``: the report to run first; ``jaxrnn train``: a character model.
 
-For each architecture, at cell and at sequence level, on every device JAX sees, in float64 and
-float32, one row saying whether jaxrnn's hand-derived backward pass
+For each architecture, at cell level, at sequence level and over a long sequence (T_x = 200), on
+every device JAX sees, in float64 and float32 (``--dtype`` adds float16 and bfloat16), one row
+saying whether jaxrnn's hand-derived backward pass
 
 * reproduces the documents' printed expected outputs (forward and backward test cells),
 * agrees with ``jax.vjp`` of jaxrnn's forward (largest relative error over the gradients),
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
+import pathlib
 import sys
 import time
 from types import SimpleNamespace
@@ -28,6 +31,11 @@ from jaxrnn.tolerances import DOCUMENT
 
 #: shapes for the autodiff and finite-difference columns: small, every dimension different
 SIZES = {"n_x": 3, "n_a": 5, "n_y": 2, "m": 4, "T_x": 6}
+#: the long-sequence row's length: where a too coarse finite difference once failed a correct
+#: backward, so that such a failure cannot hide again
+LONG_T_X = 200
+LEVELS = ("cell", "sequence", "long")
+DTYPES = ("float64", "float32", "float16", "bfloat16")
 
 
 def _api():
@@ -46,7 +54,7 @@ def documents_column(cell_name, level, dtype):
     passed = total = 0
     failed = []
     tol = DOCUMENT[np.dtype(dtype)]
-    for exercise in exercises.EXERCISES:
+    for exercise in exercises.EXERCISES if level != "long" else ():
         function = exercise.function
         if not function.startswith(cell_name + "_") or ("_cell_" in function) != (level == "cell"):
             continue
@@ -62,6 +70,7 @@ def gradient_inputs(cell, level, dtype, seed=0):
     """The forward's inputs and the cotangents for one row of the report."""
     rng = np.random.default_rng(seed)
     n_x, n_a, n_y, m, T_x = (SIZES[k] for k in ("n_x", "n_a", "n_y", "m", "T_x"))
+    T_x = LONG_T_X if level == "long" else T_x
     parameters = cell.random_parameters(rng, n_x, n_a, n_y, dtype)
     if level == "cell":
         inputs = {"xt": rng.standard_normal((n_x, m)).astype(dtype)}
@@ -89,17 +98,22 @@ def report_row(cell, level, dtype, verbose=False):
     report = check_backward(forward, backward, inputs, cotangents, finite_differences=fd)
     if verbose:
         print(f"\n{cell.name} {level} {np.dtype(dtype).name}\n{report}")
-    vjp_error = max(row.rel_error for row in report.rows)
-    fd_error = max(row.fd_rel_error for row in report.rows) if fd else None
     ok = report.ok and docs_passed == docs_total
     documents = f"{docs_passed}/{docs_total}" if docs_total else "-"  # the GRU has no document
     problems = docs_failed + [f"{name} vs autodiff" for name in report.failed]
-    tol = report.rows[0]
+    worst = max(report.rows, key=lambda r: r.rel_error / r.tolerance)
+    settled = [r for r in report.rows if r.fd_settled]
+    fd_worst = max(settled, key=lambda r: r.fd_rel_error / r.fd_tolerance, default=None)
+    fd_column = "-"
+    if fd_worst is not None:
+        fd_column = f"{fd_worst.fd_rel_error:.1e} (<= {fd_worst.fd_tolerance:.0e})"
+    if report.unsettled:
+        fd_column += f", unsettled: {', '.join(report.unsettled)}"
     return {
         "cell": cell.name, "level": level, "dtype": np.dtype(dtype).name,
         "documents": documents,
-        "vs jax.vjp": f"{vjp_error:.1e} (<= {tol.tolerance:.0e})",
-        "vs finite diff.": f"{fd_error:.1e} (<= {tol.fd_tolerance:.0e})" if fd else "-",
+        "vs jax.vjp": f"{worst.rel_error:.1e} (<= {worst.tolerance:.0e})",
+        "vs finite diff.": fd_column if fd else "-",
         "result": "PASS" if ok else "FAIL: " + "; ".join(problems),
     }  # fmt: skip
 
@@ -135,7 +149,7 @@ def check(args) -> int:
     )
     for device in devices(args.device):
         for cell in (cells.CELLS[name] for name in args.cell):
-            for level in ("cell", "sequence"):
+            for level in LEVELS:
                 for dtype in dtypes:
                     with contextlib.ExitStack() as stack:
                         stack.enter_context(jax.default_device(device))
@@ -163,8 +177,9 @@ def main(argv=None) -> int:
         "--cell", nargs="+", default=list(cells.CELLS), choices=list(cells.CELLS)
     )
     check_parser.add_argument(
-        "--dtype", nargs="+", default=["float64", "float32"], choices=["float64", "float32"]
-    )
+        "--dtype", nargs="+", default=["float64", "float32"], choices=list(DTYPES),
+        help="float64 and float32 by default; float16 and bfloat16 on request",
+    )  # fmt: skip
     check_parser.add_argument("--verbose", action="store_true", help="print every gradient")
     train_parser = commands.add_parser(
         "train",
@@ -173,34 +188,76 @@ def main(argv=None) -> int:
         "names); jax.grad runs jaxrnn's manual backward through the custom VJP.",
     )
     train_parser.add_argument("--cell", default="gru", choices=list(cells.CELLS))
-    train_parser.add_argument("--steps", type=int, default=2000)
-    train_parser.add_argument("--hidden", type=int, default=64, help="n_a")
-    train_parser.add_argument("--seed", type=int, default=0)
-    train_parser.add_argument("--save", help="write the trained parameters to this .npz file")
-    train_parser.add_argument("--plot", help="write the loss curve to this image (matplotlib)")
+    train_parser.add_argument("--steps", type=_at_least(1), default=2000)
+    train_parser.add_argument("--hidden", type=_at_least(1), default=64, help="n_a")
+    train_parser.add_argument("--seed", type=_at_least(0), default=0)
+    train_parser.add_argument(
+        "--save", type=_writable, help="write the trained model to this file (.npz format)"
+    )
+    train_parser.add_argument(
+        "--plot", type=_writable, help="write the loss curve to this image (needs matplotlib)"
+    )
     args = parser.parse_args(argv)
     return check(args) if args.command == "check" else train(args)
 
 
+def _at_least(minimum: int):
+    """An argparse type: an integer of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}; got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
+
+
+def _writable(text: str) -> pathlib.Path:
+    """An argparse type: a file path whose folder exists and can be written to."""
+    path = pathlib.Path(text)
+    folder = path.parent if str(path.parent) else pathlib.Path(".")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder, not a file")
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"the folder {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise argparse.ArgumentTypeError(f"{text!r} cannot be written")
+    return path
+
+
 def train(args) -> int:
+    """``jaxrnn train``; every argument was checked by the parser, before any work."""
+    if args.plot:
+        try:
+            import matplotlib
+        except ImportError:
+            print(
+                "jaxrnn train: --plot needs matplotlib: pip install 'jaxrnn[demo]'", file=sys.stderr
+            )
+            return 2
+        matplotlib.use("Agg")
     from jaxrnn import charlm
 
     untrained = charlm.train(args.cell, steps=0, n_a=args.hidden, seed=args.seed, progress=False)
     names = lambda text, n: ", ".join([w for w in text.split("\n") if w][:n])  # noqa: E731
     print("samples before training:", names(charlm.sample(untrained, 120), 5))
     model = charlm.train(args.cell, steps=args.steps, n_a=args.hidden, seed=args.seed)
-    first, last = np.mean(model.losses[:20]), np.mean(model.losses[-100:])
+    window = min(20, len(model.losses))
+    first, last = np.mean(model.losses[:window]), np.mean(model.losses[-window:])
     print(
-        f"loss (J per sequence of 25 characters): {first:.2f} at the start, {last:.2f} at the end"
+        f"loss (J per sequence of 25 characters), mean of {window} steps: {first:.2f} at the "
+        f"start, {last:.2f} at the end"
     )
     print("samples after training: ", names(charlm.sample(model, 200), 8))
     if args.save:
         charlm.save(model, args.save)
         print(f"saved to {args.save}")
     if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -209,7 +266,7 @@ def train(args) -> int:
         fig.tight_layout()
         fig.savefig(args.plot, dpi=120)
         print(f"loss curve written to {args.plot}")
-    return 0 if last < first else 1
+    return 0
 
 
 if __name__ == "__main__":

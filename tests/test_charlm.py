@@ -1,6 +1,7 @@
 """The character model: training lowers the loss; parameters round-trip through .npz exactly."""
 
 import numpy as np
+import pytest
 
 from jaxrnn import charlm, cli
 
@@ -33,3 +34,82 @@ def test_train_command(tmp_path, capsys):
                        "--save", str(tmp_path / "m.npz")])  # fmt: skip
     out = capsys.readouterr().out
     assert status == 0 and "samples after training" in out and (tmp_path / "m.npz").exists()
+
+
+def bad_model_files(tmp_path):
+    """``{what: path}``: files that are not a character model, each in its own way."""
+    good = tmp_path / "good.npz"
+    charlm.save(charlm.train("rnn", steps=0, n_a=4, progress=False), good)
+    data = dict(np.load(good))
+    files = {}
+
+    def write(name, **arrays):
+        files[name] = tmp_path / f"{name}.npz"
+        np.savez(files[name], **arrays)
+
+    (tmp_path / "empty.npz").write_bytes(b"")
+    (tmp_path / "truncated.npz").write_bytes(good.read_bytes()[:200])
+    (tmp_path / "random.npz").write_bytes(np.random.default_rng(0).bytes(500))
+    files |= {k: tmp_path / f"{k}.npz" for k in ("empty", "truncated", "random")}
+    write("unknown cell", **{**data, "cell": np.array("transformer")})
+    write("no vocabulary", **{k: v for k, v in data.items() if k != "vocabulary"})
+    write("missing parameter", **{k: v for k, v in data.items() if k != "parameter_Waa"})
+    write("wrong shape", **{**data, "parameter_Waa": np.zeros((4, 5), np.float32)})
+    return files
+
+
+EXPECTED = {
+    "empty": "not a readable .npz archive",
+    "truncated": "not a readable .npz archive",
+    "random": "not a readable .npz archive",
+    "unknown cell": "unknown cell 'transformer'",
+    "no vocabulary": "it has no vocabulary",
+    "missing parameter": "a rnn model has parameters",
+    "wrong shape": "do not fit a vocabulary",
+}
+
+
+def test_load_names_the_file_and_what_is_wrong(tmp_path):
+    for what, path in bad_model_files(tmp_path).items():
+        with pytest.raises(ValueError) as info:
+            charlm.load(path)
+        message = str(info.value)
+        assert str(path) in message and EXPECTED[what] in message, (what, message)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, fragment",
+    [
+        ({"first": "Z"}, ValueError, "`first` must be one character"),
+        ({"first": "ab"}, ValueError, "`first` must be one character"),
+        ({"n_chars": -1}, ValueError, "`n_chars` must be at least 0"),
+        ({"n_chars": 2.5}, TypeError, "`n_chars` must be an integer"),
+    ],
+)
+def test_sample_arguments(kwargs, error, fragment):
+    model = charlm.train("rnn", steps=0, n_a=4, progress=False)
+    with pytest.raises(error, match=fragment):
+        charlm.sample(model, **kwargs)
+    assert charlm.sample(model, 0) == ""
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, fragment",
+    [
+        ({"learning_rate": float("nan")}, ValueError, "`learning_rate` must be a positive"),
+        ({"learning_rate": float("inf")}, ValueError, "`learning_rate` must be finite"),
+        ({"max_norm": 0}, ValueError, "`max_norm` must be a positive"),
+        ({"n_a": 0}, ValueError, "`n_a` must be at least 1"),
+        ({"steps": -1}, ValueError, "`steps` must be at least 0"),
+        ({"cell": "lsmt"}, ValueError, "unknown cell 'lsmt'"),
+    ],
+)
+def test_train_arguments(kwargs, error, fragment):
+    with pytest.raises(error, match=fragment):
+        charlm.train(**{"steps": 1, "progress": False, **kwargs})
+
+
+def test_an_empty_corpus_is_a_clear_error(tmp_path):
+    (tmp_path / "empty.txt").write_text("")
+    with pytest.raises(ValueError, match="has 0 characters"):
+        charlm.train("rnn", steps=1, corpus=tmp_path / "empty.txt", progress=False)

@@ -13,7 +13,10 @@ def test_check_passes_as_shipped(capsys):
     assert cli.main(["check", "--cell", "rnn", "--dtype", "float64"]) == 0
     out = capsys.readouterr().out
     assert "vs jax.vjp" in out and "vs finite diff." in out and "all agree" in out
-    assert out.count("PASS") == 2
+    assert out.count("PASS") == 3
+    # the long-sequence row, with finite differences, so that a too coarse step cannot hide
+    long_row = next(line for line in out.splitlines() if " rnn   long " in line)
+    assert "float64" in long_row and "PASS" in long_row and "e-" in long_row.split()[-2]
 
 
 @pytest.mark.parametrize("gradient", ["dWf", "dc_prev"])
@@ -48,5 +51,43 @@ def test_every_device_is_listed():
 def test_report_rows_cover_cells_levels_and_dtypes(capsys):
     assert cli.main(["check", "--cell", "lstm", "--dtype", "float32", "--verbose"]) == 0
     out = capsys.readouterr().out
-    assert out.count("not returned by the backward (not checked): dWy, dby") == 2
+    assert out.count("not returned by the backward, and exactly 0 by jax.vjp: dWy, dby") == 3
     assert np.dtype("float32").name in out
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["--hidden", "0"], "--hidden: must be at least 1; got 0"),
+        (["--hidden", "-3"], "--hidden: must be at least 1"),
+        (["--seed", "-1"], "--seed: must be at least 0"),
+        (["--steps", "0"], "--steps: must be at least 1"),
+        (["--steps", "ten"], "--steps: 'ten' is not an integer"),
+        (["--save", "/no/such/folder/model.npz"], "the folder '/no/such/folder' does not exist"),
+        (["--plot", "/no/such/folder/loss.png"], "does not exist"),
+    ],
+)
+def test_train_arguments_are_checked_before_any_work(argv, fragment, monkeypatch, capsys):
+    from jaxrnn import charlm
+
+    calls = []
+    monkeypatch.setattr(charlm, "train", lambda *a, **k: calls.append(1))
+    with pytest.raises(SystemExit) as info:
+        cli.main(["train", *argv])
+    assert info.value.code == 2 and calls == []
+    assert fragment in capsys.readouterr().err
+
+
+def test_train_saves_under_the_name_given_and_a_short_run_succeeds(tmp_path, capsys):
+    path = tmp_path / "model"  # no .npz: written as given, not as model.npz
+    assert cli.main(["train", "--cell", "rnn", "--steps", "3", "--hidden", "4",
+                     "--save", str(path)]) == 0  # fmt: skip
+    assert path.exists() and not (tmp_path / "model.npz").exists()
+    assert f"saved to {path}" in capsys.readouterr().out
+
+
+def test_check_in_bfloat16(capsys):
+    assert cli.main(["check", "--cell", "rnn", "--dtype", "bfloat16"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if "bfloat16" in line]
+    assert len(rows) == 3 and all(row.endswith("PASS") for row in rows)
+    assert "14/14" in rows[0]  # the documents' cells, to bfloat16's precision

@@ -42,13 +42,36 @@ def test_four_host_devices_match_one():
     assert done.stdout.strip().endswith("ok")
 
 
-def test_batch_not_divisible_is_a_clear_error():
-    import numpy as np
-    import pytest
-
-    from jaxrnn import parallel
-
-    mesh = parallel.batch_mesh()
-    size = mesh.shape["batch"]
-    with pytest.raises(ValueError, match="multiple of the"):
-        parallel.shard_batch(mesh, np.ones((3, size + 1, 4)) if size > 1 else np.ones(3))
+def test_shard_batch_and_batch_mesh_refuse_bad_arguments():
+    """Run on 2 host devices, where a batch of 3 does not divide (in a subprocess, as above)."""
+    script = textwrap.dedent(
+        """
+        import numpy as np, pytest
+        from jaxrnn import parallel
+        mesh = parallel.batch_mesh()
+        assert mesh.shape["batch"] == 2
+        cases = [
+            (lambda: parallel.shard_batch(mesh, np.ones((3, 3, 4))), ValueError,
+             "multiple of the 2 devices"),
+            (lambda: parallel.shard_batch(mesh, np.ones(3)), ValueError, "needs a batch axis"),
+            (lambda: parallel.shard_batch(mesh, np.ones((3, 2)), axis="data"), ValueError,
+             "'data' is not an axis of the mesh"),
+            (lambda: parallel.shard_batch("mesh", np.ones((3, 2))), TypeError, "`mesh`"),
+            (lambda: parallel.shard_batch(mesh, "abc"), TypeError, "arrays[0]"),
+            (lambda: parallel.batch_mesh([]), ValueError, "`devices` is empty"),
+            (lambda: parallel.batch_mesh([0, 1]), TypeError, "must be JAX devices"),
+        ]
+        for call, error, fragment in cases:
+            with pytest.raises(error) as info:
+                call()
+            assert fragment in str(info.value), str(info.value)
+        (x,) = parallel.shard_batch(mesh, [[1.0, 2.0], [3.0, 4.0]])  # a nested list is an array
+        assert x.shape == (2, 2) and len(x.sharding.device_set) == 2
+        print("ok")
+        """
+    )
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+           "JAX_PLATFORMS": "cpu"}  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().endswith("ok")
