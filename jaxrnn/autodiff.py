@@ -1,10 +1,11 @@
 """The autodiff twins: the documents' backward passes computed by ``jax.vjp`` / ``jax.grad``.
 
-Each twin takes the same arguments and returns the same dictionary as the hand-derived function
-of the same name, but differentiates jaxrnn's *forward* function with JAX instead of running the
-documents' equations. Nothing here is written per architecture: :func:`vjp` differentiates any
-forward function, and :func:`cell_backward_twin` / :func:`backward_twin` turn a cell of the
-registry (:mod:`jaxrnn.cells`) into the twins of its two backward functions.
+Each twin takes the same arguments, makes the same checks and returns the same dictionary as the
+hand-derived function of the same name, but differentiates jaxrnn's *forward* function with JAX
+instead of running the documents' equations. Nothing here is written per architecture:
+:func:`vjp` differentiates any forward function, and :func:`cell_backward_twin` /
+:func:`backward_twin` turn any :class:`jaxrnn.Cell`, built-in or not, into the twins of its two
+backward functions.
 
 >>> import numpy as np, jaxrnn
 >>> from jaxrnn import autodiff
@@ -28,8 +29,10 @@ import jax
 import jax.numpy as jnp
 
 from jaxrnn._checks import check_da_covers, checked_cell_cache
-from jaxrnn.cells import CELLS, Cell, resolve
-from jaxrnn.unroll import checked_caches, initial_state, scan_steps, time_last, time_major
+from jaxrnn.caches import checked_caches
+from jaxrnn.cell import Cell, initial_state
+from jaxrnn.cells import CELLS, resolve
+from jaxrnn.layout import time_last, time_major
 
 
 def vjp(forward: Callable, inputs: Mapping, cotangents) -> dict:
@@ -56,10 +59,19 @@ def vjp(forward: Callable, inputs: Mapping, cotangents) -> dict:
     return dict(zip(inputs, pullback(cotangents), strict=True))
 
 
-def documents_names(gradients: Mapping, gradient_keys) -> dict:
-    """``{"xt": g, "parameters": {...}}`` -> the documents' flat ``{"dxt": g, "dWf": ...}``."""
-    flat = {f"d{name}": g for name, g in gradients.items() if name != "parameters"}
-    return {**flat, **{f"d{k}": gradients["parameters"][k] for k in gradient_keys}}
+def documents_names(gradients: Mapping, keep=None) -> dict:
+    """``{"xt": g, "parameters": {"Wf": g}}`` -> the documents' flat ``{"dxt": g, "dWf": g}``.
+
+    With ``keep``, a dictionary input's entries are kept only for those keys (the backward's
+    parameters, not the output layer's).
+    """
+    flat = {}
+    for name, value in gradients.items():
+        if isinstance(value, Mapping):
+            flat |= {f"d{k}": value[k] for k in (value if keep is None else keep)}
+        else:
+            flat[f"d{name}"] = value
+    return flat
 
 
 def _same_signature(twin: Callable, manual: Callable, doc: str) -> Callable:
@@ -91,7 +103,7 @@ def cell_backward_twin(cell: Cell) -> Callable:
             fn, cache, list(zip(names, dstate, strict=True)), cell.cache_fields,
             cell.parameter_shapes,
         )  # fmt: skip
-        xt, *state = cell.cache_inputs((*fields, p))
+        xt, *state = cell.cache_inputs(cell.make_cache(fields, p))
         inputs = {"xt": xt, **{f"{s}_prev": v for s, v in zip(cell.state, state, strict=True)}}
         gradients = vjp(cell.cell_forward, {**inputs, "parameters": p}, tuple(dstate))
         return documents_names(gradients, cell.gradient_keys)
@@ -110,7 +122,7 @@ def backward_twin(cell: Cell) -> Callable:
 
     def backward(*args, **kwargs):
         da, caches = _bind(signature, fn, args, kwargs)
-        steps, x, da = checked_caches(fn, caches, da, cell.cache_fields, cell.parameter_shapes)
+        steps, x, da = checked_caches(fn, caches, da, cell)
         a0 = cell.cache_inputs(steps[0])[1]
         da = jnp.pad(da, ((0, 0), (0, 0), (0, x.shape[-1] - da.shape[-1])))
         gradients = vjp(cell.forward, {"x": x, "a0": a0, "parameters": steps.parameters}, (da,))
@@ -177,9 +189,8 @@ def hidden_state_gradients(cell: Cell | str, da, x, a0, parameters):
             state[0] = state[0] + delta  # a_next + delta: the next step and the output see it
             return tuple(state), state[0]
 
-        state0 = initial_state(cell.recurrence, a0)
         x_and_probe = jnp.concatenate([x, probe], axis=0)
-        _, a = scan_steps(step, state0, time_major(x_and_probe))
+        _, a = jax.lax.scan(step, initial_state(cell, a0), time_major(x_and_probe))
         return jnp.sum(da * time_last(a)[:, :, :T_da])
 
     zeros = jnp.zeros((a0.shape[0], a0.shape[1], x.shape[-1]), x.dtype)

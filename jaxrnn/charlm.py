@@ -89,7 +89,7 @@ def cross_entropy(cell: str, parameters, x, labels):
     The predictions come from the custom-VJP forward, so ``jax.grad`` of this runs the manual
     backward (the softmax's VJP (L9), the output layer's (L5)-(L7), then the cell's equations).
     """
-    n_a, m = parameters[CELLS[cell].output_keys[0]].shape[1], x.shape[1]
+    n_a, m = parameters[CELLS[cell].output[0]].shape[1], x.shape[1]
     y_pred = getattr(custom_vjp, cell)(x, jnp.zeros((n_a, m), x.dtype), parameters)[1]
     picked = jnp.take_along_axis(y_pred, labels[None], axis=0)[0]  # (m, T)
     return -jnp.sum(jnp.log(jnp.maximum(picked, jnp.finfo(picked.dtype).tiny))) / m
@@ -207,7 +207,7 @@ def sample(model: Model, n_chars: int = 200, seed: int = 0, first: str = "\n") -
         return ""
     spec = CELLS[model.cell]
     V = len(model.vocabulary)
-    n_a = model.parameters[spec.output_keys[0]].shape[1]
+    n_a = model.parameters[spec.output[0]].shape[1]
     eye = jnp.eye(V, dtype=jnp.float32)
 
     def step(carry, key):
@@ -269,7 +269,7 @@ def load(path) -> Model:
     if not vocabulary.chars or "\n" not in vocabulary.chars:
         raise bad(f"its vocabulary {vocabulary.chars!r} lacks the newline that starts a name")
     V = len(vocabulary)
-    n_a = parameters[spec.output_keys[0]].shape[-1] if parameters[spec.output_keys[0]].ndim else 0
+    n_a = parameters[spec.output[0]].shape[-1] if parameters[spec.output[0]].ndim else 0
     expected = spec.shapes(V, max(n_a, 1), V)
     wrong = {k: v.shape for k, v in parameters.items() if v.shape != expected[k]}
     if wrong or n_a < 1:

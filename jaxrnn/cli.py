@@ -26,11 +26,9 @@ import jax
 import numpy as np
 
 from jaxrnn import cells, exercises
-from jaxrnn.gradcheck import check_backward
+from jaxrnn.gradcheck import cell_problem, check_backward, format_table
 from jaxrnn.tolerances import DOCUMENT
 
-#: shapes for the autodiff and finite-difference columns: small, every dimension different
-SIZES = {"n_x": 3, "n_a": 5, "n_y": 2, "m": 4, "T_x": 6}
 #: the long-sequence row's length: where a too coarse finite difference once failed a correct
 #: backward, so that such a failure cannot hide again
 LONG_T_X = 200
@@ -48,15 +46,17 @@ def _api():
     return SimpleNamespace(**functions)
 
 
-def documents_column(cell_name, level, dtype):
-    """``(passed, total, failed labels)`` over the row's forward and backward exercises."""
+def documents_column(cell, level, dtype):
+    """``(passed, total, failed labels)`` over the row's forward and backward exercises (none
+    for the long row, the GRU and cells of your own)."""
     api = _api()
     passed = total = 0
     failed = []
     tol = DOCUMENT[np.dtype(dtype)]
-    for exercise in exercises.EXERCISES if level != "long" else ():
+    documented = cells.CELLS.get(cell.name) is cell and level != "long"
+    for exercise in exercises.EXERCISES if documented else ():
         function = exercise.function
-        if not function.startswith(cell_name + "_") or ("_cell_" in function) != (level == "cell"):
+        if not function.startswith(cell.name + "_") or ("_cell_" in function) != (level == "cell"):
             continue
         observed = exercises.run_exercise(exercise, api=api, dtype=dtype, forward_api=api)
         lines = exercises.compare(observed, exercise.expected, tol.rtol, tol.atol)
@@ -66,34 +66,11 @@ def documents_column(cell_name, level, dtype):
     return passed, total, failed
 
 
-def gradient_inputs(cell, level, dtype, seed=0):
-    """The forward's inputs and the cotangents for one row of the report."""
-    rng = np.random.default_rng(seed)
-    n_x, n_a, n_y, m, T_x = (SIZES[k] for k in ("n_x", "n_a", "n_y", "m", "T_x"))
-    T_x = LONG_T_X if level == "long" else T_x
-    parameters = cell.random_parameters(rng, n_x, n_a, n_y, dtype)
-    if level == "cell":
-        inputs = {"xt": rng.standard_normal((n_x, m)).astype(dtype)}
-        inputs |= {f"{s}_prev": rng.standard_normal((n_a, m)).astype(dtype) for s in cell.state}
-        cotangents = tuple(rng.standard_normal((n_a, m)).astype(dtype) for _ in cell.state)
-        return (
-            cell.cell_forward,
-            cell.cell_backward,
-            {**inputs, "parameters": parameters},
-            cotangents,
-        )
-    inputs = {
-        "x": rng.standard_normal((n_x, m, T_x)).astype(dtype),
-        "a0": rng.standard_normal((n_a, m)).astype(dtype),
-        "parameters": parameters,
-    }
-    cotangents = (rng.standard_normal((n_a, m, T_x)).astype(dtype),)
-    return cell.forward, cell.backward, inputs, cotangents
-
-
 def report_row(cell, level, dtype, verbose=False):
-    docs_passed, docs_total, docs_failed = documents_column(cell.name, level, dtype)
-    forward, backward, inputs, cotangents = gradient_inputs(cell, level, dtype)
+    docs_passed, docs_total, docs_failed = documents_column(cell, level, dtype)
+    sizes = {"T_x": LONG_T_X} if level == "long" else None
+    problem = cell_problem(cell, "cell" if level == "cell" else "sequence", dtype, sizes=sizes)
+    forward, backward, inputs, cotangents = problem
     fd = np.dtype(dtype) == np.float64
     report = check_backward(forward, backward, inputs, cotangents, finite_differences=fd)
     if verbose:
@@ -130,14 +107,6 @@ def devices(spec: str):
     return chosen
 
 
-def print_table(rows):
-    columns = list(rows[0])
-    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
-    print("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
-    for row in rows:
-        print("  ".join(str(row[c]).ljust(widths[c]) for c in columns).rstrip())
-
-
 def check(args) -> int:
     start = time.perf_counter()
     dtypes = [np.dtype(d) for d in args.dtype]
@@ -148,7 +117,7 @@ def check(args) -> int:
         "max |manual - reference| / max |reference| over each gradient, the worst shown"
     )
     for device in devices(args.device):
-        for cell in (cells.CELLS[name] for name in args.cell):
+        for cell in (cells.resolve("jaxrnn check", name) for name in args.cell):
             for level in LEVELS:
                 for dtype in dtypes:
                     with contextlib.ExitStack() as stack:
@@ -159,7 +128,7 @@ def check(args) -> int:
                         row = report_row(cell, level, dtype, args.verbose)
                     rows.append({"device": f"{device.platform}:{device.id}", **row})
     print()
-    print_table(rows)
+    print(format_table([list(rows[0]), *([str(v) for v in r.values()] for r in rows)]))
     ok = all(row["result"] == "PASS" for row in rows)
     elapsed = time.perf_counter() - start
     print(f"\n{len(rows)} rows in {elapsed:.1f} s: " + ("all agree" if ok else "DISAGREEMENT"))
@@ -174,8 +143,10 @@ def main(argv=None) -> int:
     )
     check_parser.add_argument("--device", default="all", help="all (default), cpu, gpu, cpu:0...")
     check_parser.add_argument(
-        "--cell", nargs="+", default=list(cells.CELLS), choices=list(cells.CELLS)
-    )
+        "--cell", nargs="+", default=list(cells.CELLS),
+        help=f"{', '.join(cells.CELLS)} (default: all), or package.module:NAME for a cell of "
+        "your own",
+    )  # fmt: skip
     check_parser.add_argument(
         "--dtype", nargs="+", default=["float64", "float32"], choices=list(DTYPES),
         help="float64 and float32 by default; float16 and bfloat16 on request",

@@ -44,39 +44,28 @@ import jax
 import jax.numpy as jnp
 from jax.custom_derivatives import CustomVJPPrimal, SymbolicZero
 
+from jaxrnn import unroll
 from jaxrnn._checks import integer
-from jaxrnn.cells import CELLS
-from jaxrnn.loss import output_layer_backward
-from jaxrnn.unroll import (
-    initial_state,
-    predictions,
-    reverse_segments,
-    reverse_steps,
-    scan_segments,
-    sequence_forward,
-    time_last,
-    time_major,
-)
+from jaxrnn.cell import Cell, initial_state
+from jaxrnn.cells import GRU, LSTM, RNN
+from jaxrnn.layout import time_last, time_major
+from jaxrnn.output import output_layer_backward, predictions
 
 
 @functools.cache
-def _build(name: str, checkpoint: int | None):
+def _build(cell: Cell, checkpoint: int | None):
     """The ``custom_vjp`` sequence function of one cell, for one checkpoint segment length."""
-    cell = CELLS[name]
-    w, b = cell.output_keys
+    w, b = cell.output
 
     def run(x, a0, p):
-        """The forward's outputs ``(a, y_pred, *other states)`` and what the backward needs."""
+        """The forward's outputs ``(a, y_pred, *other states)`` and what the backward keeps."""
+        xs, state0 = time_major(x), initial_state(cell, a0)
         if checkpoint is None:
-            y_pred, states, steps = sequence_forward(cell.recurrence, x, a0, p)
-            saved = steps.fields
+            states, saved = unroll.forward(cell, state0, xs, p)
         else:
-            state0 = initial_state(cell.recurrence, a0)
-            saved, states = scan_segments(cell.recurrence, state0, x, p, checkpoint)
-            states = tuple(time_last(s) for s in states)
-            y_pred = predictions(cell.recurrence, states[0], p)
-        a, *others = states
-        return (a, y_pred, *others), saved
+            saved, states = unroll.checkpointed_forward(cell, state0, xs, p, checkpoint)
+        a, *others = (time_last(s) for s in states)
+        return (a, predictions(a, p[w], p[b]), *others), saved
 
     @jax.custom_vjp
     def sequence(x, a0, p):
@@ -99,26 +88,16 @@ def _build(name: str, checkpoint: int | None):
         else:
             dz = y_pred * (dy_pred - jnp.sum(dy_pred * y_pred, axis=0, keepdims=True))  # (L9)
             da_output, dWy, dby = output_layer_backward(dz, a, p[w])  # (L5)-(L7)
-        upstream = (_add(da, da_output), *dothers)
+        upstream = tuple(
+            None if u is None else time_major(u) for u in (_add(da, da_output), *dothers)
+        )
         dstate0 = tuple(jnp.zeros_like(a0) for _ in cell.state)
-        if checkpoint is None:  # (L8): the manual backward over the saved caches
-            dstate, dpre = reverse_steps(
-                cell.step_backward,
-                tuple(None if u is None else time_major(u) for u in upstream),
-                saved,
-                cell.recurrence.weights(p),
-                dstate0,
-            )
-            dxs, dparams = cell.parameter_backward(dpre, saved, p)
-            dx = time_last(dxs)
-        else:  # (L8), one segment at a time, recomputing its caches
-            dx, dstate, dparams = reverse_segments(
-                cell.recurrence, cell.step_backward, cell.parameter_backward, upstream, saved,
-                x, p, checkpoint, dstate0,
-            )  # fmt: skip
+        dstate, dxs, dparams, _ = unroll.backward(  # (L8): the manual backward
+            cell, upstream, saved, time_major(x), p, dstate0, checkpoint=checkpoint
+        )
         gradients = {k: dparams[f"d{k}"] for k in cell.gradient_keys} | {w: dWy, b: dby}
         # the initial cell state of the LSTM is the constant 0: its gradient goes nowhere
-        return dx, dstate[0], {k: gradients[k] for k in p}
+        return time_last(dxs), dstate[0], {k: gradients[k] for k in p}
 
     sequence.defvjp(forward, backward, symbolic_zeros=True)
     return sequence
@@ -149,27 +128,31 @@ def _segment_length(fn: str, checkpoint, T_x: int) -> int | None:
     return min(integer(fn, "checkpoint", checkpoint, minimum=1), T_x)
 
 
-def _public(name: str, outputs: str):
-    cell = CELLS[name]
+@functools.cache
+def of(cell: Cell):
+    """The sequence function of any :class:`jaxrnn.Cell` whose VJP is its manual backward:
+    ``f(x, a0, parameters, *, checkpoint=None) -> (a, y_pred, *other states)``."""
+    name = cell.name
 
     def sequence(x, a0, parameters, *, checkpoint=None):
         x, a0, p = cell.check(name, [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
-        return _build(name, _segment_length(name, checkpoint, x.shape[-1]))(x, a0, p)
+        return _build(cell, _segment_length(name, checkpoint, x.shape[-1]))(x, a0, p)
 
+    outputs = ", ".join(("a", "y_pred", *cell.state[1:]))
     sequence.__name__ = sequence.__qualname__ = name
     sequence.__doc__ = f"""``{cell.forward.__name__}`` whose VJP is the manual backward.
 
     Arguments:
-        x, a0, parameters: as for :func:`jaxrnn.{cell.forward.__name__}`.
+        x, a0, parameters: as for ``{cell.forward.__name__}``.
         checkpoint: ``None`` (default: keep every step's cache), a segment length, or
             ``"sqrt"``: recompute the caches per segment in the backward to save memory.
 
     Returns:
-        ``{outputs}``, as the documents' forward returns them, without the caches.
+        ``({outputs})``, as the documents' forward returns them, without the caches.
     """
     return sequence
 
 
-rnn = _public("rnn", "(a, y_pred)")
-lstm = _public("lstm", "(a, y, c)")
-gru = _public("gru", "(a, y_pred)")
+rnn = of(RNN)
+lstm = of(LSTM)
+gru = of(GRU)

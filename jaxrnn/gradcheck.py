@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxrnn.autodiff import vjp
+from jaxrnn.autodiff import documents_names, vjp
 from jaxrnn.tolerances import (
     AGREEMENT,
     FINITE_DIFFERENCE,
@@ -119,9 +119,6 @@ class Report:
                 line += [_f(r.fd_rel_error) if settled else "unsettled", _f(r.fd_tolerance)]
             body.append([*line, "ok" if r.ok else f"FAIL{': ' + r.problem if r.problem else ''}"])
         head.append("result")
-        widths = [max(len(str(x)) for x in col) for col in zip(head, *body, strict=True)]
-        lines = ["  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)).rstrip()
-                 for row in [head, *body]]  # fmt: skip
         notes = []
         if self.not_returned:
             notes.append(
@@ -139,9 +136,18 @@ class Report:
                 + " (no step size gave consistent quotients); checked against jax.vjp alone"
             )
         verdict = "all gradients agree" if self.ok else "WRONG: " + ", ".join(self.failed)
-        return "\n".join([*lines, *notes, verdict])
+        return "\n".join([format_table([head, *body]), *notes, verdict])
 
     __str__ = table
+
+
+def format_table(rows: list[list]) -> str:
+    """Rows of cells as text, each column as wide as its widest cell."""
+    widths = [max(len(str(x)) for x in column) for column in zip(*rows, strict=True)]
+    return "\n".join(
+        "  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
 
 
 def _f(value) -> str:
@@ -157,15 +163,6 @@ def _is_float(value) -> bool:
 def _as(value, dtype):
     """Floating arrays as new arrays of ``dtype``; anything else as it is."""
     return jnp.array(value, dtype) if _is_float(value) else value
-
-
-def _leaves(gradients: Mapping) -> dict:
-    """``{"xt": g, "parameters": {"Wf": g}}`` -> ``{"dxt": g, "dWf": g}``, the documents' names."""
-    flat = {}
-    for name, value in gradients.items():
-        for key, leaf in value.items() if isinstance(value, Mapping) else [(name, value)]:
-            flat[f"d{key}"] = leaf
-    return flat
 
 
 def _with_leaf(inputs: Mapping, gradient_name: str, value) -> dict:
@@ -222,7 +219,7 @@ def _call_backward(forward, backward, inputs, cotangents, style) -> dict:
             f"{FN}: the backward must return a dictionary {what}; it returned "
             f"{type(returned).__name__}"
         )
-    return dict(returned) if style == "documents" else _leaves(returned)
+    return dict(returned) if style == "documents" else documents_names(returned)
 
 
 def _array_problem(value) -> str | None:
@@ -299,7 +296,7 @@ def check_backward(
     pullback = jax.jit(lambda values, cots: vjp(call, dict(zip(names, values, strict=True)), cots))
     reference = {
         name: g
-        for name, g in _leaves(pullback(tuple(inputs.values()), cotangents)).items()
+        for name, g in documents_names(pullback(tuple(inputs.values()), cotangents)).items()
         if _is_float(_leaf_value(inputs, name))
     }
     exact = _float64_reference(call, names, inputs, cotangents) if low else None
@@ -371,7 +368,7 @@ def _float64_reference(call, names, inputs, cotangents) -> dict:
         values = tuple(jax.tree.map(as64, v) for v in inputs.values())
         cots = tuple(as64(c) for c in cotangents)
         gradients = vjp(call, dict(zip(names, values, strict=True)), cots)
-        return {k: np.asarray(v, np.float64) for k, v in _leaves(gradients).items()}
+        return {k: np.asarray(v, np.float64) for k, v in documents_names(gradients).items()}
 
 
 def _checked_cotangents(call, inputs, cotangents, dtype) -> tuple:
@@ -519,3 +516,41 @@ def _leaf_value(inputs, gradient_name):
         elif f"d{name}" == gradient_name:
             return value
     return None
+
+
+def cell_problem(cell, level: str = "cell", dtype=np.float64, *, sizes=None, seed: int = 0):
+    """Random arguments to check a cell's backward with: ``check_backward(*cell_problem(...))``.
+
+    Arguments:
+        cell: a :class:`jaxrnn.Cell` or a built-in cell's name.
+        level: ``"cell"`` (``cell_forward`` and ``cell_backward``) or ``"sequence"``
+            (``cell.forward`` and ``cell.backward``).
+        dtype: the dtype of every array.
+        sizes: ``{"n_x", "n_a", "n_y", "m", "T_x"}``, by default 3, 5, 2, 4, 6: small, every
+            dimension different.
+        seed: seeds the standard-normal draws.
+
+    Returns:
+        ``(forward, backward, inputs, cotangents)``.
+    """
+    from jaxrnn.cells import resolve
+
+    cell = resolve("cell_problem", cell)
+    sizes = {"n_x": 3, "n_a": 5, "n_y": 2, "m": 4, "T_x": 6} | dict(sizes or {})
+    n_x, n_a, n_y, m, T_x = (sizes[k] for k in ("n_x", "n_a", "n_y", "m", "T_x"))
+    rng = np.random.default_rng(seed)
+    draw = lambda *shape: rng.standard_normal(shape).astype(dtype)  # noqa: E731
+    parameters = cell.random_parameters(rng, n_x, n_a, n_y, dtype)
+    if level == "cell":
+        inputs = {"xt": draw(n_x, m), **{f"{s}_prev": draw(n_a, m) for s in cell.state}}
+        cotangents = tuple(draw(n_a, m) for _ in cell.state)
+        return (
+            cell.cell_forward,
+            cell.cell_backward,
+            inputs | {"parameters": parameters},
+            cotangents,
+        )
+    if level != "sequence":
+        raise ValueError(f"cell_problem: `level` must be 'cell' or 'sequence'; got {level!r}")
+    inputs = {"x": draw(n_x, m, T_x), "a0": draw(n_a, m), "parameters": parameters}
+    return cell.forward, cell.backward, inputs, (draw(n_a, m, T_x),)

@@ -32,9 +32,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxrnn import unroll
 from jaxrnn._checks import as_array, check_shapes, is_traced
+from jaxrnn.caches import checked_caches
 from jaxrnn.cells import resolve
-from jaxrnn.unroll import checked_caches, reverse_steps, time_last, time_major
+from jaxrnn.layout import time_last, time_major
+from jaxrnn.output import output_layer_backward
 
 
 def targets(fn: str, labels, n_y: int, dtype):
@@ -74,7 +77,7 @@ def _checked(fn: str, cell, x, a0, parameters, labels):
     """The sequence's arguments and the labels, checked together before any work."""
     x, a0, p = cell.check(fn, [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
     labels = as_array(fn, "labels", labels)
-    w = cell.output_keys[0]
+    w = cell.output[0]
     if jnp.issubdtype(labels.dtype, jnp.integer):
         check_shapes(fn, [("x", x, "n_x m T_x"), ("labels", labels, "m T_x")])
     elif jnp.issubdtype(labels.dtype, jnp.floating):
@@ -104,29 +107,12 @@ def cross_entropy(cell, x, a0, parameters, labels):
 
 def _output_loss(fn, cell, a, parameters, labels):
     """(L1)-(L3) from the hidden states: ``(J, Y, Wy, m)``, Y the one-hot targets."""
-    Wy, by = (parameters[k] for k in cell.output_keys)
+    Wy, by = (parameters[k] for k in cell.output)
     m = a.shape[1]
     Y = targets(fn, labels, Wy.shape[0], a.dtype)
     z = jnp.einsum("ya,amt->ymt", Wy, a) + by[:, :, None]  # (L1)
     J = -jnp.sum(Y * jax.nn.log_softmax(z, axis=0)) / m  # (L2), (L3)
     return J, Y, Wy, m
-
-
-def output_layer_backward(dz, a, Wy):
-    """Equations (L5)-(L7): from the logits' gradient to ``dWy``, ``dby`` and ``da``.
-
-    Arguments:
-        dz: gradient of the loss at the logits, ``(n_y, m, T_x)``.
-        a: hidden states ``(n_a, m, T_x)``.
-        Wy: the output weight ``(n_y, n_a)``.
-
-    Returns:
-        ``(da, dWy, dby)`` of shapes ``(n_a, m, T_x)``, ``(n_y, n_a)``, ``(n_y, 1)``.
-    """
-    dWy = jnp.einsum("ymt,amt->ya", dz, a)  # (L5)
-    dby = jnp.sum(dz, axis=(1, 2))[:, None]  # (L6)
-    da = jnp.einsum("ya,ymt->amt", Wy, dz)  # (L7)
-    return da, dWy, dby
 
 
 def loss_and_gradients(cell, x, a0, parameters, labels):
@@ -155,7 +141,7 @@ def loss_and_gradients(cell, x, a0, parameters, labels):
     x, a0, parameters, labels = _checked(fn, cell, x, a0, parameters, labels)
     *outputs, caches = cell.forward(x, a0, parameters)
     a, y_pred = outputs[0], outputs[1]
-    w, b = cell.output_keys
+    w, b = cell.output
     J, Y, Wy, m = _output_loss(fn, cell, a, parameters, labels)
     dz = (y_pred - Y) / m  # (L4)
     da, dWy, dby = output_layer_backward(dz, a, Wy)  # (L5)-(L7)
@@ -176,16 +162,12 @@ def hidden_state_gradients(cell, da, caches):
     """
     cell = resolve("hidden_state_gradients", cell)
     fn = f"{cell.name} hidden_state_gradients"
-    steps, _, da = checked_caches(fn, caches, da, cell.cache_fields, cell.parameter_shapes)
+    steps, x, da = checked_caches(fn, caches, da, cell)
     T_da = da.shape[-1]
     upstream = (time_major(da), *(None for _ in cell.state[1:]))
-    dstate0 = tuple(jnp.zeros_like(upstream[0][0]) for _ in cell.state)
-    _, (_, da_next) = reverse_steps(
-        cell.step_backward,
-        upstream,
-        steps[:T_da].fields,
-        cell.recurrence.weights(steps.parameters),
-        dstate0,
+    dstate0 = tuple(jnp.zeros_like(da[..., 0]) for _ in cell.state)
+    *_, da_next = unroll.backward(
+        cell, upstream, steps[:T_da].fields, time_major(x)[:T_da], steps.parameters, dstate0,
         keep=True,
-    )
+    )  # fmt: skip
     return time_last(da_next)

@@ -15,32 +15,27 @@ first), the LSTM document's eqs. (1)-(6) and the prediction:
 ``Wi``/``bi``/``it`` belong to the update gate (the document's :math:`\Gamma_u`). Backward:
 eqs. (7)-(21), from ``da_next`` and ``dc_next``; the output layer is not part of it.
 
-Both directions are split the same way. Forward: the input's part of eqs. (1), (2), (3), (5),
-for all steps at once (:func:`input_projection`), then the state's part and the gates, step by
-step (:func:`step`). Backward: the recurrence, step by step (:func:`step_backward`), then the
-parameter and input gradients for all steps at once (:func:`parameter_backward`). The cell
-functions run the same pieces on one step.
-
 Shapes: ``xt (n_x, m)``, ``a_prev, c_prev (n_a, m)``, ``Wf, Wi, Wc, Wo (n_a, n_a + n_x)``,
 ``bf, bi, bc, bo (n_a, 1)``, ``Wy (n_y, n_a)``, ``by (n_y, 1)``. The sequence starts from the
 given ``a0`` and a cell state of zeros.
+
+The module reads top to bottom as the document does: the cell forward and backward in the
+document's form, one equation a line; the sequence functions; then the fast path the sequence
+functions run, the same equations with the four gates stacked (f, i, c, o), the input's
+products of every step before the loop and eqs. (11)-(18) and (21) of every step after it
+(tested equal to the cell functions).
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax.numpy as jnp
 
-from jaxrnn._checks import checked, checked_cell_cache
+from jaxrnn._checks import checked_cell_cache
 from jaxrnn.activations import sigmoid, softmax
-from jaxrnn.unroll import (
-    Recurrence,
-    as_columns,
-    backward_one_step,
-    from_columns,
-    sequence_backward,
-    sequence_forward,
-    transposed_product,
-)
+from jaxrnn.cell import Cell, FastPath, sequence_backward, sequence_forward
+from jaxrnn.layout import as_columns, from_columns, transposed_product
 
 #: the parameters and their shapes, in the documents' dictionary order
 PARAMETER_SHAPES = {
@@ -55,35 +50,29 @@ PARAMETER_SHAPES = {
     "Wy": "n_y n_a",
     "by": "n_y 1",
 }
-PARAMETER_KEYS = tuple(PARAMETER_SHAPES)
-#: the cell cache's fields before its final ``parameters``, and their shapes
-CACHE_FIELDS = {
-    "a_next": "n_a m",
-    "c_next": "n_a m",
-    "a_prev": "n_a m",
-    "c_prev": "n_a m",
-    "ft": "n_a m",
-    "it": "n_a m",
-    "cct": "n_a m",
-    "ot": "n_a m",
-    "xt": "n_x m",
-}
-#: the parameters the backward differentiates, in the documents' dictionary order
-GRADIENT_KEYS = ("Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo")
 
 
-def _stacked(p, kind):
-    """The four gates' weights (``kind="W"``) or biases (``"b"``) stacked: f, i, c, o."""
-    return jnp.concatenate([p[f"{kind}{gate}"] for gate in "fico"], axis=0)
+class LSTMCache(NamedTuple):
+    """The cell cache of :func:`lstm_cell_forward`, the document's 10-tuple."""
+
+    a_next: object
+    c_next: object
+    a_prev: object
+    c_prev: object
+    ft: object
+    it: object
+    cct: object
+    ot: object
+    xt: object
+    parameters: dict
 
 
-def _checked(fn, data, parameters):
-    """Check ``data`` (``[(name, array, dims)]``) against the parameters; cast to one dtype."""
-    return checked(fn, parameters, PARAMETER_SHAPES, data)
+#: the cell cache's fields before ``parameters``, and their shapes
+CACHE_FIELDS = {**{f: "n_a m" for f in LSTMCache._fields[:8]}, "xt": "n_x m"}
 
 
 def lstm_cell_forward(xt, a_prev, c_prev, parameters):
-    """One LSTM step (LSTM document, exercise "lstm_cell_forward").
+    """One LSTM step (LSTM document, exercise "lstm_cell_forward"): eqs. (1)-(6).
 
     Arguments:
         xt: input at step t, ``(n_x, m)``.
@@ -95,7 +84,8 @@ def lstm_cell_forward(xt, a_prev, c_prev, parameters):
     Returns:
         ``(a_next, c_next, yt_pred, cache)`` with ``a_next, c_next (n_a, m)``,
         ``yt_pred (n_y, m)`` and the 10-tuple
-        ``cache = (a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, parameters)``.
+        ``cache = (a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, parameters)``, an
+        :class:`LSTMCache`.
 
     >>> import numpy as np
     >>> p = {k: np.zeros((2, 5)) for k in ("Wf", "Wi", "Wc", "Wo")}
@@ -106,59 +96,23 @@ def lstm_cell_forward(xt, a_prev, c_prev, parameters):
     >>> c_next.tolist()  # forget gate 0.5 keeps half of c_prev; the candidate is 0
     [[0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5]]
     """
-    xt, a_prev, c_prev, p = _checked(
-        "lstm_cell_forward",
-        [("xt", xt, "n_x m"), ("a_prev", a_prev, "n_a m"), ("c_prev", c_prev, "n_a m")],
-        parameters,
-    )
-    zx = input_projection(xt[None], p)
-    (a_next, c_next), gates = step((a_prev, c_prev), zx, recurrent_weights(p))
-    yt_pred = softmax(p["Wy"] @ a_next + p["by"])
-    return a_next, c_next, yt_pred, (a_next, c_next, a_prev, c_prev, *gates, xt, p)
-
-
-def input_projection(xs, p):
-    """The input's part of eqs. (1), (2), (3), (5) for every step at once, biases included.
-
-    ``xs (T, n_x, m) -> (4 n_a, T * m)``: the four gates' weights stacked (f, i, c, o), their
-    columns from ``n_a`` on (those acting on ``xt``), times every example of every step.
-    """
-    return _input_weights(p) @ as_columns(xs) + _stacked(p, "b")
-
-
-def _input_weights(p):
-    """The four gates' weights on ``xt`` (their columns from ``n_a`` on), stacked:
-    ``(4 n_a, n_x)``."""
-    return _stacked(p, "W")[:, p["Wf"].shape[0] :]
-
-
-def recurrent_weights(p):
-    """The four gates' weights on ``a_prev`` (their first ``n_a`` columns), stacked:
-    ``(4 n_a, n_a)``."""
-    return _stacked(p, "W")[:, : p["Wf"].shape[0]]
-
-
-def step(state, zx, W_a):
-    """Eqs. (1)-(6) of one step, given ``zx``, the step's :func:`input_projection`, and
-    ``W_a``, the :func:`recurrent_weights`.
-
-    Returns ``((a_next, c_next), (ft, it, cct, ot))``.
-    """
-    a_prev, c_prev = state
-    n_a = a_prev.shape[0]
-    # eqs. (1), (2), (3), (5): the state's part, one product with the four weights stacked
-    z = W_a @ a_prev + zx
-    ft = sigmoid(z[:n_a])  # eq. (1), forget gate
-    it = sigmoid(z[n_a : 2 * n_a])  # eq. (2), update gate
-    cct = jnp.tanh(z[2 * n_a : 3 * n_a])  # eq. (3), candidate value
+    data = [("xt", xt, "n_x m"), ("a_prev", a_prev, "n_a m"), ("c_prev", c_prev, "n_a m")]
+    xt, a_prev, c_prev, p = LSTM.check("lstm_cell_forward", data, parameters)
+    concat = jnp.concatenate([a_prev, xt], axis=0)
+    ft = sigmoid(p["Wf"] @ concat + p["bf"])  # eq. (1), forget gate
+    it = sigmoid(p["Wi"] @ concat + p["bi"])  # eq. (2), update gate
+    cct = jnp.tanh(p["Wc"] @ concat + p["bc"])  # eq. (3), candidate value
     c_next = ft * c_prev + it * cct  # eq. (4)
-    ot = sigmoid(z[3 * n_a :])  # eq. (5), output gate
+    ot = sigmoid(p["Wo"] @ concat + p["bo"])  # eq. (5), output gate
     a_next = ot * jnp.tanh(c_next)  # eq. (6)
-    return (a_next, c_next), (ft, it, cct, ot)
+    yt_pred = softmax(p["Wy"] @ a_next + p["by"])
+    cache = LSTMCache(a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, p)
+    return a_next, c_next, yt_pred, cache
 
 
 def lstm_cell_backward(da_next, dc_next, cache):
-    """Backward pass of one LSTM step (LSTM document, eqs. (7)-(21)).
+    """Backward pass of one LSTM step (LSTM document, exercise "lstm_cell_backward"):
+    eqs. (7)-(21).
 
     Arguments:
         da_next: gradient with respect to ``a_next``, ``(n_a, m)``.
@@ -169,99 +123,151 @@ def lstm_cell_backward(da_next, dc_next, cache):
         dict with ``dxt (n_x, m)``, ``da_prev (n_a, m)``, ``dc_prev (n_a, m)`` and
         ``dWf, dWi, dWc, dWo (n_a, n_a + n_x)``, ``dbf, dbi, dbc, dbo (n_a, 1)``.
     """
-    (da_next, dc_next), (*fields, xt), p = checked_cell_cache(
+    (da_next, dc_next), fields, p = checked_cell_cache(
         "lstm_cell_backward", cache, [("da_next", da_next), ("dc_next", dc_next)],
         CACHE_FIELDS, PARAMETER_SHAPES,
     )  # fmt: skip
-    (da_prev, dc_prev), dgates = backward_one_step(
-        step_backward, (da_next, dc_next), (*fields, xt), recurrent_weights(p)
-    )
-    (dxt,), g = parameter_backward(dgates, tuple(f[None] for f in (*fields, xt)), p)
-    return {"dxt": dxt, "da_prev": da_prev, "dc_prev": dc_prev, **g}
-
-
-def step_backward(dstate, fields, W_a_T, columns):
-    """The per-step part of the backward, run inside the reverse scan: eqs. (7)-(10), (19), (20).
-
-    ``W_a_T`` is the :func:`recurrent_weights` transposed. Writes ``dgates (4 n_a, m)``, the
-    gradients at the four gates' pre-activations stacked (f, i, c, o), from which
-    :func:`parameter_backward` forms everything else, into ``columns``, a
-    :class:`~jaxrnn.unroll.GateColumns`. Returns ``((da_prev, dc_prev), columns)``.
-    """
-    (da_next, dc_next), (_, c_next, _, c_prev, ft, it, cct, ot, _) = dstate, fields
-    n_a = da_next.shape[0]
-    tanh_c = jnp.tanh(c_next)
-    # the gradient reaching c_next: from dc_next and, through eq. (6), from da_next
-    dc = dc_next + ot * (1 - tanh_c**2) * da_next
-    dot_ = da_next * tanh_c * ot * (1 - ot)  # eq. (7)
-    dcct = dc * it * (1 - cct**2)  # eq. (8)
-    dit = dc * cct * it * (1 - it)  # eq. (9)
-    dft = dc * c_prev * ft * (1 - ft)  # eq. (10)
-    columns = columns.write(dft, dit, dcct, dot_)
-    # eq. (19): the first n_a columns of each gate's weight act on a_prev; one product for all
-    da_prev = W_a_T @ columns.rows(0, 4 * n_a)
-    dc_prev = dc * ft  # eq. (20)
-    return (da_prev, dc_prev), columns
-
-
-def parameter_backward(d, fields, p):
-    """Eqs. (11)-(18) and (21) for every step at once: ``d`` is the stacked gate gradients of
-    :func:`step_backward` of every step as columns, ``(4 n_a, T * m)``; the cache fields are
-    ``(T, ...)``.
-
-    The sums over time and batch become one matrix product per gate, and ``dxt`` of every step
-    one product too: no parameter gradient is carried through the reverse scan.
-    Returns ``(dxs, {"dWf", "dbf", ...})`` with ``dxs`` of shape ``(T, n_x, m)``.
-    """
-    a_prev, xt = fields[2], fields[8]
-    n_a = a_prev.shape[1]
-    dW = d @ as_columns(jnp.concatenate([a_prev, xt], axis=1)).T  # eqs. (11)-(14), stacked
-    db = jnp.sum(d, axis=1, keepdims=True)  # eqs. (15)-(18), stacked
-    # eq. (21): the weights' columns from n_a on act on xt
-    dxs = from_columns(transposed_product(_input_weights(p), d), xt.shape[0])
-    g = {}
-    for i, key in enumerate(("f", "i", "c", "o")):
-        g[f"dW{key}"] = dW[i * n_a : (i + 1) * n_a]
-        g[f"db{key}"] = db[i * n_a : (i + 1) * n_a]
-    return dxs, g
-
-
-#: the sequence forward's split of the cell forward: see :class:`jaxrnn.unroll.Recurrence`
-RECURRENCE = Recurrence(input_projection, recurrent_weights, step, ("Wy", "by"), n_state=2)
+    a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt = fields
+    n_a = a_next.shape[0]
+    # eqs. (7)-(10), the gates' derivatives
+    z = 1 - jnp.tanh(c_next) ** 2
+    dot_ = da_next * jnp.tanh(c_next) * ot * (1 - ot)  # eq. (7)
+    dcct = (dc_next * it + ot * z * it * da_next) * (1 - cct**2)  # eq. (8)
+    dit = (dc_next * cct + ot * z * cct * da_next) * it * (1 - it)  # eq. (9)
+    dft = (dc_next * c_prev + ot * z * c_prev * da_next) * ft * (1 - ft)  # eq. (10)
+    # eqs. (11)-(18), the parameters' derivatives
+    concat_T = jnp.concatenate([a_prev, xt], axis=0).T
+    dWf = dft @ concat_T  # eq. (11)
+    dWi = dit @ concat_T  # eq. (12)
+    dWc = dcct @ concat_T  # eq. (13)
+    dWo = dot_ @ concat_T  # eq. (14)
+    dbf = jnp.sum(dft, axis=1, keepdims=True)  # eq. (15)
+    dbi = jnp.sum(dit, axis=1, keepdims=True)  # eq. (16)
+    dbc = jnp.sum(dcct, axis=1, keepdims=True)  # eq. (17)
+    dbo = jnp.sum(dot_, axis=1, keepdims=True)  # eq. (18)
+    # eqs. (19)-(21): eq. (19) takes the weights' first n_a columns (those acting on a_prev),
+    # eq. (21) the rest (those acting on xt)
+    Wf_a, Wi_a, Wc_a, Wo_a = (p[k][:, :n_a] for k in ("Wf", "Wi", "Wc", "Wo"))
+    Wf_x, Wi_x, Wc_x, Wo_x = (p[k][:, n_a:] for k in ("Wf", "Wi", "Wc", "Wo"))
+    da_prev = Wf_a.T @ dft + Wi_a.T @ dit + Wc_a.T @ dcct + Wo_a.T @ dot_  # eq. (19)
+    dc_prev = dc_next * ft + ot * z * ft * da_next  # eq. (20)
+    dxt = Wf_x.T @ dft + Wi_x.T @ dit + Wc_x.T @ dcct + Wo_x.T @ dot_  # eq. (21)
+    return {
+        "dxt": dxt, "da_prev": da_prev, "dc_prev": dc_prev, "dWf": dWf, "dbf": dbf,
+        "dWi": dWi, "dbi": dbi, "dWc": dWc, "dbc": dbc, "dWo": dWo, "dbo": dbo,
+    }  # fmt: skip
 
 
 def lstm_forward(x, a0, parameters):
     """The LSTM over a whole sequence (LSTM document, exercise "lstm_forward"), a ``lax.scan``.
 
-    Arguments:
-        x: inputs for every step, ``(n_x, m, T_x)``.
-        a0: initial hidden state, ``(n_a, m)``; the initial cell state is zeros.
-        parameters: as for :func:`lstm_cell_forward`.
-
-    Returns:
-        ``(a, y, c, caches)``: hidden states ``(n_a, m, T_x)``, predictions
-        ``(n_y, m, T_x)``, cell states ``(n_a, m, T_x)`` and ``caches = (per-step caches, x)``;
-        ``caches[0][t]`` is the cell cache of step ``t``.
+    ``x (n_x, m, T_x)``, ``a0 (n_a, m)`` (the cell state starts at zeros) and ``parameters`` as
+    for :func:`lstm_cell_forward`. Returns ``(a, y, c, caches)``: hidden states, predictions
+    ``(n_y, m, T_x)``, cell states ``(n_a, m, T_x)`` and ``caches = (per-step caches, x)``;
+    ``caches[0][t]`` is the 10-tuple of step ``t``.
     """
-    x, a0, p = _checked("lstm_forward", [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
-    y_pred, states, steps = sequence_forward(RECURRENCE, x, a0, p)
-    return states[0], y_pred, states[1], (steps, x)
+    return sequence_forward(LSTM, x, a0, parameters)
 
 
 def lstm_backward(da, caches):
     """Backpropagation through time for the LSTM (LSTM document, exercise "lstm_backward").
 
-    Arguments:
-        da: upstream gradients of the hidden states, ``(n_a, m, T_da)``. ``T_da`` may be less
-            than ``T_x``: the later hidden states then get no upstream gradient.
-        caches: the ``caches`` returned by :func:`lstm_forward`.
-
-    Returns:
-        dict with ``dx (n_x, m, T_x)``, ``da0 (n_a, m)``, ``dWf, dWi, dWc, dWo
-        (n_a, n_a + n_x)`` and ``dbf, dbi, dbc, dbo (n_a, 1)``.
+    From the gradient of the first ``T_da <= T_x`` hidden states, ``da (n_a, m, T_da)``, and the
+    ``caches`` of :func:`lstm_forward`, eqs. (7)-(21) over the steps, last first, ``dc_next`` of
+    the last step 0. Returns ``dx (n_x, m, T_x)``, ``da0 (n_a, m)``, ``dWf, dWi, dWc, dWo
+    (n_a, n_a + n_x)`` and ``dbf, dbi, dbc, dbo (n_a, 1)``.
     """
-    return sequence_backward(
-        "lstm_backward", da, caches, cache_fields=CACHE_FIELDS,
-        parameter_shapes=PARAMETER_SHAPES, recurrence=RECURRENCE,
-        step_backward=step_backward, parameter_backward=parameter_backward, keys=GRADIENT_KEYS,
-    )  # fmt: skip
+    return sequence_backward(LSTM, da, caches)
+
+
+# The fast path: the same equations with the four gates stacked (f, i, c, o), so that each
+# product is one product for all four, and the products of all steps are done at once.
+
+
+def _stacked(p, kind):
+    """The four gates' weights (``kind="W"``) or biases (``"b"``) stacked: f, i, c, o."""
+    return jnp.concatenate([p[f"{kind}{gate}"] for gate in "fico"], axis=0)
+
+
+def input_projection(xs, p):
+    """The input's part of eqs. (1), (2), (3), (5) for every step at once, biases included:
+    ``xs (T, n_x, m) -> (4 n_a, T m)``."""
+    return _input_weights(p) @ as_columns(xs) + _stacked(p, "b")
+
+
+def _input_weights(p):
+    """The four gates' weights on ``xt`` (their columns from ``n_a`` on), stacked:
+    ``(4 n_a, n_x)``."""
+    return _stacked(p, "W")[:, p["Wf"].shape[0] :]
+
+
+def recurrent_weights(p):
+    """The four gates' weights on ``a_prev`` (their first ``n_a`` columns), stacked
+    ``(4 n_a, n_a)``, and their transpose, formed once, outside the loops."""
+    W_a = _stacked(p, "W")[:, : p["Wf"].shape[0]]
+    return {"W_a": W_a, "W_a_T": W_a.T}
+
+
+def step(state, zx, w):
+    """Eqs. (1)-(6) of one step, given ``zx``, the step's :func:`input_projection`.
+
+    Returns ``((a_next, c_next), (ft, it, cct, ot))``.
+    """
+    a_prev, c_prev = state
+    n_a = a_prev.shape[0]
+    z = w["W_a"] @ a_prev + zx  # eqs. (1), (2), (3), (5): the state's part, stacked
+    ft = sigmoid(z[:n_a])  # eq. (1), forget gate
+    it = sigmoid(z[n_a : 2 * n_a])  # eq. (2), update gate
+    cct = jnp.tanh(z[2 * n_a : 3 * n_a])  # eq. (3), candidate value
+    c_next = ft * c_prev + it * cct  # eq. (4)
+    ot = sigmoid(z[3 * n_a :])  # eq. (5), output gate
+    a_next = ot * jnp.tanh(c_next)  # eq. (6)
+    return (a_next, c_next), (ft, it, cct, ot)
+
+
+def step_backward(dstate, cache, w, columns):
+    """The per-step part of the backward: eqs. (7)-(10), (19), (20).
+
+    Writes the four gates' gradients, stacked (f, i, c, o), into ``columns``, from which
+    :func:`parameter_backward` forms everything else. Returns ``((da_prev, dc_prev), columns)``.
+    """
+    (da_next, dc_next), n_a = dstate, dstate[0].shape[0]
+    tanh_c = jnp.tanh(cache.c_next)
+    # the gradient reaching c_next: from dc_next and, through eq. (6), from da_next
+    dc = dc_next + cache.ot * (1 - tanh_c**2) * da_next
+    dot_ = da_next * tanh_c * cache.ot * (1 - cache.ot)  # eq. (7)
+    dcct = dc * cache.it * (1 - cache.cct**2)  # eq. (8)
+    dit = dc * cache.cct * cache.it * (1 - cache.it)  # eq. (9)
+    dft = dc * cache.c_prev * cache.ft * (1 - cache.ft)  # eq. (10)
+    columns = columns.write(dft, dit, dcct, dot_)
+    da_prev = w["W_a_T"] @ columns.rows(0, 4 * n_a)  # eq. (19), the four gates at once
+    dc_prev = dc * cache.ft  # eq. (20)
+    return (da_prev, dc_prev), columns
+
+
+def parameter_backward(dgates, caches, p):
+    """Eqs. (11)-(18) and (21) for every step at once, from the stacked gate gradients of every
+    step, ``(4 n_a, T m)``: the sums over time and batch are one matrix product per kind.
+
+    Returns ``(dxs (T, n_x, m), {"dWf", "dbf", ...})``.
+    """
+    concat = as_columns(jnp.concatenate([caches.a_prev, caches.xt], axis=1))
+    dWf, dWi, dWc, dWo = jnp.split(dgates @ concat.T, 4)  # eqs. (11)-(14)
+    dbf, dbi, dbc, dbo = jnp.split(jnp.sum(dgates, axis=1, keepdims=True), 4)  # eqs. (15)-(18)
+    T = caches.xt.shape[0]
+    dxs = from_columns(transposed_product(_input_weights(p), dgates), T)  # eq. (21)
+    return dxs, {
+        "dWf": dWf, "dbf": dbf, "dWi": dWi, "dbi": dbi,
+        "dWc": dWc, "dbc": dbc, "dWo": dWo, "dbo": dbo,
+    }  # fmt: skip
+
+
+#: the fast path above, for the sequence functions
+# fmt: off
+FAST = FastPath(input_projection, recurrent_weights, step, step_backward, parameter_backward,
+                rows=lambda n_a: 4 * n_a)
+
+LSTM = Cell(name="lstm", cell_forward=lstm_cell_forward, cell_backward=lstm_cell_backward,
+            parameter_shapes=PARAMETER_SHAPES, state=("a", "c"), cache=LSTMCache,
+            cache_fields=CACHE_FIELDS, forward=lstm_forward, backward=lstm_backward, fast=FAST)
+# fmt: on

@@ -8,33 +8,28 @@ Forward, for one step (the RNN document's eq. (1) and the prediction):
     \qquad
     \hat y^{\langle t \rangle} = \mathrm{softmax}(W_{ya} a^{\langle t \rangle} + b_y)
 
-Backward, from :math:`da_{next} = \partial J / \partial a^{\langle t \rangle}` (eqs. (2)-(8)):
+Backward, from :math:`da_{next} = \partial J / \partial a^{\langle t \rangle}`: eqs. (2)-(8);
 the output layer is not part of it, as in the document.
 
 Shapes: ``xt (n_x, m)``, ``a_prev (n_a, m)``, ``Wax (n_a, n_x)``, ``Waa (n_a, n_a)``,
 ``Wya (n_y, n_a)``, ``ba (n_a, 1)``, ``by (n_y, 1)``; sequences add a last axis ``T_x``.
 
-The sequence forward forms ``W_ax x + b_a`` of all steps at once (:func:`input_projection`) and
-runs only ``tanh(W_aa a_prev + ...)`` step by step (:func:`step`); the backward runs eqs. (2),
-(3), (8) step by step (:func:`step_backward`) and eqs. (4)-(7) for all steps at once
-(:func:`parameter_backward`). The cell functions run the same pieces on one step.
+The module reads top to bottom as the document does: the cell forward and backward in the
+document's form, one equation a line; the sequence functions; then the fast path the sequence
+functions run, the same equations with every step's ``W_ax x`` one product before the loop and
+eqs. (4)-(7) of every step one product each after it (tested equal to the cell functions).
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax.numpy as jnp
 
-from jaxrnn._checks import checked, checked_cell_cache
+from jaxrnn._checks import checked_cell_cache
 from jaxrnn.activations import softmax
-from jaxrnn.unroll import (
-    Recurrence,
-    as_columns,
-    backward_one_step,
-    from_columns,
-    sequence_backward,
-    sequence_forward,
-    transposed_product,
-)
+from jaxrnn.cell import Cell, FastPath, sequence_backward, sequence_forward
+from jaxrnn.layout import as_columns, from_columns, transposed_product
 
 #: the parameters and their shapes, in the documents' dictionary order
 PARAMETER_SHAPES = {
@@ -44,20 +39,20 @@ PARAMETER_SHAPES = {
     "ba": "n_a 1",
     "by": "n_y 1",
 }
-PARAMETER_KEYS = tuple(PARAMETER_SHAPES)
-#: the cell cache's fields before its final ``parameters``, and their shapes
-CACHE_FIELDS = {
-    "a_next": "n_a m",
-    "a_prev": "n_a m",
-    "xt": "n_x m",
-}
-#: the parameters the backward differentiates (the output layer is outside it)
-GRADIENT_KEYS = ("Wax", "Waa", "ba")
 
 
-def _checked(fn, data, parameters):
-    """Check ``data`` (``[(name, array, dims)]``) against the parameters; cast to one dtype."""
-    return checked(fn, parameters, PARAMETER_SHAPES, data)
+class RNNCache(NamedTuple):
+    """The cell cache of :func:`rnn_cell_forward`, the document's ``(a_next, a_prev, xt,
+    parameters)``."""
+
+    a_next: object
+    a_prev: object
+    xt: object
+    parameters: dict
+
+
+#: the cell cache's fields before ``parameters``, and their shapes
+CACHE_FIELDS = {"a_next": "n_a m", "a_prev": "n_a m", "xt": "n_x m"}
 
 
 def rnn_cell_forward(xt, a_prev, parameters):
@@ -71,7 +66,7 @@ def rnn_cell_forward(xt, a_prev, parameters):
 
     Returns:
         ``(a_next, yt_pred, cache)``: ``a_next (n_a, m)``, ``yt_pred (n_y, m)`` and
-        ``cache = (a_next, a_prev, xt, parameters)``.
+        ``cache = (a_next, a_prev, xt, parameters)``, an :class:`RNNCache`.
 
     >>> import numpy as np
     >>> p = {"Wax": np.ones((2, 3)), "Waa": np.eye(2), "Wya": np.ones((1, 2)),
@@ -80,33 +75,15 @@ def rnn_cell_forward(xt, a_prev, parameters):
     >>> a_next.shape, yt_pred.shape, len(cache)
     ((2, 4), (1, 4), 4)
     """
-    xt, a_prev, p = _checked(
-        "rnn_cell_forward", [("xt", xt, "n_x m"), ("a_prev", a_prev, "n_a m")], parameters
-    )
-    (a_next,), _ = step((a_prev,), input_projection(xt[None], p), recurrent_weights(p))
+    data = [("xt", xt, "n_x m"), ("a_prev", a_prev, "n_a m")]
+    xt, a_prev, p = RNN.check("rnn_cell_forward", data, parameters)
+    a_next = jnp.tanh(p["Wax"] @ xt + p["Waa"] @ a_prev + p["ba"])  # eq. (1)
     yt_pred = softmax(p["Wya"] @ a_next + p["by"])
-    return a_next, yt_pred, (a_next, a_prev, xt, p)
-
-
-def input_projection(xs, p):
-    """``W_ax x + b_a`` of eq. (1) for every step at once, as columns:
-    ``xs (T, n_x, m) -> (n_a, T * m)``."""
-    return p["Wax"] @ as_columns(xs) + p["ba"]
-
-
-def recurrent_weights(p):
-    """``W_aa``, the weights on ``a_prev``."""
-    return p["Waa"]
-
-
-def step(state, zx, Waa):
-    """Eq. (1) of one step, given ``zx = W_ax x + b_a``. Returns ``((a_next,), ())``."""
-    (a_prev,) = state
-    return (jnp.tanh(Waa @ a_prev + zx),), ()  # eq. (1)
+    return a_next, yt_pred, RNNCache(a_next, a_prev, xt, p)
 
 
 def rnn_cell_backward(da_next, cache):
-    """Backward pass of one RNN step (RNN document, exercise 5).
+    """Backward pass of one RNN step (RNN document, exercise 5): eqs. (2)-(8).
 
     Arguments:
         da_next: gradient of the loss with respect to ``a_next``, ``(n_a, m)``.
@@ -119,77 +96,82 @@ def rnn_cell_backward(da_next, cache):
     (da_next,), (a_next, a_prev, xt), p = checked_cell_cache(
         "rnn_cell_backward", cache, [("da_next", da_next)], CACHE_FIELDS, PARAMETER_SHAPES
     )
-    (da_prev,), dtanh = backward_one_step(
-        step_backward, (da_next,), (a_next, a_prev, xt), recurrent_weights(p)
-    )
-    (dxt,), g = parameter_backward(dtanh, (a_next[None], a_prev[None], xt[None]), p)
-    return {"dxt": dxt, "da_prev": da_prev, **g}
-
-
-def step_backward(dstate, fields, Waa_T, columns):
-    """The per-step part of the backward, run inside the reverse scan: eqs. (2)-(3) and (8).
-
-    ``Waa_T`` is ``W_aa`` transposed. Writes ``dtanh``, the gradient at the pre-activation,
-    into ``columns``, a :class:`~jaxrnn.unroll.GateColumns`. Returns ``((da_prev,), columns)``.
-    """
-    (da_next,), (a_next, _, _) = dstate, fields  # (a_next, a_prev, xt)
     # eqs. (2)-(3): tanh' = 1 - tanh^2, and tanh(W_ax x + W_aa a_prev + b_a) is a_next
     dtanh = da_next * (1 - a_next**2)
-    da_prev = Waa_T @ dtanh  # eq. (8)
-    return (da_prev,), columns.write(dtanh)
-
-
-def parameter_backward(d, fields, p):
-    """Eqs. (4)-(7) for every step at once: ``d`` is ``dtanh`` of every step as columns,
-    ``(n_a, T * m)``, the cache fields are ``(T, ...)``.
-
-    The sums over time and batch of eqs. (4)-(6) become one matrix product each. Returns
-    ``(dxs, {"dWax", "dWaa", "dba"})`` with ``dxs`` of shape ``(T, n_x, m)``.
-    """
-    _, a_prev, xt = fields[:3]
-    dxs = from_columns(transposed_product(p["Wax"], d), xt.shape[0])  # eq. (7)
-    dWax = d @ as_columns(xt).T  # eq. (4)
-    dWaa = d @ as_columns(a_prev).T  # eq. (5)
-    dba = jnp.sum(d, axis=1, keepdims=True)  # eq. (6)
-    return dxs, {"dWax": dWax, "dWaa": dWaa, "dba": dba}
-
-
-#: the sequence forward's split of the cell forward: see :class:`jaxrnn.unroll.Recurrence`
-RECURRENCE = Recurrence(input_projection, recurrent_weights, step, ("Wya", "by"), n_state=1)
+    dWax = dtanh @ xt.T  # eq. (4)
+    dWaa = dtanh @ a_prev.T  # eq. (5)
+    dba = jnp.sum(dtanh, axis=1, keepdims=True)  # eq. (6)
+    dxt = p["Wax"].T @ dtanh  # eq. (7)
+    da_prev = p["Waa"].T @ dtanh  # eq. (8)
+    return {"dxt": dxt, "da_prev": da_prev, "dWax": dWax, "dWaa": dWaa, "dba": dba}
 
 
 def rnn_forward(x, a0, parameters):
     """The basic RNN over a whole sequence (RNN document, exercise 2), a ``lax.scan``.
 
-    Arguments:
-        x: inputs for every step, ``(n_x, m, T_x)``.
-        a0: initial hidden state, ``(n_a, m)``.
-        parameters: as for :func:`rnn_cell_forward`.
-
-    Returns:
-        ``(a, y_pred, caches)``: hidden states ``(n_a, m, T_x)``, predictions
-        ``(n_y, m, T_x)`` and ``caches = (per-step caches, x)``; ``caches[0][t]`` is the cell
-        cache of step ``t``.
+    ``x (n_x, m, T_x)`` are the inputs of every step, ``a0 (n_a, m)`` the initial hidden state,
+    ``parameters`` as for :func:`rnn_cell_forward`. Returns ``(a, y_pred, caches)``: hidden
+    states ``(n_a, m, T_x)``, predictions ``(n_y, m, T_x)`` and ``caches = (per-step caches,
+    x)``, ``caches[0][t]`` the cell cache of step ``t`` (:func:`jaxrnn.cell.sequence_forward`).
     """
-    x, a0, p = _checked("rnn_forward", [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
-    y_pred, states, steps = sequence_forward(RECURRENCE, x, a0, p)
-    return states[0], y_pred, (steps, x)
+    return sequence_forward(RNN, x, a0, parameters)
 
 
 def rnn_backward(da, caches):
     """Backpropagation through time for the basic RNN (RNN document, exercise 6).
 
-    Arguments:
-        da: upstream gradients of the hidden states, ``(n_a, m, T_da)``. ``T_da`` may be less
-            than ``T_x``: the later hidden states then get no upstream gradient.
-        caches: the ``caches`` returned by :func:`rnn_forward`.
-
-    Returns:
-        dict with ``dx (n_x, m, T_x)``, ``da0 (n_a, m)``, ``dWax (n_a, n_x)``,
-        ``dWaa (n_a, n_a)``, ``dba (n_a, 1)``.
+    ``da (n_a, m, T_da)`` is the gradient of the first ``T_da <= T_x`` hidden states (the later
+    ones get none), ``caches`` what :func:`rnn_forward` returned. Returns ``dx (n_x, m, T_x)``,
+    ``da0 (n_a, m)``, ``dWax (n_a, n_x)``, ``dWaa (n_a, n_a)``, ``dba (n_a, 1)``: eqs. (2)-(8)
+    summed over the steps (:func:`jaxrnn.cell.sequence_backward`).
     """
-    return sequence_backward(
-        "rnn_backward", da, caches, cache_fields=CACHE_FIELDS,
-        parameter_shapes=PARAMETER_SHAPES, recurrence=RECURRENCE,
-        step_backward=step_backward, parameter_backward=parameter_backward, keys=GRADIENT_KEYS,
-    )  # fmt: skip
+    return sequence_backward(RNN, da, caches)
+
+
+# The fast path: the same equations, with the products of all steps done at once.
+
+
+def input_projection(xs, p):
+    """``W_ax x + b_a`` of eq. (1) for every step at once: ``xs (T, n_x, m) -> (n_a, T m)``."""
+    return p["Wax"] @ as_columns(xs) + p["ba"]
+
+
+def recurrent_weights(p):
+    """``W_aa`` and its transpose, formed once, outside the loops."""
+    return {"W_a": p["Waa"], "W_a_T": p["Waa"].T}
+
+
+def step(state, zx, w):
+    """Eq. (1) of one step, given ``zx = W_ax x + b_a``. Returns ``((a_next,), ())``."""
+    (a_prev,) = state
+    return (jnp.tanh(w["W_a"] @ a_prev + zx),), ()  # eq. (1)
+
+
+def step_backward(dstate, cache, w, columns):
+    """The per-step part of the backward: eqs. (2)-(3) and (8); writes ``dtanh`` into
+    ``columns``. Returns ``((da_prev,), columns)``."""
+    (da_next,) = dstate
+    dtanh = da_next * (1 - cache.a_next**2)  # eqs. (2)-(3)
+    da_prev = w["W_a_T"] @ dtanh  # eq. (8)
+    return (da_prev,), columns.write(dtanh)
+
+
+def parameter_backward(dtanh, caches, p):
+    """Eqs. (4)-(7) for every step at once, from ``dtanh (n_a, T m)`` of every step: the sums
+    over time and batch are one matrix product each. Returns ``(dxs (T, n_x, m), {...})``."""
+    dxs = from_columns(transposed_product(p["Wax"], dtanh), caches.xt.shape[0])  # eq. (7)
+    dWax = dtanh @ as_columns(caches.xt).T  # eq. (4)
+    dWaa = dtanh @ as_columns(caches.a_prev).T  # eq. (5)
+    dba = jnp.sum(dtanh, axis=1, keepdims=True)  # eq. (6)
+    return dxs, {"dWax": dWax, "dWaa": dWaa, "dba": dba}
+
+
+#: the fast path above, for the sequence functions
+# fmt: off
+FAST = FastPath(input_projection, recurrent_weights, step, step_backward, parameter_backward,
+                rows=lambda n_a: n_a)
+
+RNN = Cell(name="rnn", cell_forward=rnn_cell_forward, cell_backward=rnn_cell_backward,
+           parameter_shapes=PARAMETER_SHAPES, output=("Wya", "by"), cache=RNNCache,
+           cache_fields=CACHE_FIELDS, forward=rnn_forward, backward=rnn_backward, fast=FAST)
+# fmt: on

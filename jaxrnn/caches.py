@@ -1,0 +1,170 @@
+"""A sequence's per-step caches, stacked, and the checks a sequence backward makes of them.
+
+The documents' sequence forward returns ``caches = (list of cell caches, x)``. jaxrnn's keeps
+the per-step caches stacked along a leading time axis in a :class:`SequenceCache`, a pytree
+that indexes like the documents' list: ``caches[0][t]`` is exactly the cell cache of step
+``t``. The backward functions also take the documents' own list.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxrnn._checks import (
+    as_array,
+    cast,
+    check_da_covers,
+    check_shapes,
+    common_float_dtype,
+    require_parameters,
+    require_tuple,
+)
+
+
+def make_cache(kind: type, items) -> tuple:
+    """A cell cache of ``kind`` (a NamedTuple class, or ``tuple``) from its entries."""
+    return kind._make(items) if hasattr(kind, "_make") else tuple(items)
+
+
+@jax.tree_util.register_pytree_node_class
+class SequenceCache:
+    """Per-step caches of a sequence forward, stacked along a leading time axis.
+
+    Attributes:
+        fields: tuple of arrays of shape ``(T_x, ...)``, the cell cache's entries in the cell
+            cache's order, without its final ``parameters`` entry.
+        parameters: the parameter dictionary, stored once.
+        kind: the cell cache's type (a NamedTuple class, or ``tuple``).
+
+    ``len(cache)`` is ``T_x``; ``cache[t]`` (an int, negative ints too, ``IndexError`` out of
+    range, as for the documents' list) is the cell cache of step ``t``: ``kind(*fields at t,
+    parameters)``; iterating yields the steps in order; ``cache.stacked`` is one cell cache of
+    the stacked fields.
+    """
+
+    def __init__(self, fields: Sequence[Any], parameters: dict, kind: type = tuple):
+        self.fields = tuple(fields)
+        self.parameters = parameters
+        self.kind = kind
+
+    @classmethod
+    def from_steps(cls, steps: Sequence[tuple]) -> SequenceCache:
+        """Stack a list of cell caches (the documents' ``caches[0]``) into one."""
+        fields = tuple(jnp.stack(column) for column in zip(*(s[:-1] for s in steps), strict=True))
+        kind = type(steps[0]) if hasattr(steps[0], "_make") else tuple
+        return cls(fields, steps[0][-1], kind)
+
+    @property
+    def stacked(self) -> tuple:
+        """The cell cache of every step at once: each field ``(T_x, ...)``, then the parameters."""
+        return make_cache(self.kind, (*self.fields, self.parameters))
+
+    def __len__(self) -> int:
+        return self.fields[0].shape[0]
+
+    def __getitem__(self, t):
+        if isinstance(t, slice):
+            return SequenceCache(tuple(f[t] for f in self.fields), self.parameters, self.kind)
+        if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Integral):
+            raise TypeError(
+                f"SequenceCache indices must be integers or slices, as a list's are; got "
+                f"{type(t).__name__} (a traced index has no value to check: index the stacked "
+                f"`.fields` with jax.lax.dynamic_index_in_dim instead)"
+            )
+        if not -len(self) <= t < len(self):
+            raise IndexError(f"SequenceCache index {t} out of range for T_x = {len(self)} steps")
+        return make_cache(self.kind, (*(f[t] for f in self.fields), self.parameters))
+
+    def __iter__(self):
+        return (self[t] for t in range(len(self)))
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(str(tuple(f.shape)) for f in self.fields)
+        keys = sorted(self.parameters)
+        return f"SequenceCache(T_x={len(self)}, fields=[{shapes}], parameters={keys})"
+
+    def tree_flatten(self):
+        return (self.fields, self.parameters), self.kind
+
+    @classmethod
+    def tree_unflatten(cls, kind, children):
+        return cls(*children, kind)
+
+
+def checked_caches(fn: str, caches, da, cell) -> tuple[SequenceCache, Any, Any]:
+    """Check a sequence forward's ``caches = (per-step caches, x)`` and ``da`` together.
+
+    The per-step caches may be a :class:`SequenceCache` or, as the documents' NumPy code builds
+    it, a list of cell cache tuples, which is checked step by step and stacked here. Every
+    cache field, the parameters stored in the caches, ``x`` and ``da`` are checked against one
+    another (``cell.cache_fields``, ``cell.parameter_shapes``), and ``da`` must cover between 1
+    and ``T_x`` steps.
+
+    Returns:
+        ``(steps, x, da)``: the :class:`SequenceCache`, ``x`` and ``da``, all of one dtype.
+    """
+    if not isinstance(caches, (tuple, list)) or len(caches) != 2:
+        raise TypeError(
+            f"{fn}: `caches` must be the pair (per-step caches, x) that the sequence forward "
+            f"returns; got {type(caches).__name__}"
+            + (f" of length {len(caches)}" if isinstance(caches, (tuple, list)) else "")
+        )
+    steps, x = caches
+    field_dims, shapes = cell.cache_fields, cell.parameter_shapes
+    if isinstance(steps, (list, tuple)):
+        if not steps:
+            raise ValueError(f"{fn}: `caches[0]` is empty; it must hold one cell cache per step")
+        for t, step in enumerate(steps):
+            require_tuple(fn, f"caches[0][{t}]", step, len(field_dims) + 1, "a cell cache")
+        stored = "caches[0][0][-1]"
+        parameters = require_parameters(fn, steps[0][-1], list(shapes), stored)
+        specs = [
+            (f"caches[0][{t}][{i}] ({name})", as_array(fn, f"caches[0][{t}][{i}]", step[i]), dims)
+            for t, step in enumerate(steps)
+            for i, (name, dims) in enumerate(field_dims.items())
+        ]
+        check_shapes(fn, [*_parameter_specs(stored, parameters, shapes), *specs])
+        steps, where = SequenceCache.from_steps(steps), "caches[0]"
+    elif isinstance(steps, SequenceCache):
+        if len(steps.fields) != len(field_dims):
+            raise TypeError(
+                f"{fn}: `caches[0]` must be the per-step caches of the sequence forward (each a "
+                f"{len(field_dims) + 1}-tuple); got {steps!r:.200}"
+            )
+        stored, where = "caches[0].parameters", "caches[0].fields"
+        parameters = require_parameters(fn, steps.parameters, list(shapes), stored)
+    else:
+        raise TypeError(
+            f"{fn}: `caches[0]` must be the per-step caches of the sequence forward; "
+            f"got {type(steps).__name__}"
+        )
+    fields = [
+        (f"{where}[{i}] ({name})", as_array(fn, f"{where}[{i}]", f), "T_x " + dims)
+        for i, ((name, dims), f) in enumerate(zip(field_dims.items(), steps.fields, strict=True))
+    ]
+    x = as_array(fn, "caches[1] (x)", x)
+    da = as_array(fn, "da", da)
+    sizes = check_shapes(
+        fn,
+        [
+            *_parameter_specs(stored, parameters, shapes),
+            *fields,
+            ("caches[1] (x)", x, "n_x m T_x"),
+            ("da", da, "n_a m T_da"),
+        ],
+    )
+    check_da_covers(fn, da, sizes["T_x"], x.shape)
+    dtype = common_float_dtype(*steps.fields, *parameters.values(), x, da)
+    parameters = dict(zip(parameters, cast(dtype, *parameters.values()), strict=True))
+    *fields, x, da = cast(dtype, *steps.fields, x, da)
+    return SequenceCache(fields, parameters, cell.cache), x, da
+
+
+def _parameter_specs(prefix: str, parameters: Mapping, shapes: Mapping):
+    return [(f"{prefix}['{k}']", parameters[k], dims) for k, dims in shapes.items()]

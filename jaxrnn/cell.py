@@ -1,0 +1,363 @@
+r"""A recurrent cell: the documents' two cell functions, and all that jaxrnn derives from them.
+
+What a cell must provide is what the documents write for it::
+
+    cell_forward(xt, *state_prev, parameters) -> (*state_next, yt_pred, cache)
+    cell_backward(*dstate_next, cache)        -> {"dxt", "d<state>_prev", ..., "d<key>", ...}
+    parameter_shapes = {"Wf": "n_a n_a+n_x", "bf": "n_a 1", ..., "Wy": "n_y n_a", "by": "n_y 1"}
+    state = ("a", "c")                           # the recurrent state, hidden state first
+
+The cache is a tuple that ends with the parameters, as the documents' caches do; its fields are
+named (return a ``typing.NamedTuple``, or pass ``cache_fields``) and include ``xt`` and
+``<state>_prev`` for every state. The prediction is the documents' output layer,
+``yt_pred = softmax(W_y a_next + b_y)``, with ``output`` naming ``W_y`` and ``b_y``; the
+backward leaves the output layer out, as the documents' do.
+
+From these jaxrnn derives, for any cell: the documents' sequence functions ``cell.forward(x,
+a0, parameters)`` and ``cell.backward(da, caches)`` (one ``lax.scan`` each way over the two
+functions, :mod:`jaxrnn.unroll`), the ``jax.vjp`` twins (:mod:`jaxrnn.autodiff`), the
+``custom_vjp`` sequence function with checkpointing (``jaxrnn.custom_vjp.of(cell)``), the loss
+and its gradient (:mod:`jaxrnn.loss`), problems for the gradient checker
+(``jaxrnn.gradcheck.cell_problem``) and ``jaxrnn check --cell package.module:NAME``.
+
+What a cell may provide, for speed, is a :class:`FastPath`: the same mathematics with the gates
+stacked and the products of all steps done at once. The built-in cells have one; their
+``cell_forward`` and ``cell_backward`` stay the documents' equations, the reference the fast
+path is tested against (``cell.generic`` runs a cell without its fast path).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import itertools
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxrnn import unroll
+from jaxrnn._checks import checked
+from jaxrnn.caches import SequenceCache, checked_caches, make_cache
+from jaxrnn.layout import time_last, time_major
+from jaxrnn.output import predictions
+
+
+class FastPath(NamedTuple):
+    """Optional: a cell's forward and backward with the gates stacked, for speed.
+
+    Each function is the cell's equations rearranged: only the recurrence runs step by step,
+    everything else for all steps at once (:mod:`jaxrnn.unroll`). ``w`` is what
+    ``recurrent_weights`` prepares once, outside the loops (stacked and transposed weights).
+
+    Attributes:
+        input_projection: ``(xs (T, n_x, m), parameters) -> (rows, T * m)``: the input's part
+            of every step's gate pre-activations, biases included, as columns.
+        recurrent_weights: ``parameters -> w``.
+        step: ``(state_prev, zx_t, w) -> (state_next, gates)``: one step, given its columns of
+            the input projection; the step's cache is ``(*state_next, *state_prev, *gates,
+            xt, parameters)``.
+        step_backward: ``(dstate_next, cache_t, w, columns) -> (dstate_prev, columns)``: the
+            per-step part of the backward; writes the step's gate gradients into its
+            :class:`~jaxrnn.layout.GateColumns`.
+        parameter_backward: ``(dgates, caches, parameters) -> (dxs, {"d<key>": ...})``: the
+            rest, for all steps at once, from every step's gate gradients ``(rows, T * m)``
+            and the stacked cache (``SequenceCache.stacked``).
+        rows: ``n_a -> rows``: how many gate pre-activations a step has (``4 n_a``).
+    """
+
+    input_projection: Callable
+    recurrent_weights: Callable
+    step: Callable
+    step_backward: Callable
+    parameter_backward: Callable
+    rows: Callable
+
+
+@dataclasses.dataclass(frozen=True, eq=False, kw_only=True)
+class Cell:
+    """A recurrent cell (see the module): two functions and their shapes, and what follows.
+
+    Arguments:
+        cell_forward, cell_backward: the documents' cell functions.
+        parameter_shapes: ``{key: "n_a n_a+n_x"}``, every parameter's shape in the symbols
+            ``n_x``, ``n_a``, ``n_y``, sums of them and ``1``, in the documents' dictionary
+            order.
+        state: the recurrent state's names, hidden state first; every state after the first
+            starts at zeros, as the LSTM's cell state does.
+        name: default: ``cell_forward``'s name without ``_cell_forward``.
+        output: the output layer's weight and bias keys.
+        cache: the cell cache's type, a NamedTuple class or ``tuple``; ``cache_fields``: its
+            fields but the last (the parameters) with their shapes, ``{"a_next": "n_a m"}``.
+            Both are read off what ``cell_forward`` returns when not given.
+        fast: an optional :class:`FastPath`.
+        forward, backward: the documents' sequence functions under their own names; derived
+            (``<name>_forward``, ``<name>_backward``) when not given.
+    """
+
+    cell_forward: Callable
+    cell_backward: Callable
+    parameter_shapes: Mapping[str, str]
+    state: tuple[str, ...] = ("a",)
+    name: str = ""
+    output: tuple[str, str] = ("Wy", "by")
+    cache: type | None = None
+    cache_fields: Mapping[str, str] | None = None
+    fast: FastPath | None = None
+    forward: Callable | None = None
+    backward: Callable | None = None
+
+    def __post_init__(self):
+        derived = _derive(self)
+        for key, value in derived.items():
+            object.__setattr__(self, key, value)
+
+    @property
+    def gradient_keys(self) -> tuple[str, ...]:
+        """The parameters the backward differentiates: all but the output layer's."""
+        return tuple(k for k in self.parameter_shapes if k not in self.output)
+
+    @property
+    def parameter_keys(self) -> tuple[str, ...]:
+        return tuple(self.parameter_shapes)
+
+    @property
+    def cache_length(self) -> int:
+        """How many entries a cell cache has, the parameters included."""
+        return len(self.cache_fields) + 1
+
+    @functools.cached_property
+    def generic(self) -> Cell:
+        """This cell without its fast path: one ``lax.scan`` each way over ``cell_forward`` and
+        ``cell_backward``, as the documents' loops run them."""
+        if self.fast is None:
+            return self
+        return dataclasses.replace(self, fast=None, forward=None, backward=None)
+
+    def check(self, fn: str, data, parameters):
+        """``(*data, parameters)`` checked together and cast to one floating dtype; ``data`` is
+        ``[(name, array, "n_a m")]``."""
+        return checked(fn, parameters, self.parameter_shapes, data)
+
+    def shapes(self, n_x: int, n_a: int, n_y: int) -> dict:
+        """``{key: shape}`` in numbers."""
+        sizes = {"n_x": n_x, "n_a": n_a, "n_y": n_y}
+        return {k: _numbers(dims, sizes) for k, dims in self.parameter_shapes.items()}
+
+    def random_parameters(
+        self, rng: np.random.Generator, n_x, n_a, n_y, dtype=np.float32, scale=1.0
+    ):
+        """Standard-normal parameters times ``scale``, as NumPy arrays of ``dtype``."""
+        shapes = self.shapes(n_x, n_a, n_y)
+        return {k: (scale * rng.standard_normal(s)).astype(dtype) for k, s in shapes.items()}
+
+    def cache_inputs(self, cache) -> tuple:
+        """``(xt, *state_prev)``: the step's inputs, where they sit in its cell cache."""
+        fields = list(self.cache_fields)
+        return tuple(cache[fields.index(f)] for f in ("xt", *(f"{s}_prev" for s in self.state)))
+
+    def make_cache(self, fields, parameters) -> tuple:
+        """A cell cache of this cell's type from its fields and the parameters."""
+        return make_cache(self.cache, (*fields, parameters))
+
+    def checked_gradients(self, gradients, cache) -> dict:
+        """``cell_backward``'s dictionary, checked: every key it must return, each of its
+        input's shape. Raises ``ValueError`` naming the key."""
+        fn = getattr(self.cell_backward, "__name__", "cell_backward")
+        xt, *state = self.cache_inputs(cache)
+        parameters = cache[-1]
+        expected = {"dxt": xt, **{f"d{s}_prev": v for s, v in zip(self.state, state, strict=True)}}
+        expected |= {f"d{k}": parameters[k] for k in self.gradient_keys}
+        if not isinstance(gradients, Mapping):
+            raise TypeError(f"{fn} must return a dictionary of gradients; got {type(gradients)}")
+        missing = [k for k in expected if k not in gradients]
+        unknown = [k for k in gradients if k not in expected]
+        if missing or unknown:
+            raise ValueError(
+                f"{fn} must return the keys {list(expected)}; "
+                + (f"missing {missing}" if missing else "")
+                + ("; " if missing and unknown else "")
+                + (f"unknown {unknown}" if unknown else "")
+            )
+        for key, value in expected.items():
+            if jnp.shape(gradients[key]) != jnp.shape(value):
+                raise ValueError(
+                    f"{fn} returned {key!r} of shape {jnp.shape(gradients[key])}; its input has "
+                    f"shape {jnp.shape(value)}"
+                )
+        return {k: gradients[k] for k in expected}
+
+
+def initial_state(cell: Cell, a0) -> tuple:
+    """``(a0, zeros...)``: the documents start every further state (the LSTM's ``c``) at 0."""
+    return (a0, *(jnp.zeros_like(a0) for _ in cell.state[1:]))
+
+
+def sequence_forward(cell: Cell, x, a0, parameters):
+    """The documents' sequence forward of any cell: ``(a, y_pred, *other states, caches)``,
+    ``caches = (per-step caches, x)`` (see :func:`jaxrnn.rnn_forward`)."""
+    fn = f"{cell.name}_forward"
+    x, a0, p = cell.check(fn, [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
+    states, y_pred, steps = _forward(cell, x, a0, p)
+    return (states[0], y_pred, *states[1:], (steps, x))
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _forward(cell, x, a0, p):
+    states, fields = unroll.forward(cell, initial_state(cell, a0), time_major(x), p)
+    states = tuple(time_last(s) for s in states)
+    y_pred = predictions(states[0], *(p[k] for k in cell.output))
+    return states, y_pred, SequenceCache(fields, p, cell.cache)
+
+
+def sequence_backward(cell: Cell, da, caches) -> dict:
+    """The documents' sequence backward of any cell: ``{"dx", "da0", "d<key>"...}`` from the
+    hidden states' gradients ``da (n_a, m, T_da)``, ``T_da <= T_x`` (see
+    :func:`jaxrnn.rnn_backward`)."""
+    steps, x, da = checked_caches(f"{cell.name}_backward", caches, da, cell)
+    dx, da0, dparams = _backward(cell, da, steps, x)
+    # assembled outside jit, whose dictionaries come back with sorted keys
+    return {"dx": dx, "da0": da0, **{f"d{k}": dparams[f"d{k}"] for k in cell.gradient_keys}}
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _backward(cell, da, steps, x):
+    T_da, T_x = da.shape[-1], x.shape[-1]
+    # steps after T_da get no upstream gradient: they are not visited at all
+    upstream = (time_major(da), *(None for _ in cell.state[1:]))
+    dstate0 = tuple(jnp.zeros_like(da[..., 0]) for _ in cell.state)
+    dstate, dxs, dparams, _ = unroll.backward(
+        cell, upstream, steps[:T_da].fields, time_major(x)[:T_da], steps.parameters, dstate0
+    )
+    dx = jnp.pad(time_last(dxs), ((0, 0), (0, 0), (0, T_x - T_da)))
+    return dx, dstate[0], dparams
+
+
+def _sequence_functions(cell: Cell, name: str) -> tuple[Callable, Callable]:
+    """``<name>_forward(x, a0, parameters)`` and ``<name>_backward(da, caches)``."""
+
+    def forward(x, a0, parameters):
+        return sequence_forward(cell, x, a0, parameters)
+
+    def backward(da, caches):
+        return sequence_backward(cell, da, caches)
+
+    forward.__name__ = forward.__qualname__ = f"{name}_forward"
+    backward.__name__ = backward.__qualname__ = f"{name}_backward"
+    forward.__doc__ = sequence_forward.__doc__
+    backward.__doc__ = sequence_backward.__doc__
+    return forward, backward
+
+
+def _numbers(dims: str, sizes: Mapping[str, int]) -> tuple[int, ...]:
+    """``"n_a n_a+n_x"`` -> ``(n_a, n_a + n_x)`` in numbers."""
+    return tuple(
+        sum(sizes[t] if t in sizes else int(t) for t in d.split("+")) for d in dims.split()
+    )
+
+
+#: sizes a cell is first run at to read its cache: every sum of two is distinct from the rest
+_PROBE = {"n_x": 3, "n_a": 11, "n_y": 5, "m": 17}
+_SYMBOLS = {1: "1", **{size: symbol for symbol, size in _PROBE.items()}} | {
+    _PROBE[a] + _PROBE[b]: f"{a}+{b}"
+    for a, b in itertools.combinations_with_replacement(("n_a", "n_x", "n_y"), 2)
+}
+
+
+def _read_cache(cell: Cell, name: str, shapes: dict, state: tuple) -> tuple[type, dict]:
+    """The cache's type and its fields' symbolic shapes, read off one run of the cell forward
+    at the sizes of ``_PROBE``, which also checks what the forward returns."""
+    rng = np.random.default_rng(0)
+    p = {k: (0.5 * rng.standard_normal(_numbers(d, _PROBE))).astype(np.float32)
+         for k, d in shapes.items()}  # fmt: skip
+    xt = rng.standard_normal((_PROBE["n_x"], _PROBE["m"])).astype(np.float32)
+    states = [rng.standard_normal((_PROBE["n_a"], _PROBE["m"])).astype(np.float32) for _ in state]
+    where = f"Cell {name!r}: cell_forward(xt (n_x, m), {', '.join(f'{s}_prev' for s in state)} "
+    where += "(n_a, m), parameters), run at n_x = 3, n_a = 11, n_y = 5, m = 17,"
+    out = cell.cell_forward(xt, *states, p)
+    if not isinstance(out, tuple) or len(out) != len(state) + 2:
+        raise TypeError(f"{where} must return ({', '.join(f'{s}_next' for s in state)}, "
+                        f"yt_pred, cache); got {type(out).__name__}")  # fmt: skip
+    *state_next, yt_pred, cache = out
+    if any(np.shape(s) != (_PROBE["n_a"], _PROBE["m"]) for s in state_next):
+        shapes = [np.shape(s) for s in state_next]
+        raise ValueError(f"{where} returned next states of shapes {shapes}; expected (11, 17)")
+    Wy, by = (np.asarray(p[k], np.float64) for k in cell.output)
+    logits = Wy @ np.asarray(state_next[0], np.float64) + by
+    want = np.exp(logits - logits.max(axis=0)) / np.exp(logits - logits.max(axis=0)).sum(axis=0)
+    if np.shape(yt_pred) != want.shape or not np.allclose(yt_pred, want, rtol=1e-4, atol=1e-6):
+        raise ValueError(
+            f"{where} must predict with the documents' output layer, yt_pred = "
+            f"softmax({cell.output[0]} a_next + {cell.output[1]}) (the loss and the custom VJP "
+            f"differentiate that layer by hand); its yt_pred is something else"
+        )
+    if not isinstance(cache, tuple) or not cache or not isinstance(cache[-1], Mapping):
+        raise TypeError(f"{where} must return a cache tuple that ends with the parameters, as "
+                        f"the documents' caches do; got {type(cache).__name__}")  # fmt: skip
+    if hasattr(cache, "_fields"):
+        names = list(cache._fields[:-1])
+    elif cell.cache_fields is not None:
+        names = list(cell.cache_fields)
+    else:
+        raise TypeError(
+            f"{where} returned a plain tuple as its cache: name its fields, by returning a "
+            f"typing.NamedTuple or by passing cache_fields={{'a_next': 'n_a m', ...}}"
+        )
+    if len(names) != len(cache) - 1:
+        raise ValueError(f"{where} returned a cache of {len(cache) - 1} fields and the "
+                         f"parameters; its names are {names}")  # fmt: skip
+    fields = {}
+    for field, value in zip(names, cache[:-1], strict=True):
+        dims = [_SYMBOLS.get(size) for size in np.shape(value)]
+        if None in dims:
+            raise ValueError(
+                f"{where} returned cache field {field!r} of shape {np.shape(value)}, whose "
+                f"sizes are not n_x, n_a, n_y, m or sums of two of them: pass cache_fields "
+                f"with every field's shape in symbols"
+            )
+        fields[field] = " ".join(dims)
+    return (type(cache) if hasattr(cache, "_make") else tuple), fields
+
+
+def _derive(cell: Cell) -> dict:
+    """Check a cell's definition and fill in what it leaves to be derived."""
+    if not callable(cell.cell_forward) or not callable(cell.cell_backward):
+        raise TypeError("Cell: `cell_forward` and `cell_backward` must be functions")
+    name = cell.name or getattr(cell.cell_forward, "__name__", "").removesuffix("_cell_forward")
+    if not name.isidentifier():
+        raise ValueError(f"Cell: give the cell a `name`; got {name!r}")
+    state = (cell.state,) if isinstance(cell.state, str) else tuple(cell.state)
+    if not state or state[0] != "a":
+        raise ValueError(
+            f"Cell {name!r}: `state` must name the hidden state 'a' first; got {state}"
+        )
+    shapes = dict(cell.parameter_shapes)
+    for key, dims in shapes.items():
+        terms = {t for d in dims.split() for t in d.split("+")}
+        if len(dims.split()) != 2 or not terms <= {"n_x", "n_a", "n_y", "1"}:
+            raise ValueError(
+                f"Cell {name!r}: parameter_shapes[{key!r}] = {dims!r}; a parameter is a matrix "
+                f"whose axes are sums of n_x, n_a, n_y and 1, as 'n_a n_a+n_x'"
+            )
+    missing = [k for k in cell.output if k not in shapes]
+    if missing:
+        raise ValueError(f"Cell {name!r}: the output layer's keys {missing} are not parameters")
+    kind, fields = cell.cache, cell.cache_fields
+    if kind is None or fields is None:
+        read_kind, read_fields = _read_cache(cell, name, shapes, state)
+        kind, fields = kind or read_kind, fields or read_fields
+    needed = ["xt", *(f"{s}_prev" for s in state)]
+    absent = [f for f in needed if f not in fields]
+    if absent:
+        raise ValueError(
+            f"Cell {name!r}: the cache must have the fields {needed} (the step's inputs, for the "
+            f"autodiff twin); it has {list(fields)}"
+        )
+    forward, backward = _sequence_functions(cell, name)
+    return {
+        "name": name, "state": state, "parameter_shapes": shapes, "cache": kind,
+        "cache_fields": dict(fields), "forward": cell.forward or forward,
+        "backward": cell.backward or backward,
+    }  # fmt: skip
