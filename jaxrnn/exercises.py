@@ -25,20 +25,10 @@ def _draw_parameters(dtype, names_and_shapes):
     return {name: np.random.randn(*shape).astype(dtype) for name, shape in names_and_shapes}
 
 
-_RNN_FORWARD_ORDER = [
-    ("Waa", (5, 5)),
-    ("Wax", (5, 3)),
-    ("Wya", (2, 5)),
-    ("ba", (5, 1)),
-    ("by", (2, 1)),
-]
-_RNN_BACKWARD_ORDER = [
-    ("Wax", (5, 3)),
-    ("Waa", (5, 5)),
-    ("Wya", (2, 5)),
-    ("ba", (5, 1)),
-    ("by", (2, 1)),
-]
+_RNN_SHAPES = {"Wax": (5, 3), "Waa": (5, 5), "Wya": (2, 5), "ba": (5, 1), "by": (2, 1)}
+# the documents' RNN test cells draw the parameters in these orders
+_RNN_FORWARD_ORDER = [(k, _RNN_SHAPES[k]) for k in ("Waa", "Wax", "Wya", "ba", "by")]
+_RNN_BACKWARD_ORDER = [(k, _RNN_SHAPES[k]) for k in ("Wax", "Waa", "Wya", "ba", "by")]
 _LSTM_GATES_ORDER = [
     (k, (5, 8) if k[0] == "W" else (5, 1)) for k in ("Wf", "bf", "Wi", "bi", "Wo", "bo", "Wc", "bc")
 ]

@@ -25,18 +25,6 @@ def rnn_cell_forward(xt, a_prev, p):
     return a_next, softmax(p["Wya"] @ a_next + p["by"]), (a_next, a_prev, xt, p)
 
 
-def rnn_forward(x, a0, p):
-    n_x, m, T_x = x.shape
-    n_y, n_a = p["Wya"].shape
-    a, y_pred, caches = np.zeros((n_a, m, T_x)), np.zeros((n_y, m, T_x)), []
-    a_next = a0
-    for t in range(T_x):
-        a_next, y_pred[:, :, t], cache = rnn_cell_forward(x[:, :, t], a_next, p)
-        a[:, :, t] = a_next
-        caches.append(cache)
-    return a, y_pred, (caches, x)
-
-
 def rnn_cell_backward(da_next, cache):
     a_next, a_prev, xt, p = cache
     dtanh = da_next * (1 - a_next**2)
@@ -45,19 +33,6 @@ def rnn_cell_backward(da_next, cache):
         "dWax": dtanh @ xt.T, "dWaa": dtanh @ a_prev.T,
         "dba": dtanh.sum(axis=1, keepdims=True),
     }  # fmt: skip
-
-
-def rnn_backward(da, caches):
-    caches, x = caches
-    g = {"dx": np.zeros(x.shape), "dWax": 0.0, "dWaa": 0.0, "dba": 0.0}
-    da_prev = np.zeros(da.shape[:2])
-    for t in reversed(range(da.shape[2])):
-        step = rnn_cell_backward(da[:, :, t] + da_prev, caches[t])
-        da_prev = step["da_prev"]
-        g["dx"][:, :, t] = step["dxt"]
-        for k in ("dWax", "dWaa", "dba"):
-            g[k] = g[k] + step[k]
-    return {"dx": g["dx"], "da0": da_prev, "dWax": g["dWax"], "dWaa": g["dWaa"], "dba": g["dba"]}
 
 
 def lstm_cell_forward(xt, a_prev, c_prev, p):
@@ -70,18 +45,6 @@ def lstm_cell_forward(xt, a_prev, c_prev, p):
     a_next = ot * np.tanh(c_next)
     yt_pred = softmax(p["Wy"] @ a_next + p["by"])
     return a_next, c_next, yt_pred, (a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, p)
-
-
-def lstm_forward(x, a0, p):
-    n_x, m, T_x = x.shape
-    n_y, n_a = p["Wy"].shape
-    a, c, y = np.zeros((n_a, m, T_x)), np.zeros((n_a, m, T_x)), np.zeros((n_y, m, T_x))
-    a_next, c_next, caches = a0, np.zeros((n_a, m)), []
-    for t in range(T_x):
-        a_next, c_next, y[:, :, t], cache = lstm_cell_forward(x[:, :, t], a_next, c_next, p)
-        a[:, :, t], c[:, :, t] = a_next, c_next
-        caches.append(cache)
-    return a, y, c, (caches, x)
 
 
 def lstm_cell_backward(da_next, dc_next, cache):
@@ -106,22 +69,6 @@ def lstm_cell_backward(da_next, dc_next, cache):
     }  # fmt: skip
 
 
-LSTM_GRADIENTS = ("dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo")
-
-
-def lstm_backward(da, caches):
-    caches, x = caches
-    g = {"dx": np.zeros(x.shape), **{k: 0.0 for k in LSTM_GRADIENTS}}
-    da_prev, dc_prev = np.zeros(da.shape[:2]), np.zeros(da.shape[:2])
-    for t in reversed(range(da.shape[2])):
-        step = lstm_cell_backward(da[:, :, t] + da_prev, dc_prev, caches[t])
-        da_prev, dc_prev = step["da_prev"], step["dc_prev"]
-        g["dx"][:, :, t] = step["dxt"]
-        for k in LSTM_GRADIENTS:
-            g[k] = g[k] + step[k]
-    return {"dx": g["dx"], "da0": da_prev, **{k: g[k] for k in LSTM_GRADIENTS}}
-
-
 def gru_cell_forward(xt, a_prev, p):
     concat = np.concatenate((a_prev, xt), axis=0)
     rt = sigmoid(p["Wr"] @ concat + p["br"])
@@ -129,18 +76,6 @@ def gru_cell_forward(xt, a_prev, p):
     cct = np.tanh(p["Wc"] @ np.concatenate((rt * a_prev, xt), axis=0) + p["bc"])
     a_next = ut * cct + (1 - ut) * a_prev
     return a_next, softmax(p["Wy"] @ a_next + p["by"]), (a_next, a_prev, rt, ut, cct, xt, p)
-
-
-def gru_forward(x, a0, p):
-    n_x, m, T_x = x.shape
-    n_y, n_a = p["Wy"].shape
-    a, y_pred, caches = np.zeros((n_a, m, T_x)), np.zeros((n_y, m, T_x)), []
-    a_next = a0
-    for t in range(T_x):
-        a_next, y_pred[:, :, t], cache = gru_cell_forward(x[:, :, t], a_next, p)
-        a[:, :, t] = a_next
-        caches.append(cache)
-    return a, y_pred, (caches, x)
 
 
 def gru_cell_backward(da_next, cache):
@@ -167,17 +102,58 @@ def gru_cell_backward(da_next, cache):
     }  # fmt: skip
 
 
-GRU_GRADIENTS = ("dWr", "dbr", "dWu", "dbu", "dWc", "dbc")
+def _loop_forward(cell_forward, n_state, x, a0, p, Wy):
+    """The documents' forward loop: every state after the first starts at zeros."""
+    n_x, m, T_x = x.shape
+    n_y, n_a = p[Wy].shape
+    states = [np.zeros((n_a, m, T_x)) for _ in range(n_state)]
+    y_pred, caches = np.zeros((n_y, m, T_x)), []
+    state = [a0, *(np.zeros((n_a, m)) for _ in range(n_state - 1))]
+    for t in range(T_x):
+        *state, y_pred[:, :, t], cache = cell_forward(x[:, :, t], *state, p)
+        for stacked, s in zip(states, state, strict=True):
+            stacked[:, :, t] = s
+        caches.append(cache)
+    return states, y_pred, (caches, x)
+
+
+def _loop_backward(cell_backward, n_state, keys, da, caches):
+    """The documents' reverse loop, dx sized from x: steps after da's get no gradient."""
+    caches, x = caches
+    g = {"dx": np.zeros(x.shape), **{k: 0.0 for k in keys}}
+    dstate = [np.zeros(da.shape[:2]) for _ in range(n_state)]
+    for t in reversed(range(da.shape[2])):
+        step = cell_backward(da[:, :, t] + dstate[0], *dstate[1:], caches[t])
+        dstate = [step[k] for k in ("da_prev", "dc_prev")[:n_state]]
+        g["dx"][:, :, t] = step["dxt"]
+        g |= {k: g[k] + step[k] for k in keys}
+    return {"dx": g["dx"], "da0": dstate[0], **{k: g[k] for k in keys}}
+
+
+def rnn_forward(x, a0, p):
+    (a,), y_pred, caches = _loop_forward(rnn_cell_forward, 1, x, a0, p, "Wya")
+    return a, y_pred, caches
+
+
+def rnn_backward(da, caches):
+    return _loop_backward(rnn_cell_backward, 1, ("dWax", "dWaa", "dba"), da, caches)
+
+
+def lstm_forward(x, a0, p):
+    (a, c), y, caches = _loop_forward(lstm_cell_forward, 2, x, a0, p, "Wy")
+    return a, y, c, caches
+
+
+def lstm_backward(da, caches):
+    keys = ("dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo")
+    return _loop_backward(lstm_cell_backward, 2, keys, da, caches)
+
+
+def gru_forward(x, a0, p):
+    (a,), y_pred, caches = _loop_forward(gru_cell_forward, 1, x, a0, p, "Wy")
+    return a, y_pred, caches
 
 
 def gru_backward(da, caches):
-    caches, x = caches
-    g = {"dx": np.zeros(x.shape), **{k: 0.0 for k in GRU_GRADIENTS}}
-    da_prev = np.zeros(da.shape[:2])
-    for t in reversed(range(da.shape[2])):
-        step = gru_cell_backward(da[:, :, t] + da_prev, caches[t])
-        da_prev = step["da_prev"]
-        g["dx"][:, :, t] = step["dxt"]
-        for k in GRU_GRADIENTS:
-            g[k] = g[k] + step[k]
-    return {"dx": g["dx"], "da0": da_prev, **{k: g[k] for k in GRU_GRADIENTS}}
+    keys = ("dWr", "dbr", "dWu", "dbu", "dWc", "dbc")
+    return _loop_backward(gru_cell_backward, 1, keys, da, caches)
