@@ -1,14 +1,29 @@
-"""Fixtures shared by the test modules: dtypes (float64 switched on locally) and random data."""
+"""Fixtures shared by the test modules, and the one way tests are parametrized.
+
+A test takes the ``cell`` fixture (each built-in cell), the ``dtype`` fixture (float32 and
+float64, float64 switched on locally, never globally) and ``rng``; shapes, where they matter,
+are drawn by hypothesis. Both fixtures hold nothing an example could change, so hypothesis may
+run many examples with one.
+"""
 
 from __future__ import annotations
 
 import jax
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 from jaxrnn.cells import CELLS
 
 DTYPES = (np.dtype("float32"), np.dtype("float64"))
+
+settings.register_profile(
+    "jaxrnn",
+    max_examples=4,
+    deadline=None,  # the first example of a shape compiles
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+settings.load_profile("jaxrnn")
 
 
 def x64(dtype):
@@ -22,9 +37,9 @@ def dtype(request):
         yield request.param
 
 
-@pytest.fixture(params=sorted(CELLS))
+@pytest.fixture(params=list(CELLS.values()), ids=list(CELLS))
 def cell(request):
-    return CELLS[request.param]
+    return request.param
 
 
 @pytest.fixture

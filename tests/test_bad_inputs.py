@@ -20,9 +20,8 @@ import numpy as np
 import pytest
 from helpers import cell_inputs, sequence_inputs
 
-from jaxrnn import autodiff, custom_vjp, loss
+from jaxrnn import SequenceCache, autodiff, custom_vjp, loss
 from jaxrnn.cells import CELLS
-from jaxrnn.unroll import SequenceCache
 
 SIZES = {"n_x": 3, "n_a": 4, "n_y": 2, "m": 5}
 T_X = 6

@@ -35,11 +35,9 @@ sizes = st.tuples(
 )  # fmt: skip
 
 
-@pytest.mark.parametrize("name", list(CELLS))
-@settings(max_examples=5, deadline=None)
+@settings(max_examples=5)
 @given(sizes=sizes)
-def test_full_loss_gradient_matches_jax_grad(name, sizes):
-    cell = CELLS[name]
+def test_full_loss_gradient_matches_jax_grad(cell, sizes):
     with jax.enable_x64(True):
         x, a0, parameters, labels = problem(cell, *sizes)
         J, manual = loss.loss_and_gradients(cell, x, a0, parameters, labels)
@@ -51,9 +49,7 @@ def test_full_loss_gradient_matches_jax_grad(name, sizes):
         assert scaled_error(manual[key], reference[key], TOL) <= 1, key
 
 
-@pytest.mark.parametrize("name", list(CELLS))
-def test_full_loss_gradient_matches_finite_differences(name):
-    cell = CELLS[name]
+def test_full_loss_gradient_matches_finite_differences(cell):
     x, a0, parameters, labels = problem(cell, 7, 3, 4, 3, 2, 5)
 
     def forward(x, a0, parameters):

@@ -7,13 +7,11 @@ first steps of ``x``.
 
 import jax
 import numpy as np
-import pytest
 from helpers import cell_inputs, sequence_inputs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jaxrnn import numpy_reference as ref
-from jaxrnn.cells import CELLS
 from jaxrnn.tolerances import AGREEMENT, scaled_error
 
 TOL = AGREEMENT[np.dtype("float64")]
@@ -46,11 +44,9 @@ sizes = st.fixed_dictionaries(
 )
 
 
-@pytest.mark.parametrize("name", sorted(CELLS))
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=12)
 @given(sizes=sizes, data=st.data())
-def test_sequence_matches_reference(name, sizes, data):
-    cell = CELLS[name]
+def test_sequence_matches_reference(cell, sizes, data):
     T_da = data.draw(st.integers(1, sizes["T_x"]), label="T_da")
     rng = np.random.default_rng(sizes.pop("seed"))
     x, a0, parameters, da = sequence_inputs(cell, rng, **sizes, T_da=T_da)
@@ -73,11 +69,9 @@ def test_sequence_matches_reference(name, sizes, data):
         assert gradients["dx"].shape == x.shape
 
 
-@pytest.mark.parametrize("name", sorted(CELLS))
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=10)
 @given(sizes=sizes)
-def test_cell_matches_reference(name, sizes):
-    cell = CELLS[name]
+def test_cell_matches_reference(cell, sizes):
     rng = np.random.default_rng(sizes.pop("seed"))
     sizes.pop("T_x")
     xt, state, parameters, dstate = cell_inputs(cell, rng, **sizes)

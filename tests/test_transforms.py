@@ -5,7 +5,7 @@ import numpy as np
 from helpers import sequence_inputs
 
 import jaxrnn
-from jaxrnn import autodiff, unroll
+from jaxrnn import autodiff, layout
 from jaxrnn.tolerances import AGREEMENT, scaled_error
 
 
@@ -102,12 +102,12 @@ def test_backward_accepts_the_documents_list_of_caches(cell, rng):
 
 
 def test_large_product_form_agrees_with_autodiff(cell, monkeypatch, rng):
-    """Large input-gradient products take another form (``unroll.transposed_product``); forced
+    """Large input-gradient products take another form (``layout.transposed_product``); forced
     on a small problem, the sequence backward still equals JAX's autodiff."""
     x, a0, parameters, da = sequence_inputs(cell, rng, 3, 4, 2, 5, 6)
     with jax.enable_x64(True):
         want = autodiff.backward_twin(cell)(da, cell.forward(x, a0, parameters)[-1])
-        monkeypatch.setattr(unroll, "LARGE_PRODUCT", 0)
+        monkeypatch.setattr(layout, "LARGE_PRODUCT", 0)
         jax.clear_caches()  # trace the backward again, now with the large form
         try:
             lowered = jax.jit(cell.backward).lower(da, cell.forward(x, a0, parameters)[-1])

@@ -49,3 +49,61 @@ def test_sequence_cache_from_steps_stacks_the_documents_list(rng):
     for got, want in zip(again.fields, steps.fields, strict=True):
         np.testing.assert_array_equal(got, want)
     assert again.parameters is steps.parameters
+
+
+def test_gate_columns_write_bands_in_place_and_read_them_back():
+    import jax.numpy as jnp
+
+    from jaxrnn.layout import GateColumns
+
+    array = jnp.zeros((5, 3 * 2))  # 5 gate rows, T = 3 steps of m = 2 columns
+    bands = (jnp.ones((2, 2)), 2 * jnp.ones((3, 2)))
+    written = GateColumns(array, 2, 2).write(*bands)  # step 1
+    np.testing.assert_array_equal(written.rows(0, 5), jnp.concatenate(bands))
+    np.testing.assert_array_equal(written.array[:, 2:4], jnp.concatenate(bands))
+    assert not np.any(written.array[:, :2]) and not np.any(written.array[:, 4:])
+    np.testing.assert_array_equal(written.rows(2, 4), 2 * np.ones((2, 2)))
+
+
+def run_backward(cell, x, a0, parameters, da, checkpoint=None, keep=True):
+    """unroll.backward from the loss of the hidden states, as the custom VJP runs it."""
+    import jax.numpy as jnp
+
+    from jaxrnn import unroll
+    from jaxrnn.cell import initial_state
+    from jaxrnn.layout import time_major
+
+    xs, state0 = time_major(jnp.asarray(x)), initial_state(cell, jnp.asarray(a0))
+    if checkpoint is None:
+        _, saved = unroll.forward(cell, state0, xs, parameters)
+    else:
+        saved, _ = unroll.checkpointed_forward(cell, state0, xs, parameters, checkpoint)
+    upstream = (time_major(jnp.asarray(da)), *(None for _ in cell.state[1:]))
+    dstate0 = tuple(jnp.zeros_like(a0) for _ in cell.state)
+    return unroll.backward(cell, upstream, saved, xs, parameters, dstate0,
+                           checkpoint=checkpoint, keep=keep)  # fmt: skip
+
+
+@pytest.mark.parametrize("path", ["fast", "generic"])
+@pytest.mark.parametrize("checkpoint", [2, 3, 7])
+def test_checkpointed_backward_equals_the_whole_one(cell, path, checkpoint, rng):
+    """Segments of 2, 3 (7 steps: the last segment padded) and 7 give the unsegmented
+    gradients and the same kept gradient of every hidden state, on both paths."""
+    cell = cell if path == "fast" else cell.generic
+    x, a0, parameters, da = sequence_inputs(cell, rng, 3, 4, 2, 5, 7)
+    with jax.enable_x64(True):
+        whole = run_backward(cell, x, a0, parameters, da)
+        segmented = run_backward(cell, x, a0, parameters, da, checkpoint=checkpoint)
+    for got, want in zip(jax.tree.leaves(segmented), jax.tree.leaves(whole), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+def test_kept_gradients_are_what_reaches_each_hidden_state(cell, rng):
+    """keep=True returns dJ/da<t>: the autodiff probe gives the same (notebook's picture)."""
+    from jaxrnn import autodiff
+
+    x, a0, parameters, da = sequence_inputs(cell, rng, 3, 4, 2, 5, 6)
+    with jax.enable_x64(True):
+        kept = run_backward(cell, x, a0, parameters, da)[-1]
+        want = autodiff.hidden_state_gradients(cell, da, x, a0, parameters)
+    np.testing.assert_allclose(np.moveaxis(np.asarray(kept), 0, -1), want, rtol=1e-10, atol=1e-14)

@@ -1,0 +1,64 @@
+"""A cell jaxrnn does not ship, written with the public API only, as a user would.
+
+The minimal gated unit (Zhou et al., 2016), in the documents' style: one forget gate that also
+resets the state the candidate sees.
+
+    Γf = σ(Wf [a_prev; x] + bf)          c̃ = tanh(Wc [Γf * a_prev; x] + bc)
+    a_next = (1 - Γf) * a_prev + Γf * c̃  ŷ = softmax(Wy a_next + by)
+"""
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+
+import jaxrnn
+
+
+class MGUCache(NamedTuple):
+    a_next: object
+    a_prev: object
+    ft: object
+    cct: object
+    xt: object
+    parameters: dict
+
+
+def mgu_cell_forward(xt, a_prev, parameters):
+    p = parameters
+    ft = jaxrnn.sigmoid(p["Wf"] @ jnp.concatenate([a_prev, xt]) + p["bf"])
+    cct = jnp.tanh(p["Wc"] @ jnp.concatenate([ft * a_prev, xt]) + p["bc"])
+    a_next = (1 - ft) * a_prev + ft * cct
+    yt_pred = jaxrnn.softmax(p["Wy"] @ a_next + p["by"])
+    return a_next, yt_pred, MGUCache(a_next, a_prev, ft, cct, xt, parameters)
+
+
+def mgu_cell_backward(da_next, cache):
+    a_next, a_prev, ft, cct, xt, p = cache
+    n_a = a_prev.shape[0]
+    dcct = da_next * ft * (1 - cct**2)  # at the candidate's pre-activation
+    d_reset = p["Wc"].T @ dcct  # at [Γf * a_prev; x]
+    dft = (da_next * (cct - a_prev) + d_reset[:n_a] * a_prev) * ft * (1 - ft)
+    d_gate = p["Wf"].T @ dft  # at [a_prev; x]
+    return {
+        "dxt": d_reset[n_a:] + d_gate[n_a:],
+        "da_prev": da_next * (1 - ft) + d_reset[:n_a] * ft + d_gate[:n_a],
+        "dWf": dft @ jnp.concatenate([a_prev, xt]).T,
+        "dbf": jnp.sum(dft, axis=1, keepdims=True),
+        "dWc": dcct @ jnp.concatenate([ft * a_prev, xt]).T,
+        "dbc": jnp.sum(dcct, axis=1, keepdims=True),
+    }
+
+
+MGU = jaxrnn.Cell(
+    cell_forward=mgu_cell_forward,
+    cell_backward=mgu_cell_backward,
+    parameter_shapes={
+        "Wf": "n_a n_a+n_x",
+        "bf": "n_a 1",
+        "Wc": "n_a n_a+n_x",
+        "bc": "n_a 1",
+        "Wy": "n_y n_a",
+        "by": "n_y 1",
+    },
+    state=("a",),
+)
