@@ -1,0 +1,152 @@
+"""Assertions for your own test suite: your hand-derived backward agrees with ``jax.vjp``.
+
+>>> import numpy as np, jaxrnn
+>>> from jaxrnn.testing import assert_backward_agrees, assert_cell_agrees
+>>> report = assert_cell_agrees("rnn", levels=("cell",), dtype=np.float32)  # passes quietly
+>>> def wrong(da_next, cache):  # eq. (8) without the transpose
+...     a_next, a_prev, xt, p = cache
+...     dtanh = da_next * (1 - a_next**2)
+...     return jaxrnn.rnn_cell_backward(da_next, cache) | {"da_prev": p["Waa"] @ dtanh}
+>>> try:
+...     assert_cell_agrees("rnn", cell_backward=wrong, levels=("cell",), dtype=np.float32)
+... except AssertionError as error:
+...     print(str(error).splitlines()[0])
+rnn_cell_backward disagrees with jax.vjp: da_prev
+
+Each raises ``AssertionError`` whose message is the gradient checker's table
+(:mod:`jaxrnn.gradcheck`). They take any functions, including those a ``chex`` variant wraps
+(``self.variant(my_backward)``), and compare with ``chex.assert_trees_all_close`` at jaxrnn's
+tolerance for the dtype (:mod:`jaxrnn.tolerances`), so ``chex.disable_asserts()`` turns that
+comparison off as it does chex's own. chex is imported when an assertion first runs: install it
+with ``pip install 'jaxrnn[test]'`` or ``pip install chex``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from jaxrnn.cells import resolve
+from jaxrnn.gradcheck import Report, cell_problem, check_backward
+from jaxrnn.tolerances import AGREEMENT, tolerance
+
+
+def _chex():
+    try:
+        import chex
+    except ImportError as err:  # a test dependency, not a runtime one
+        raise ImportError(
+            "jaxrnn.testing needs chex: pip install 'jaxrnn[test]' (or pip install chex)"
+        ) from err
+    return chex
+
+
+def assert_gradients_close(actual: Mapping, desired: Mapping, dtype=None) -> None:
+    """Every gradient of ``actual`` is ``desired``'s, of the same keys, shape and dtype, to
+    jaxrnn's agreement tolerance for the dtype: ``max |actual - desired| <= rtol * max
+    |desired|`` per gradient (see :mod:`jaxrnn.tolerances`), checked by chex.
+
+    Arguments:
+        actual, desired: dictionaries of gradients (``{"dxt": ..., "dWf": ...}``).
+        dtype: the dtype whose tolerance applies; by default the desired gradients'.
+    """
+    chex = _chex()
+    if list(actual) != list(desired):
+        raise AssertionError(f"gradient keys {list(actual)} != {list(desired)}")
+    for key, want in desired.items():
+        want = np.asarray(want)
+        tol = tolerance(AGREEMENT, dtype or want.dtype)
+        chex.assert_shape(actual[key], want.shape, custom_message=key)
+        chex.assert_type(actual[key], want.dtype, custom_message=key)
+        chex.assert_tree_all_finite(actual[key], custom_message=key)
+        scale = float(np.max(np.abs(want), initial=0.0))
+        chex.assert_trees_all_close(
+            actual[key], want, rtol=0.0, atol=tol.atol + tol.rtol * scale, custom_message=key
+        )
+
+
+def assert_backward_agrees(
+    forward: Callable, backward: Callable, inputs: Mapping, cotangents, **options
+) -> Report:
+    """:func:`jaxrnn.gradcheck.check_backward` as an assertion.
+
+    Arguments:
+        forward, backward, inputs, cotangents: as for ``check_backward``.
+        **options: ``style``, ``finite_differences``, ``skip``, ``seed``, as for
+            ``check_backward``.
+
+    Returns:
+        The :class:`~jaxrnn.gradcheck.Report`, when every gradient agrees.
+
+    Raises:
+        AssertionError: naming the wrong gradients, with the checker's table.
+    """
+    report = check_backward(forward, backward, inputs, cotangents, **options)
+    if not report.ok:
+        name = getattr(backward, "__name__", "the backward")
+        raise AssertionError(
+            f"{name} disagrees with jax.vjp: {', '.join(report.failed) or 'nothing checked'}\n"
+            f"{report}"
+        )
+    return report
+
+
+def assert_cell_agrees(
+    cell,
+    *,
+    cell_backward: Callable | None = None,
+    backward: Callable | None = None,
+    levels=("cell", "sequence"),
+    dtype=np.float64,
+    finite_differences: bool | None = None,
+    sizes=None,
+    seed: int = 0,
+) -> list[Report]:
+    """A cell's backward functions agree with ``jax.vjp`` of its forwards, at each level.
+
+    Arguments:
+        cell: a :class:`jaxrnn.Cell` or a built-in cell's name.
+        cell_backward, backward: the backward functions to check in place of the cell's own
+            (``cell.cell_backward``, ``cell.backward``): your version of an exercise.
+        levels: ``"cell"`` and/or ``"sequence"``.
+        dtype: the dtype of the random problem (:func:`jaxrnn.gradcheck.cell_problem`).
+        finite_differences: also against central differences; by default in float64 only.
+        sizes, seed: as for :func:`~jaxrnn.gradcheck.cell_problem`.
+
+    Returns:
+        The reports, one per level, when every gradient agrees.
+    """
+    cell = resolve("assert_cell_agrees", cell)
+    finite_differences = (np.dtype(dtype) == np.float64) if finite_differences is None else (
+        finite_differences
+    )  # fmt: skip
+    reports = []
+    for level in levels:
+        forward, own, inputs, cotangents = cell_problem(cell, level, dtype, sizes=sizes, seed=seed)
+        mine = (cell_backward if level == "cell" else backward) or own
+        if mine is not own:  # the backward's name in messages: the one it stands in for
+            mine = _named(mine, own.__name__)
+        x64 = _x64(dtype)
+        with x64:
+            reports.append(assert_backward_agrees(
+                forward, mine, inputs, cotangents, finite_differences=finite_differences
+            ))  # fmt: skip
+    return reports
+
+
+def _named(function: Callable, name: str) -> Callable:
+    def named(*args, **kwargs):
+        return function(*args, **kwargs)
+
+    named.__name__ = name
+    return named
+
+
+def _x64(dtype):
+    import jax
+
+    return jax.enable_x64(np.dtype(dtype) == np.float64)
+
+
+__all__ = ["assert_backward_agrees", "assert_cell_agrees", "assert_gradients_close"]
