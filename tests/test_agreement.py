@@ -1,28 +1,32 @@
 """Hand-derived backward passes agree with JAX's autodiff, on every backend JAX finds.
 
-Parametrized over cell x level (cell / sequence) x dtype x device x transform (plain / jit), over
-shapes drawn by hypothesis (every dimension from 1, one time step, one example, ``da`` covering
-fewer steps than ``x``), plus saturated pre-activations. Tolerances: jaxrnn/tolerances.py.
+The agreement test runs as chex variants (with and without jax.jit, with the inputs put on the
+device and taken off it as NumPy arrays) over cell x level (cell / sequence) x dtype x device,
+over shapes drawn by hypothesis (every dimension from 1, one time step, one example, ``da``
+covering fewer steps than ``x``); then saturated pre-activations, jax.grad of the hidden
+states' loss and finite differences. Tolerances: jaxrnn/tolerances.py, compared by
+jaxrnn.testing.assert_gradients_close (chex).
 """
 
 from __future__ import annotations
 
 import contextlib
 
+import chex
 import jax
 import numpy as np
 import pytest
+from absl.testing import parameterized
 from helpers import cell_inputs, sequence_inputs
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from jaxrnn import autodiff
 from jaxrnn.cells import CELLS
 from jaxrnn.gradcheck import check_backward
-from jaxrnn.tolerances import AGREEMENT, scaled_error
+from jaxrnn.testing import assert_gradients_close
 
 DEVICES = list(dict.fromkeys([*jax.devices(), *jax.devices("cpu")]))
-TRANSFORMS = {"plain": lambda f: f, "jit": jax.jit}
 
 
 @contextlib.contextmanager
@@ -43,36 +47,25 @@ def twins(cell, level):
     return cell.backward, autodiff.backward_twin(cell)
 
 
-def assert_agree(manual: dict, reference: dict, dtype):
-    assert list(manual) == list(reference)
-    tol = AGREEMENT[np.dtype(dtype)]
-    for key in reference:
-        got, want = np.asarray(manual[key]), np.asarray(reference[key])
-        assert got.shape == want.shape, key
-        assert got.dtype == np.dtype(dtype), key
-        assert np.all(np.isfinite(got)), f"{key} is not finite"
-        assert scaled_error(got, want, tol) <= 1, (
-            f"{key}: max |manual - autodiff| = {np.max(np.abs(got - want)):.3e}, "
-            f"max |autodiff| = {np.max(np.abs(want)):.3e}, rtol {tol.rtol}"
-        )
-
-
-def run_both(cell, level, transform, sizes, dtype, scale=1.0):
-    """The manual gradients and the autodiff twin's, for one draw."""
-    manual, twin = (TRANSFORMS[transform](f) for f in twins(cell, level))
+def backward_arguments(cell, level, sizes, dtype, scale=1.0):
+    """``(*cotangents, cache)`` or ``(da, caches)`` for one draw."""
     rng = np.random.default_rng(sizes["seed"])
     if level == "cell":
         xt, state, parameters, dstate = cell_inputs(
             cell, rng, sizes["n_x"], sizes["n_a"], sizes["n_y"], sizes["m"], dtype, scale
         )
-        cache = cell.cell_forward(xt, *state, parameters)[-1]
-        return manual(*dstate, cache), twin(*dstate, cache)
+        return (*dstate, cell.cell_forward(xt, *state, parameters)[-1])
     x, a0, parameters, da = sequence_inputs(
         cell, rng, sizes["n_x"], sizes["n_a"], sizes["n_y"], sizes["m"], sizes["T_x"],
         sizes["T_da"], dtype, scale,
     )  # fmt: skip
-    caches = cell.forward(x, a0, parameters)[-1]
-    return manual(da, caches), twin(da, caches)
+    return da, cell.forward(x, a0, parameters)[-1]
+
+
+def run_both(cell, level, sizes, dtype, scale=1.0, variant=jax.jit):
+    """The manual gradients and the autodiff twin's, for one draw, through ``variant``."""
+    arguments = backward_arguments(cell, level, sizes, dtype, scale)
+    return tuple(variant(f)(*arguments) for f in twins(cell, level))
 
 
 @st.composite
@@ -89,14 +82,22 @@ def shapes(draw):
     }
 
 
-@pytest.mark.parametrize("transform", sorted(TRANSFORMS))
-@pytest.mark.parametrize("device", DEVICES, ids=lambda d: f"{d.platform}{d.id}")
-@pytest.mark.parametrize("level", ["cell", "sequence"])
-@given(sizes=shapes())
-def test_manual_agrees_with_vjp(cell, level, dtype, device, transform, sizes):
-    with on(device, dtype):
-        manual, reference = run_both(cell, level, transform, sizes, dtype)
-        assert_agree(manual, reference, dtype)
+class ManualAgreesWithVjp(chex.TestCase):
+    """chex's variants: with and without jax.jit, inputs put on the device (jax.device_put)
+    and taken off it (NumPy arrays)."""
+
+    @chex.variants(with_jit=True, without_jit=True, with_device=True, without_device=True)
+    @parameterized.product(
+        cell=list(CELLS), level=["cell", "sequence"], dtype=["float32", "float64"],
+        device=list(range(len(DEVICES))),
+    )  # fmt: skip
+    @settings(max_examples=2)
+    @given(sizes=shapes())
+    def test_manual_agrees_with_vjp(self, cell, level, dtype, device, sizes):
+        dtype = np.dtype(dtype)
+        with on(DEVICES[device], dtype):
+            manual, reference = run_both(CELLS[cell], level, sizes, dtype, variant=self.variant)
+            assert_gradients_close(manual, reference, dtype)
 
 
 @pytest.mark.parametrize("level", ["cell", "sequence"])
@@ -104,8 +105,8 @@ def test_manual_agrees_with_vjp(cell, level, dtype, device, transform, sizes):
 def test_saturated_gates_agree_and_stay_finite(cell, level, scale, dtype):
     """Pre-activations of +-30 and far beyond: the gradients vanish, but must still agree."""
     sizes = {"n_x": 3, "n_a": 4, "n_y": 2, "m": 3, "T_x": 5, "T_da": 5, "seed": 3}
-    manual, reference = run_both(cell, level, "jit", sizes, dtype, scale=scale)
-    assert_agree(manual, reference, dtype)
+    manual, reference = run_both(cell, level, sizes, dtype, scale=scale)
+    assert_gradients_close(manual, reference, dtype)
 
 
 def test_saturation_is_reached():
@@ -128,7 +129,7 @@ def test_jax_grad_of_hidden_loss_equals_manual(cell, sizes):
     )
     with jax.enable_x64(True):
         manual = cell.backward(da, cell.forward(x, a0, parameters)[-1])
-        assert_agree(
+        assert_gradients_close(
             manual, autodiff.hidden_loss_gradients(cell, da, x, a0, parameters), np.float64
         )
 

@@ -3,19 +3,34 @@
 import subprocess
 import sys
 
+import chex
 import jax
 import numpy as np
-from helpers import sequence_inputs
+from helpers import cell_inputs, sequence_inputs
 
 import jaxrnn
 
 
-def test_output_dtype_follows_input(cell, dtype, rng):
-    x, a0, parameters, da = sequence_inputs(cell, rng, 2, 3, 2, 4, 5, dtype=dtype)
+def test_the_documents_returns_have_their_shapes_and_the_input_dtype(cell, dtype, rng):
+    """chex.assert_shape / assert_type on every return of the four documents' functions."""
+    n_x, n_a, n_y, m, T_x = 2, 3, 4, 5, 6
+    shapes = cell.shapes(n_x, n_a, n_y)
+    gradient_shapes = [shapes[k] for k in cell.gradient_keys]
+    x, a0, parameters, da = sequence_inputs(cell, rng, n_x, n_a, n_y, m, T_x, dtype=dtype)
     *outputs, caches = cell.forward(x, a0, parameters)
     gradients = cell.backward(da, caches)
-    leaves = [*outputs, *jax.tree.leaves(caches), *gradients.values()]
-    assert {np.dtype(leaf.dtype) for leaf in leaves} == {dtype}
+    states = [(n_a, m, T_x)] * (len(cell.state) - 1)
+    chex.assert_shape(outputs, [(n_a, m, T_x), (n_y, m, T_x), *states])
+    chex.assert_shape(list(gradients.values()), [(n_x, m, T_x), (n_a, m), *gradient_shapes])
+    chex.assert_type([*outputs, *jax.tree.leaves(caches), *gradients.values()], dtype)
+    xt, state, parameters, dstate = cell_inputs(cell, rng, n_x, n_a, n_y, m, dtype=dtype)
+    *outputs, cache = cell.cell_forward(xt, *state, parameters)
+    gradients = cell.cell_backward(*dstate, cache)
+    chex.assert_shape(outputs, [(n_a, m)] * len(cell.state) + [(n_y, m)])
+    chex.assert_shape(list(gradients.values()),
+                      [(n_x, m), *[(n_a, m)] * len(cell.state), *gradient_shapes])  # fmt: skip
+    chex.assert_type([*outputs, *jax.tree.leaves(cache), *gradients.values()], dtype)
+    assert len(cache) == cell.cache_length
 
 
 def test_import_leaves_jax_configuration_alone():

@@ -118,3 +118,39 @@ def test_large_product_form_agrees_with_autodiff(cell, monkeypatch, rng):
     tol = AGREEMENT[np.dtype("float64")]
     for key in want:
         assert scaled_error(got[key], want[key], tol) <= 1, key
+
+
+def test_no_retracing_across_calls_with_new_values(cell, rng):
+    """chex.assert_max_traces: the jitted forward, backward, custom-VJP gradient and loss trace
+    once per shape and dtype, whatever the values: NumPy or JAX arrays, parameters as a fresh
+    dictionary in another key order, caches rebuilt. Called without jit, the functions' own
+    jitted cores compile once too."""
+    import chex
+    import jax.numpy as jnp
+
+    from jaxrnn import cell as cell_module
+    from jaxrnn import custom_vjp, loss
+
+    chex.clear_trace_counter()
+    once = lambda f: jax.jit(chex.assert_max_traces(f, n=1))  # noqa: E731
+    forward = once(lambda x, a0, p: cell.forward(x, a0, p))
+    backward = once(lambda da, caches: cell.backward(da, caches))
+    grad = once(lambda p, x, a0: jax.grad(lambda p: jnp.sum(custom_vjp.of(cell)(x, a0, p)[0]))(p))
+    loss_and_gradients = once(lambda x, a0, p, y: loss.loss_and_gradients(cell, x, a0, p, y))
+    sizes = []
+    for i in range(3):
+        x, a0, parameters, da = sequence_inputs(cell, np.random.default_rng(i), 3, 4, 2, 5, 6,
+                                                dtype=np.float32)  # fmt: skip
+        labels = np.random.default_rng(i).integers(0, 2, (5, 6))
+        if i == 1:  # JAX arrays
+            x, a0, da = jnp.asarray(x), jnp.asarray(a0), jnp.asarray(da)
+            parameters = {k: jnp.asarray(v) for k, v in parameters.items()}
+        if i == 2:  # a fresh dictionary, keys in reverse order
+            parameters = dict(reversed(list(parameters.items())))
+        caches = forward(x, a0, parameters)[-1]
+        backward(da, caches)
+        grad(parameters, x, a0)
+        loss_and_gradients(x, a0, parameters, labels)
+        cell.backward(da, cell.forward(x, a0, parameters)[-1])  # eagerly: the jitted cores
+        sizes.append((cell_module._forward._cache_size(), cell_module._backward._cache_size()))
+    assert sizes[0] == sizes[1] == sizes[2]
