@@ -2,8 +2,9 @@
 
 The model reads one character at a time (one-hot, ``n_x`` = vocabulary size) and predicts the
 next (``n_y`` = vocabulary size) with an RNN, LSTM or GRU. Its gradients come from
-:mod:`jaxrnn.custom_vjp`, so ``jax.grad`` runs the documents' manual backward; they are clipped
-by their global norm and applied by Adam. The shipped corpus is a list of dinosaur names.
+:mod:`jaxrnn.custom_vjp`, so ``jax.grad`` runs the documents' manual backward; an Optax chain
+clips them by their global norm and applies them (Adam by default). The shipped corpus is a
+list of dinosaur names.
 
 >>> import jaxrnn
 >>> model = train("gru", steps=3, progress=False)
@@ -95,24 +96,25 @@ def cross_entropy(cell: str, parameters, x, labels):
     return -jnp.sum(jnp.log(jnp.maximum(picked, jnp.finfo(picked.dtype).tiny))) / m
 
 
-def clip_by_global_norm(gradients: dict, max_norm: float) -> dict:
-    """Scale all gradients together so that their joint norm is at most ``max_norm``."""
-    norm = jnp.sqrt(sum(jnp.sum(g**2) for g in gradients.values()))
-    scale = jnp.minimum(1.0, max_norm / (norm + 1e-12))
-    return {k: g * scale for k, g in gradients.items()}
+#: the optimizers ``train`` offers: Optax's, each after clipping by the global norm
+OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 
 
-@jax.jit
-def _adam(parameters, gradients, state, learning_rate):
-    moment1, moment2, step = state
-    step = step + 1
-    moment1 = {k: 0.9 * moment1[k] + 0.1 * gradients[k] for k in gradients}
-    moment2 = {k: 0.999 * moment2[k] + 0.001 * gradients[k] ** 2 for k in gradients}
-    rate = learning_rate * jnp.sqrt(1 - 0.999**step) / (1 - 0.9**step)
-    parameters = {
-        k: parameters[k] - rate * moment1[k] / (jnp.sqrt(moment2[k]) + 1e-8) for k in parameters
-    }
-    return parameters, (moment1, moment2, step)
+def make_optimizer(name: str, learning_rate: float, max_norm: float):
+    """An Optax chain: gradients clipped by their global norm to ``max_norm``, then ``name``.
+
+    Optax is a demo dependency (``pip install 'jaxrnn[demo]'``), imported here when training
+    starts.
+    """
+    try:
+        import optax
+    except ImportError as err:
+        raise ImportError(
+            "jaxrnn.charlm trains with Optax: pip install 'jaxrnn[demo]' (or pip install optax)"
+        ) from err
+    if name not in OPTIMIZERS:
+        raise ValueError(f"charlm: unknown optimizer {name!r}; choose one of {list(OPTIMIZERS)}")
+    return optax.chain(optax.clip_by_global_norm(max_norm), getattr(optax, name)(learning_rate))
 
 
 @dataclass
@@ -134,11 +136,14 @@ def train(
     seed: int = 0,
     corpus=CORPUS,
     progress: bool = True,
+    optimizer: str = "adam",
 ) -> Model:
     """Train a character model; ``Model.losses`` holds J (per sequence of ``T``) per step.
 
-    Every argument is checked before any work: a bad one raises ``ValueError`` or
-    ``TypeError`` naming it.
+    Gradients come from ``jax.grad`` through :mod:`jaxrnn.custom_vjp` (the manual backward),
+    clipped by their global norm to ``max_norm`` and applied by the Optax optimizer
+    ``optimizer`` (:data:`OPTIMIZERS`) at ``learning_rate``. Every argument is checked
+    before any work: a bad one raises ``ValueError`` or ``TypeError`` naming it.
     """
     fn = "charlm.train"
     cell = resolve(fn, cell).name
@@ -146,6 +151,7 @@ def train(
     n_a, m, T = (integer(fn, k, v, 1) for k, v in [("n_a", n_a), ("m", m), ("T", T)])
     learning_rate = _finite_positive(fn, "learning_rate", learning_rate)
     max_norm = _finite_positive(fn, "max_norm", max_norm)
+    transform = make_optimizer(optimizer, learning_rate, max_norm)
     text = load_corpus(corpus)
     if len(text) < T + 2:
         raise ValueError(
@@ -157,15 +163,13 @@ def train(
     parameters = {
         k: jnp.asarray(v) for k, v in init_parameters(cell, len(vocabulary), n_a, seed).items()
     }
-    zeros = {k: jnp.zeros_like(v) for k, v in parameters.items()}
-    state = (zeros, zeros, jnp.zeros((), jnp.int32))
+    state = transform.init(parameters)
 
     @jax.jit
     def update(parameters, state, x, labels):
         J, gradients = jax.value_and_grad(lambda p: cross_entropy(cell, p, x, labels))(parameters)
-        gradients = clip_by_global_norm(gradients, max_norm)
-        parameters, state = _adam(parameters, gradients, state, learning_rate)
-        return parameters, state, J
+        updates, state = transform.update(gradients, state, parameters)
+        return jax.tree.map(jnp.add, parameters, updates), state, J
 
     rng = np.random.default_rng(seed)
     bar = _progress(steps, progress)

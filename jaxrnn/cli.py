@@ -163,6 +163,13 @@ def main(argv=None) -> int:
     train_parser.add_argument("--hidden", type=_at_least(1), default=64, help="n_a")
     train_parser.add_argument("--seed", type=_at_least(0), default=0)
     train_parser.add_argument(
+        "--optimizer", default="adam", choices=["adam", "adamw", "rmsprop", "sgd"],
+        help="an Optax optimizer, after clipping the gradients' global norm to 5 (default adam)",
+    )  # fmt: skip
+    train_parser.add_argument(
+        "--learning-rate", type=_positive_number, default=1e-2, help="default 0.01"
+    )
+    train_parser.add_argument(
         "--save", type=_writable, help="write the trained model to this file (.npz format)"
     )
     train_parser.add_argument(
@@ -186,6 +193,17 @@ def _at_least(minimum: int):
 
     parse.__name__ = f"integer >= {minimum}"
     return parse
+
+
+def _positive_number(text: str) -> float:
+    """An argparse type: a finite number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0; got {text}")
+    return value
 
 
 def _writable(text: str) -> pathlib.Path:
@@ -217,7 +235,10 @@ def train(args) -> int:
     untrained = charlm.train(args.cell, steps=0, n_a=args.hidden, seed=args.seed, progress=False)
     names = lambda text, n: ", ".join([w for w in text.split("\n") if w][:n])  # noqa: E731
     print("samples before training:", names(charlm.sample(untrained, 120), 5))
-    model = charlm.train(args.cell, steps=args.steps, n_a=args.hidden, seed=args.seed)
+    model = charlm.train(
+        args.cell, steps=args.steps, n_a=args.hidden, seed=args.seed,
+        learning_rate=args.learning_rate, optimizer=args.optimizer,
+    )  # fmt: skip
     window = min(20, len(model.losses))
     first, last = np.mean(model.losses[:window]), np.mean(model.losses[-window:])
     print(
@@ -229,6 +250,9 @@ def train(args) -> int:
         charlm.save(model, args.save)
         print(f"saved to {args.save}")
     if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(6, 3.5))

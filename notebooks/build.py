@@ -380,8 +380,9 @@ CHAR_CELLS = [
         "The gradients come from `jax.grad` of the cross-entropy, but `jax.grad` here runs "
         "jaxrnn's **manual** backward: the forward is `jaxrnn.custom_vjp.gru`, whose VJP is the "
         "softmax's and output layer's hand-derived VJP followed by the reverse scan of "
-        "`gru_cell_backward`. Gradients are clipped by their global norm (5) and applied by "
-        'Adam. Choose `CELL = "rnn"` or `"lstm"` to train the others.'
+        "`gru_cell_backward`. An Optax chain clips the gradients by their global norm (5) and "
+        "applies Adam (`charlm.train(optimizer=...)` takes `adamw`, `rmsprop`, `sgd` too). "
+        'Choose `CELL = "rnn"` or `"lstm"` to train the others.'
     ),
     code(
         "import pathlib\n"

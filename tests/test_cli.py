@@ -75,6 +75,9 @@ def test_report_rows_cover_cells_levels_and_dtypes(capsys):
         (["--seed", "-1"], "--seed: must be at least 0"),
         (["--steps", "0"], "--steps: must be at least 1"),
         (["--steps", "ten"], "--steps: 'ten' is not an integer"),
+        (["--learning-rate", "0"], "--learning-rate: must be a finite number above 0"),
+        (["--learning-rate", "nan"], "--learning-rate: must be a finite number above 0"),
+        (["--optimizer", "adagrad"], "--optimizer: invalid choice: 'adagrad'"),
         (["--save", "/no/such/folder/model.npz"], "the folder '/no/such/folder' does not exist"),
         (["--plot", "/no/such/folder/loss.png"], "does not exist"),
     ],
@@ -92,8 +95,9 @@ def test_train_arguments_are_checked_before_any_work(argv, fragment, monkeypatch
 
 def test_train_saves_under_the_name_given_and_a_short_run_succeeds(tmp_path, capsys):
     path = tmp_path / "model"  # no .npz: written as given, not as model.npz
-    assert cli.main(["train", "--cell", "rnn", "--steps", "3", "--hidden", "4",
-                     "--save", str(path)]) == 0  # fmt: skip
+    argv = ["train", "--cell", "rnn", "--steps", "3", "--hidden", "4", "--optimizer", "sgd",
+            "--learning-rate", "0.1", "--save", str(path)]  # fmt: skip
+    assert cli.main(argv) == 0
     assert path.exists() and not (tmp_path / "model.npz").exists()
     assert f"saved to {path}" in capsys.readouterr().out
 
