@@ -6,7 +6,7 @@ import pytest
 from helpers import cell_inputs
 
 import jaxrnn
-from jaxrnn.cells import LSTM
+from jaxrnn.cells import LSTM, RNN
 from jaxrnn.gradcheck import check_backward
 
 GRADIENTS = ["dxt", "da_prev", "dc_prev", *(f"d{k}" for k in LSTM.gradient_keys)]
@@ -293,3 +293,24 @@ def test_low_precision_is_checked_against_float64(dtype):
     assert {np.dtype(v.dtype) for v in gradients.values()} == {dtype}  # dtype in = dtype out
     report = check_backward(jaxrnn.lstm_cell_forward, planted("dWi", size=1.0), inputs, cotangents)
     assert report.failed == ["dWi"], f"\n{report}"
+
+
+def test_float32_cancellation_is_checked_against_float64():
+    """A 1 x 1 dWaa summed over 4 examples: float32 rounding puts the manual gradient 7.9e-4
+    from jax.vjp's (2e-4 is float32's tolerance), and jax.vjp's 1e-3 from float64's answer.
+    It is measured against float64 and passes; 5% off, it fails."""
+    xt, (a_prev,), parameters, (da,) = cell_inputs(
+        RNN, np.random.default_rng(2), 5, 1, 3, 4, np.float32
+    )
+    inputs = {"xt": xt, "a_prev": a_prev, "parameters": parameters}
+
+    def wrong(da_next, cache):
+        gradients = jaxrnn.rnn_cell_backward(da_next, cache)
+        return {**gradients, "dWaa": gradients["dWaa"] * 1.05}
+
+    report = check_backward(jaxrnn.rnn_cell_forward, jaxrnn.rnn_cell_backward, inputs, da)
+    assert report.ok, f"\n{report}"
+    assert [row.name for row in report.rows if row.against_float64] == ["dWaa"]
+    assert "measured against jax.vjp in float64" in str(report)
+    report = check_backward(jaxrnn.rnn_cell_forward, wrong, inputs, da)
+    assert report.failed == ["dWaa"], f"\n{report}"
