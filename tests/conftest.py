@@ -45,3 +45,12 @@ def cell(request):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _fresh_compilation_caches():
+    """Each test module ends by clearing JAX's caches. XLA's CPU backend maps every compiled
+    program into memory; one process that keeps the suite's thousands of programs runs out of
+    memory mappings, and LLVM then fails to compile (the process crashed, in test_reference)."""
+    yield
+    jax.clear_caches()
