@@ -290,3 +290,10 @@ def checked_cell_cache(fn: str, cache, cotangents, field_dims: Mapping, paramete
     p = dict(zip(p, cast(dtype, *p.values()), strict=True))
     arrays = cast(dtype, *arrays)
     return arrays[: len(cotangents)], arrays[len(cotangents) :], p
+
+
+def flag(fn: str, name: str, value) -> bool:
+    """``True`` or ``False``, or a ``TypeError`` naming the argument."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{fn}: `{name}` must be True or False; got {type(value).__name__}")
+    return bool(value)

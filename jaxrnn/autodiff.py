@@ -22,6 +22,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping
 
@@ -62,16 +63,29 @@ def vjp(forward: Callable, inputs: Mapping, cotangents) -> dict:
 def documents_names(gradients: Mapping, keep=None) -> dict:
     """``{"xt": g, "parameters": {"Wf": g}}`` -> the documents' flat ``{"dxt": g, "dWf": g}``.
 
-    With ``keep``, a dictionary input's entries are kept only for those keys (the backward's
-    parameters, not the output layer's).
+    A dictionary input's entries are named by their key alone, as the documents name
+    ``dWf``; deeper ones by their keys below the input joined with dots
+    (``{"parameters": {"forward": {"Wf": g}}}`` -> ``"dforward.Wf"``). With ``keep``, a
+    dictionary input's entries are kept only for those keys (the backward's parameters, not
+    the output layer's).
     """
     flat = {}
     for name, value in gradients.items():
         if isinstance(value, Mapping):
-            flat |= {f"d{k}": value[k] for k in (value if keep is None else keep)}
+            kept = value if keep is None else {k: value[k] for k in keep}
+            flat |= {f"d{'.'.join(path)}": leaf for path, leaf in _paths(kept)}
         else:
             flat[f"d{name}"] = value
     return flat
+
+
+def _paths(tree: Mapping, prefix=()):
+    """``(path, leaf)`` of every leaf of nested dictionaries, depth first in key order."""
+    for key, value in tree.items():
+        if isinstance(value, Mapping):
+            yield from _paths(value, (*prefix, str(key)))
+        else:
+            yield (*prefix, str(key)), value
 
 
 def _same_signature(twin: Callable, manual: Callable, doc: str) -> Callable:
@@ -123,9 +137,12 @@ def backward_twin(cell: Cell) -> Callable:
     def backward(*args, **kwargs):
         da, caches = _bind(signature, fn, args, kwargs)
         steps, x, da = checked_caches(fn, caches, da, cell)
+        # the state entering the first step the cell ran: a0 (reversed, too, as each example's
+        # first step there is its own last)
         a0 = cell.cache_inputs(steps[0])[1]
         da = jnp.pad(da, ((0, 0), (0, 0), (0, x.shape[-1] - da.shape[-1])))
-        gradients = vjp(cell.forward, {"x": x, "a0": a0, "parameters": steps.parameters}, (da,))
+        forward = functools.partial(cell.forward, lengths=steps.lengths, reverse=steps.reverse)
+        gradients = vjp(forward, {"x": x, "a0": a0, "parameters": steps.parameters}, (da,))
         return documents_names(gradients, cell.gradient_keys)
 
     doc = f"``{fn}`` computed by ``jax.vjp`` of ``{cell.forward.__name__}``."
@@ -140,12 +157,15 @@ def _checked_sequence(fn: str, cell: Cell, da, x, a0, parameters):
     return da, x, a0, p
 
 
-def hidden_loss_gradients(cell: Cell | str, da, x, a0, parameters) -> dict:
+def hidden_loss_gradients(
+    cell: Cell | str, da, x, a0, parameters, *, lengths=None, reverse=False
+) -> dict:
     """The sequence backward as ``jax.grad`` of the scalar ``J = sum(da * a[:, :, :T_da])``.
 
     The documents' ``backward(da, caches)`` is exactly this gradient; here JAX takes it of
-    jaxrnn's forward, returning the same dictionary (``dx``, ``da0``, the parameters').
-    ``da`` is ``(n_a, m, T_da)`` with ``1 <= T_da <= T_x``, checked as the backward checks it.
+    jaxrnn's forward (with ``lengths`` and ``reverse`` as the forward takes them), returning the
+    same dictionary (``dx``, ``da0``, the parameters'). ``da`` is ``(n_a, m, T_da)`` with
+    ``1 <= T_da <= T_x``, checked as the backward checks it.
     """
     cell = resolve("hidden_loss_gradients", cell)
     fn = f"{cell.name} hidden_loss_gradients"
@@ -154,7 +174,8 @@ def hidden_loss_gradients(cell: Cell | str, da, x, a0, parameters) -> dict:
     trainable = {k: parameters[k] for k in cell.gradient_keys}
 
     def loss(x, a0, trainable):
-        a = cell.forward(x, a0, {**parameters, **trainable})[0]
+        p = {**parameters, **trainable}
+        a = cell.forward(x, a0, p, lengths=lengths, reverse=reverse)[0]
         return jnp.sum(da * a[:, :, :T_da])
 
     dx, da0, dparams = jax.grad(loss, argnums=(0, 1, 2))(x, a0, trainable)

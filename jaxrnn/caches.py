@@ -41,6 +41,10 @@ class SequenceCache:
             cache's order, without its final ``parameters`` entry.
         parameters: the parameter dictionary, stored once.
         kind: the cell cache's type (a NamedTuple class, or ``tuple``).
+        lengths: ``None``, or every example's length ``(m,)``: steps from an example's length
+            on did not change its state, and the backward sends nothing through them.
+        reverse: whether the steps ran in reverse (each example within its length); the fields
+            are then in the order the cell ran them.
 
     ``len(cache)`` is ``T_x``; ``cache[t]`` (an int, negative ints too, ``IndexError`` out of
     range, as for the documents' list) is the cell cache of step ``t``: ``kind(*fields at t,
@@ -48,10 +52,13 @@ class SequenceCache:
     the stacked fields.
     """
 
-    def __init__(self, fields: Sequence[Any], parameters: dict, kind: type = tuple):
+    def __init__(self, fields: Sequence[Any], parameters: dict, kind: type = tuple,
+                 lengths=None, reverse: bool = False):  # fmt: skip
         self.fields = tuple(fields)
         self.parameters = parameters
         self.kind = kind
+        self.lengths = lengths
+        self.reverse = reverse
 
     @classmethod
     def from_steps(cls, steps: Sequence[tuple]) -> SequenceCache:
@@ -70,7 +77,8 @@ class SequenceCache:
 
     def __getitem__(self, t):
         if isinstance(t, slice):
-            return SequenceCache(tuple(f[t] for f in self.fields), self.parameters, self.kind)
+            fields = tuple(f[t] for f in self.fields)
+            return SequenceCache(fields, self.parameters, self.kind, self.lengths, self.reverse)
         if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Integral):
             raise TypeError(
                 f"SequenceCache indices must be integers or slices, as a list's are; got "
@@ -90,21 +98,22 @@ class SequenceCache:
         return f"SequenceCache(T_x={len(self)}, fields=[{shapes}], parameters={keys})"
 
     def tree_flatten(self):
-        return (self.fields, self.parameters), self.kind
+        return (self.fields, self.parameters, self.lengths), (self.kind, self.reverse)
 
     @classmethod
-    def tree_unflatten(cls, kind, children):
-        return cls(*children, kind)
+    def tree_unflatten(cls, aux, children):
+        fields, parameters, lengths = children
+        return cls(fields, parameters, aux[0], lengths, aux[1])
 
 
-def checked_caches(fn: str, caches, da, cell) -> tuple[SequenceCache, Any, Any]:
+def checked_caches(fn: str, caches, da, cell, shapes=None) -> tuple[SequenceCache, Any, Any]:
     """Check a sequence forward's ``caches = (per-step caches, x)`` and ``da`` together.
 
     The per-step caches may be a :class:`SequenceCache` or, as the documents' NumPy code builds
     it, a list of cell cache tuples, which is checked step by step and stacked here. Every
     cache field, the parameters stored in the caches, ``x`` and ``da`` are checked against one
-    another (``cell.cache_fields``, ``cell.parameter_shapes``), and ``da`` must cover between 1
-    and ``T_x`` steps.
+    another (``cell.cache_fields``, and ``cell.parameter_shapes`` or ``shapes``), and ``da``
+    must cover between 1 and ``T_x`` steps.
 
     Returns:
         ``(steps, x, da)``: the :class:`SequenceCache`, ``x`` and ``da``, all of one dtype.
@@ -116,7 +125,7 @@ def checked_caches(fn: str, caches, da, cell) -> tuple[SequenceCache, Any, Any]:
             + (f" of length {len(caches)}" if isinstance(caches, (tuple, list)) else "")
         )
     steps, x = caches
-    field_dims, shapes = cell.cache_fields, cell.parameter_shapes
+    field_dims, shapes = cell.cache_fields, shapes or cell.parameter_shapes
     if isinstance(steps, (list, tuple)):
         if not steps:
             raise ValueError(f"{fn}: `caches[0]` is empty; it must hold one cell cache per step")
@@ -131,6 +140,7 @@ def checked_caches(fn: str, caches, da, cell) -> tuple[SequenceCache, Any, Any]:
         ]
         check_shapes(fn, [*_parameter_specs(stored, parameters, shapes), *specs])
         steps, where = SequenceCache.from_steps(steps), "caches[0]"
+        lengths, reverse = None, False
     elif isinstance(steps, SequenceCache):
         if len(steps.fields) != len(field_dims):
             raise TypeError(
@@ -139,6 +149,7 @@ def checked_caches(fn: str, caches, da, cell) -> tuple[SequenceCache, Any, Any]:
             )
         stored, where = "caches[0].parameters", "caches[0].fields"
         parameters = require_parameters(fn, steps.parameters, list(shapes), stored)
+        lengths, reverse = steps.lengths, steps.reverse
     else:
         raise TypeError(
             f"{fn}: `caches[0]` must be the per-step caches of the sequence forward; "
@@ -160,10 +171,36 @@ def checked_caches(fn: str, caches, da, cell) -> tuple[SequenceCache, Any, Any]:
         ],
     )
     check_da_covers(fn, da, sizes["T_x"], x.shape)
+    if lengths is not None:
+        lengths = checked_lengths(fn, lengths, sizes["m"], sizes["T_x"], "caches[0].lengths")
     dtype = common_float_dtype(*steps.fields, *parameters.values(), x, da)
     parameters = dict(zip(parameters, cast(dtype, *parameters.values()), strict=True))
     *fields, x, da = cast(dtype, *steps.fields, x, da)
-    return SequenceCache(fields, parameters, cell.cache), x, da
+    return SequenceCache(fields, parameters, cell.cache, lengths, reverse), x, da
+
+
+def checked_lengths(fn: str, lengths, m: int, T_x: int, name: str = "lengths"):
+    """Every example's length: integers ``(m,)`` in ``[0, T_x]``, checked when they have values.
+
+    Under ``jax.jit`` they do not: an example whose length lies outside ``[0, T_x]`` then gets
+    NaN for its outputs and gradients (and the parameters' gradients, which sum over examples,
+    are NaN), never a plausible number.
+    """
+    lengths = as_array(fn, name, lengths)
+    if not jnp.issubdtype(lengths.dtype, jnp.integer):
+        raise TypeError(f"{fn}: `{name}` must hold integers; got dtype {lengths.dtype}")
+    if tuple(lengths.shape) != (m,):
+        raise ValueError(
+            f"{fn}: `{name}` must have shape (m,) = ({m},), one length per example; "
+            f"got {tuple(lengths.shape)}"
+        )
+    if not isinstance(lengths, jax.core.Tracer):
+        low, high = int(np.min(lengths)), int(np.max(lengths))
+        if low < 0 or high > T_x:
+            raise ValueError(
+                f"{fn}: `{name}` must lie in [0, T_x] = [0, {T_x}]; got values in [{low}, {high}]"
+            )
+    return jnp.array(lengths, jnp.int32)  # a copy: the caller may write into theirs
 
 
 def _parameter_specs(prefix: str, parameters: Mapping, shapes: Mapping):

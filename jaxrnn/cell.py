@@ -18,7 +18,7 @@ a0, parameters)`` and ``cell.backward(da, caches)`` (one ``lax.scan`` each way o
 functions, :mod:`jaxrnn.unroll`), the ``jax.vjp`` twins (:mod:`jaxrnn.autodiff`), the
 ``custom_vjp`` sequence function with checkpointing (``jaxrnn.custom_vjp.of(cell)``), the loss
 and its gradient (:mod:`jaxrnn.loss`), problems for the gradient checker
-(``jaxrnn.gradcheck.cell_problem``) and ``jaxrnn check --cell package.module:NAME``.
+(``jaxrnn.problems.cell_problem``) and ``jaxrnn check --cell package.module:NAME``.
 
 What a cell may provide, for speed, is a :class:`FastPath`: the same mathematics with the gates
 stacked and the products of all steps done at once. The built-in cells have one; their
@@ -39,9 +39,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrnn import unroll
-from jaxrnn._checks import checked
-from jaxrnn.caches import SequenceCache, checked_caches, make_cache
+from jaxrnn._checks import checked, flag
+from jaxrnn.caches import SequenceCache, checked_caches, checked_lengths, make_cache
 from jaxrnn.layout import time_last, time_major
+from jaxrnn.lengths import arranged, masked, nan_examples, order, out_of_range, valid
 from jaxrnn.output import predictions
 
 
@@ -195,51 +196,128 @@ def initial_state(cell: Cell, a0) -> tuple:
     return (a0, *(jnp.zeros_like(a0) for _ in cell.state[1:]))
 
 
-def sequence_forward(cell: Cell, x, a0, parameters):
+def sequence_forward(cell: Cell, x, a0, parameters, *, lengths=None, reverse=False):
     """The documents' sequence forward of any cell: ``(a, y_pred, *other states, caches)``,
-    ``caches = (per-step caches, x)`` (see :func:`jaxrnn.rnn_forward`)."""
+    ``caches = (per-step caches, x)`` (see :func:`jaxrnn.rnn_forward`).
+
+    ``lengths`` (integers ``(m,)`` in ``[0, T_x]``, or ``None``) gives every example its own
+    length: from it on, its state is carried unchanged and its outputs (``a``, ``y_pred``, ``c``)
+    are zero. ``reverse=True`` runs each example's steps backwards, last first, and returns the
+    outputs in the original order. Both are kept in the caches, so the backward honours them.
+    """
     fn = f"{cell.name}_forward"
     x, a0, p = cell.check(fn, [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
-    states, y_pred, steps = _forward(cell, x, a0, p)
+    if lengths is not None:
+        lengths = checked_lengths(fn, lengths, x.shape[1], x.shape[2])
+    states, y_pred, steps = _forward(cell, flag(fn, "reverse", reverse), x, a0, p, lengths)
     return (states[0], y_pred, *states[1:], (steps, x))
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _forward(cell, x, a0, p):
-    states, fields = unroll.forward(cell, initial_state(cell, a0), time_major(x), p)
-    states = tuple(time_last(s) for s in states)
-    y_pred = predictions(states[0], *(p[k] for k in cell.output))
-    return states, y_pred, SequenceCache(fields, p, cell.cache)
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _forward(cell, reverse, x, a0, p, lengths):
+    states, fields = forward_states(cell, x, a0, p, lengths, reverse)
+    bad = out_of_range(lengths, x.shape[-1])
+    y_pred = nan_examples(
+        bad, masked(predictions(states[0], *(p[k] for k in cell.output)), lengths)
+    )
+    return states, y_pred, SequenceCache(fields, p, cell.cache, lengths, reverse)
+
+
+def forward_states(cell, x, a0, p, lengths=None, reverse=False, checkpoint=None):
+    """The states of the sequence forward, in the documents' layout and order, and what the
+    backward needs: every step's cache fields, or with ``checkpoint`` the segment-entry states.
+
+    Returns:
+        ``(states, saved)``: every state ``(n_a, m, T_x)``, zero beyond each example's length
+        (NaN for an example whose length is out of range).
+    """
+    T, m = x.shape[-1], x.shape[1]
+    index, ok = order(lengths, T, m, reverse), valid(lengths, T)
+    xs = time_major(arranged(masked(x, lengths), index))
+    state0 = initial_state(cell, a0)
+    if checkpoint is None:
+        carried, saved = unroll.forward(cell, state0, xs, p, ok)
+    else:
+        saved, carried = unroll.checkpointed_forward(cell, state0, xs, p, checkpoint, ok)
+    bad = out_of_range(lengths, T)
+    states = tuple(
+        nan_examples(bad, masked(arranged(time_last(s), index), lengths)) for s in carried
+    )
+    return states, saved
+
+
+def backward_states(
+    cell, upstream, saved, x, p, lengths=None, reverse=False, checkpoint=None, keep=False
+):
+    """The sequence backward from the gradients of the outputs in the documents' layout.
+
+    Arguments:
+        upstream: per state, its gradient ``(n_a, m, T)`` with ``T <= T_x`` (the first steps),
+            or ``None``.
+        saved: :func:`forward_states`'s.
+        x, p, lengths, reverse, checkpoint: as the forward had them.
+        keep: also return the whole gradient reaching every hidden state.
+
+    Returns:
+        ``(dx, dstate0, dparams, kept)``: ``dx (n_x, m, T_x)``, the initial states' gradients,
+        the parameters' summed over time, and ``kept (n_a, m, T)`` or ``None``.
+    """
+    T_x, m = x.shape[-1], x.shape[1]
+    T = max(u.shape[-1] for u in upstream if u is not None)
+    if lengths is None and not reverse and checkpoint is None:
+        # steps after the last upstream gradient get none: they are not visited at all
+        saved, xs, steps = tuple(f[:T] for f in saved), time_major(x)[:T], T
+    else:
+        upstream = tuple(u if u is None else _padded(u, T_x) for u in upstream)
+        xs, steps = None, T_x
+    index, ok = order(lengths, T_x, m, reverse), valid(lengths, steps)
+    ups = tuple(None if u is None else time_major(arranged(u, index)) for u in upstream)
+    if xs is None:
+        xs = time_major(arranged(masked(x, lengths), index))
+    n_a = next(u.shape[0] for u in upstream if u is not None)
+    dstate0 = tuple(jnp.zeros((n_a, m), xs.dtype) for _ in cell.state)
+    dstate, dxs, dparams, kept = unroll.backward(
+        cell, ups, saved, xs, p, dstate0, checkpoint=checkpoint, keep=keep, valid=ok
+    )
+    dx = arranged(_padded(time_last(dxs), T_x), index)
+    if keep:
+        kept = arranged(time_last(kept), index)[..., :T]
+    bad = out_of_range(lengths, T_x)
+    if bad is not None:
+        dx, dstate = nan_examples(bad, dx), tuple(nan_examples(bad, d) for d in dstate)
+        dparams = {k: jnp.where(jnp.any(bad), jnp.nan, v) for k, v in dparams.items()}
+    return dx, dstate, dparams, kept
+
+
+def _padded(v, T: int):
+    """``v (..., T_v)`` padded with zeros to ``T`` steps."""
+    return jnp.pad(v, [(0, 0)] * (v.ndim - 1) + [(0, T - v.shape[-1])])
 
 
 def sequence_backward(cell: Cell, da, caches) -> dict:
     """The documents' sequence backward of any cell: ``{"dx", "da0", "d<key>"...}`` from the
     hidden states' gradients ``da (n_a, m, T_da)``, ``T_da <= T_x`` (see
-    :func:`jaxrnn.rnn_backward`)."""
+    :func:`jaxrnn.rnn_backward`). It honours the lengths and direction kept in the caches."""
     steps, x, da = checked_caches(f"{cell.name}_backward", caches, da, cell)
-    dx, da0, dparams = _backward(cell, da, steps, x)
+    dx, da0, dparams = _backward(cell, steps.reverse, da, steps, x)
     # assembled outside jit, whose dictionaries come back with sorted keys
     return {"dx": dx, "da0": da0, **{f"d{k}": dparams[f"d{k}"] for k in cell.gradient_keys}}
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _backward(cell, da, steps, x):
-    T_da, T_x = da.shape[-1], x.shape[-1]
-    # steps after T_da get no upstream gradient: they are not visited at all
-    upstream = (time_major(da), *(None for _ in cell.state[1:]))
-    dstate0 = tuple(jnp.zeros_like(da[..., 0]) for _ in cell.state)
-    dstate, dxs, dparams, _ = unroll.backward(
-        cell, upstream, steps[:T_da].fields, time_major(x)[:T_da], steps.parameters, dstate0
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _backward(cell, reverse, da, steps, x):
+    upstream = (da, *(None for _ in cell.state[1:]))
+    dx, dstate, dparams, _ = backward_states(
+        cell, upstream, steps.fields, x, steps.parameters, steps.lengths, reverse
     )
-    dx = jnp.pad(time_last(dxs), ((0, 0), (0, 0), (0, T_x - T_da)))
     return dx, dstate[0], dparams
 
 
 def _sequence_functions(cell: Cell, name: str) -> tuple[Callable, Callable]:
     """``<name>_forward(x, a0, parameters)`` and ``<name>_backward(da, caches)``."""
 
-    def forward(x, a0, parameters):
-        return sequence_forward(cell, x, a0, parameters)
+    def forward(x, a0, parameters, *, lengths=None, reverse=False):
+        return sequence_forward(cell, x, a0, parameters, lengths=lengths, reverse=reverse)
 
     def backward(da, caches):
         return sequence_backward(cell, da, caches)

@@ -44,41 +44,39 @@ import jax
 import jax.numpy as jnp
 from jax.custom_derivatives import CustomVJPPrimal, SymbolicZero
 
-from jaxrnn import unroll
-from jaxrnn._checks import integer
-from jaxrnn.cell import Cell, initial_state
+from jaxrnn._checks import flag, integer
+from jaxrnn.caches import checked_lengths
+from jaxrnn.cell import Cell, backward_states, forward_states
 from jaxrnn.cells import GRU, LSTM, RNN
-from jaxrnn.layout import time_last, time_major
+from jaxrnn.lengths import masked, nan_examples, out_of_range
 from jaxrnn.output import output_layer_backward, predictions
 
 
 @functools.cache
-def _build(cell: Cell, checkpoint: int | None):
-    """The ``custom_vjp`` sequence function of one cell, for one checkpoint segment length."""
+def _build(cell: Cell, checkpoint: int | None, reverse: bool):
+    """The ``custom_vjp`` sequence function of one cell, for one checkpoint segment length and
+    direction; the lengths are an argument (``None`` for none)."""
     w, b = cell.output
 
-    def run(x, a0, p):
+    def run(x, a0, p, lengths):
         """The forward's outputs ``(a, y_pred, *other states)`` and what the backward keeps."""
-        xs, state0 = time_major(x), initial_state(cell, a0)
-        if checkpoint is None:
-            states, saved = unroll.forward(cell, state0, xs, p)
-        else:
-            saved, states = unroll.checkpointed_forward(cell, state0, xs, p, checkpoint)
-        a, *others = (time_last(s) for s in states)
-        return (a, predictions(a, p[w], p[b]), *others), saved
+        states, saved = forward_states(cell, x, a0, p, lengths, reverse, checkpoint)
+        a, *others = states
+        y_pred = masked(predictions(a, p[w], p[b]), lengths)
+        return (a, nan_examples(out_of_range(lengths, x.shape[-1]), y_pred), *others), saved
 
     @jax.custom_vjp
-    def sequence(x, a0, p):
-        return run(x, a0, p)[0]
+    def sequence(x, a0, p, lengths):
+        return run(x, a0, p, lengths)[0]
 
-    def forward(x, a0, p):
+    def forward(x, a0, p, lengths):
         # symbolic zeros (below): the inputs come wrapped, with whether each is differentiated
-        x, a0, p = jax.tree.map(lambda v: v.value, (x, a0, p), is_leaf=_is_primal)
-        outputs, saved = run(x, a0, p)
-        return outputs, (outputs, saved, x, a0, p)
+        x, a0, p, lengths = jax.tree.map(lambda v: v.value, (x, a0, p, lengths), is_leaf=_is_primal)
+        outputs, saved = run(x, a0, p, lengths)
+        return outputs, (outputs, saved, x, a0, p, lengths)
 
     def backward(residuals, cotangents):
-        (a, y_pred, *_), saved, x, a0, p = residuals
+        (a, y_pred, *_), saved, x, a0, p, lengths = residuals
         da, dy_pred, *dothers = (None if _is_zero(c) else c for c in cotangents)
         # an output the loss does not depend on sends a symbolic zero: what only it would
         # reach is left out, not computed from zeros (a loss of the hidden states alone runs
@@ -88,16 +86,16 @@ def _build(cell: Cell, checkpoint: int | None):
         else:
             dz = y_pred * (dy_pred - jnp.sum(dy_pred * y_pred, axis=0, keepdims=True))  # (L9)
             da_output, dWy, dby = output_layer_backward(dz, a, p[w])  # (L5)-(L7)
-        upstream = tuple(
-            None if u is None else time_major(u) for u in (_add(da, da_output), *dothers)
-        )
-        dstate0 = tuple(jnp.zeros_like(a0) for _ in cell.state)
-        dstate, dxs, dparams, _ = unroll.backward(  # (L8): the manual backward
-            cell, upstream, saved, time_major(x), p, dstate0, checkpoint=checkpoint
+        upstream = (_add(da, da_output), *dothers)
+        if all(u is None for u in upstream):
+            upstream = (jnp.zeros_like(a), *upstream[1:])
+        dx, dstate, dparams, _ = backward_states(  # (L8): the manual backward
+            cell, upstream, saved, x, p, lengths, reverse, checkpoint
         )
         gradients = {k: dparams[f"d{k}"] for k in cell.gradient_keys} | {w: dWy, b: dby}
-        # the initial cell state of the LSTM is the constant 0: its gradient goes nowhere
-        return time_last(dxs), dstate[0], {k: gradients[k] for k in p}
+        # the initial cell state of the LSTM is the constant 0: its gradient goes nowhere, and
+        # the lengths are integers
+        return dx, dstate[0], {k: gradients[k] for k in p}, None
 
     sequence.defvjp(forward, backward, symbolic_zeros=True)
     return sequence
@@ -134,9 +132,12 @@ def of(cell: Cell):
     ``f(x, a0, parameters, *, checkpoint=None) -> (a, y_pred, *other states)``."""
     name = cell.name
 
-    def sequence(x, a0, parameters, *, checkpoint=None):
+    def sequence(x, a0, parameters, *, checkpoint=None, lengths=None, reverse=False):
         x, a0, p = cell.check(name, [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
-        return _build(cell, _segment_length(name, checkpoint, x.shape[-1]))(x, a0, p)
+        if lengths is not None:
+            lengths = checked_lengths(name, lengths, x.shape[1], x.shape[-1])
+        segment = _segment_length(name, checkpoint, x.shape[-1])
+        return _build(cell, segment, flag(name, "reverse", reverse))(x, a0, p, lengths)
 
     outputs = ", ".join(("a", "y_pred", *cell.state[1:]))
     sequence.__name__ = sequence.__qualname__ = name
@@ -146,6 +147,7 @@ def of(cell: Cell):
         x, a0, parameters: as for ``{cell.forward.__name__}``.
         checkpoint: ``None`` (default: keep every step's cache), a segment length, or
             ``"sqrt"``: recompute the caches per segment in the backward to save memory.
+        lengths, reverse: as for ``{cell.forward.__name__}``.
 
     Returns:
         ``({outputs})``, as the documents' forward returns them, without the caches.

@@ -131,14 +131,14 @@ def gru_cell_backward(da_next, cache):
     }  # fmt: skip
 
 
-def gru_forward(x, a0, parameters):
+def gru_forward(x, a0, parameters, *, lengths=None, reverse=False):
     """The GRU over a whole sequence, a ``lax.scan`` of (G1)-(G5).
 
     Takes ``x (n_x, m, T_x)``, ``a0 (n_a, m)`` and the parameters of :func:`gru_cell_forward`;
     returns ``(a, y_pred, caches)``, as :func:`jaxrnn.rnn_forward` does, with the 7-tuple cell
     caches of :func:`gru_cell_forward`.
     """
-    return sequence_forward(GRU, x, a0, parameters)
+    return sequence_forward(GRU, x, a0, parameters, lengths=lengths, reverse=reverse)
 
 
 def gru_backward(da, caches):

@@ -32,49 +32,55 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxrnn import unroll
 from jaxrnn._checks import as_array, check_shapes, is_traced
-from jaxrnn.caches import checked_caches
+from jaxrnn.caches import checked_caches, checked_lengths
+from jaxrnn.cell import backward_states
 from jaxrnn.cells import resolve
-from jaxrnn.layout import time_last, time_major
 from jaxrnn.output import output_layer_backward
 
 
-def targets(fn: str, labels, n_y: int, dtype):
+def targets(fn: str, labels, n_y: int, dtype, lengths=None):
     """One-hot targets ``(n_y, m, T_x)`` from checked integer labels ``(m, T_x)`` or one-hot ones.
 
     Integer labels must lie in ``[0, n_y)``; one-hot (or soft) targets must be non-negative
     with every column summing to 1, which (L4) assumes. Both are checked when the labels have
     values; under ``jax.jit`` they do not, and a column that breaks the rule becomes NaN, so the
-    loss and every gradient it reaches are NaN instead of a plausible number.
+    loss and every gradient it reaches are NaN instead of a plausible number. With ``lengths``,
+    only the steps within each example's length count: the others' targets are zero, whatever
+    their labels (padding).
     """
+    T = labels.shape[-1]
+    inside = jnp.ones(labels.shape[-2:], bool) if lengths is None else (
+        jnp.arange(T) < lengths[:, None]
+    )  # fmt: skip
     if jnp.issubdtype(labels.dtype, jnp.integer):
-        if not is_traced(labels):
-            low, high = int(np.min(labels)), int(np.max(labels))
-            if low < 0 or high >= n_y:
+        if not is_traced(labels) and not is_traced(inside):
+            counted = np.asarray(labels)[np.asarray(inside)]
+            if counted.size and (counted.min() < 0 or counted.max() >= n_y):
                 raise ValueError(
-                    f"{fn}: `labels` must lie in [0, n_y) = [0, {n_y}); "
-                    f"got values in [{low}, {high}]"
+                    f"{fn}: `labels` must lie in [0, n_y) = [0, {n_y}); got values in "
+                    f"[{int(counted.min())}, {int(counted.max())}]"
+                    + (" within the lengths" if lengths is not None else "")
                 )
-        valid = (labels >= 0) & (labels < n_y)
-        Y = jax.nn.one_hot(labels, n_y, dtype=dtype)
-        return jnp.moveaxis(jnp.where(valid[..., None], Y, jnp.nan), -1, 0)
+        ok = (labels >= 0) & (labels < n_y)
+        Y = jnp.moveaxis(jax.nn.one_hot(labels, n_y, dtype=dtype), -1, 0)
+        return jnp.where(inside, jnp.where(ok, Y, jnp.nan), 0)
     Y = jnp.asarray(labels, dtype)
     # a column's sum is exact for one-hot targets; soft ones may round in their last bits
     slack = 8 * n_y * float(jnp.finfo(dtype).eps)
-    valid = jnp.all(Y >= 0, axis=0) & (jnp.abs(jnp.sum(Y, axis=0) - 1) <= slack)
-    if not is_traced(labels) and not bool(jnp.all(valid)):
-        t = np.argwhere(~np.asarray(valid))[0]
+    ok = jnp.all(Y >= 0, axis=0) & (jnp.abs(jnp.sum(Y, axis=0) - 1) <= slack)
+    if not is_traced(labels) and not is_traced(inside) and not bool(jnp.all(ok | ~inside)):
+        t = np.argwhere(~np.asarray(ok | ~inside))[0]
         raise ValueError(
             f"{fn}: one-hot `labels` must be non-negative with each column (example, step) "
             f"summing to 1; the column labels[:, {t[0]}, {t[1]}] = "
             f"{np.asarray(Y[:, t[0], t[1]]).tolist()} does not"
         )
-    return jnp.where(valid[None], Y, jnp.nan)
+    return jnp.where(inside, jnp.where(ok, Y, jnp.nan), 0)
 
 
-def _checked(fn: str, cell, x, a0, parameters, labels):
-    """The sequence's arguments and the labels, checked together before any work."""
+def _checked(fn: str, cell, x, a0, parameters, labels, lengths):
+    """The sequence's arguments, the labels and the lengths checked together before any work."""
     x, a0, p = cell.check(fn, [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
     labels = as_array(fn, "labels", labels)
     w = cell.output[0]
@@ -88,39 +94,43 @@ def _checked(fn: str, cell, x, a0, parameters, labels):
             f"{fn}: `labels` must be integer classes (m, T_x) or floating one-hot targets "
             f"(n_y, m, T_x); got dtype {labels.dtype}"
         )
-    return x, a0, p, labels
+    if lengths is not None:
+        lengths = checked_lengths(fn, lengths, x.shape[1], x.shape[-1])
+    return x, a0, p, labels, lengths
 
 
-def cross_entropy(cell, x, a0, parameters, labels):
+def cross_entropy(cell, x, a0, parameters, labels, *, lengths=None, reverse=False):
     """:math:`J` of (L3): the softmax cross-entropy of the predictions, by the forward alone.
 
     Computed from the logits with a log-softmax, so a prediction that underflows to 0 gives a
-    large finite loss, not infinity. Differentiable by ``jax.grad``: the autodiff reference for
+    large finite loss, not infinity. With ``lengths``, the steps beyond each example's length
+    are left out of the sum. Differentiable by ``jax.grad``: the autodiff reference for
     :func:`loss_and_gradients`.
     """
     cell = resolve("cross_entropy", cell)
     fn = f"{cell.name} cross_entropy"
-    x, a0, parameters, labels = _checked(fn, cell, x, a0, parameters, labels)
-    a = cell.forward(x, a0, parameters)[0]
-    return _output_loss(fn, cell, a, parameters, labels)[0]
+    x, a0, parameters, labels, lengths = _checked(fn, cell, x, a0, parameters, labels, lengths)
+    a = cell.forward(x, a0, parameters, lengths=lengths, reverse=reverse)[0]
+    return output_loss(fn, cell, a, parameters, labels, lengths)[0]
 
 
-def _output_loss(fn, cell, a, parameters, labels):
+def output_loss(fn, cell, a, parameters, labels, lengths):
     """(L1)-(L3) from the hidden states: ``(J, Y, Wy, m)``, Y the one-hot targets."""
     Wy, by = (parameters[k] for k in cell.output)
     m = a.shape[1]
-    Y = targets(fn, labels, Wy.shape[0], a.dtype)
+    Y = targets(fn, labels, Wy.shape[0], a.dtype, lengths)
     z = jnp.einsum("ya,amt->ymt", Wy, a) + by[:, :, None]  # (L1)
     J = -jnp.sum(Y * jax.nn.log_softmax(z, axis=0)) / m  # (L2), (L3)
     return J, Y, Wy, m
 
 
-def loss_and_gradients(cell, x, a0, parameters, labels):
+def loss_and_gradients(cell, x, a0, parameters, labels, *, lengths=None, reverse=False):
     """The loss (L3) and its complete hand-derived gradient, (L4)-(L8).
 
     Arguments:
-        cell: ``"rnn"``, ``"lstm"``, ``"gru"`` or a :class:`jaxrnn.cells.Cell`.
-        x, a0, parameters: as for the cell's sequence forward.
+        cell: ``"rnn"``, ``"lstm"``, ``"gru"``, a :class:`jaxrnn.Cell` or ``"module:NAME"``.
+        x, a0, parameters, lengths, reverse: as for the cell's sequence forward; the steps
+            beyond an example's length are left out of the loss.
         labels: integer class per example and step ``(m, T_x)``, or one-hot ``(n_y, m, T_x)``.
 
     Returns:
@@ -138,11 +148,11 @@ def loss_and_gradients(cell, x, a0, parameters, labels):
     """
     cell = resolve("loss_and_gradients", cell)
     fn = f"{cell.name} loss_and_gradients"
-    x, a0, parameters, labels = _checked(fn, cell, x, a0, parameters, labels)
-    *outputs, caches = cell.forward(x, a0, parameters)
+    x, a0, parameters, labels, lengths = _checked(fn, cell, x, a0, parameters, labels, lengths)
+    *outputs, caches = cell.forward(x, a0, parameters, lengths=lengths, reverse=reverse)
     a, y_pred = outputs[0], outputs[1]
     w, b = cell.output
-    J, Y, Wy, m = _output_loss(fn, cell, a, parameters, labels)
+    J, Y, Wy, m = output_loss(fn, cell, a, parameters, labels, lengths)
     dz = (y_pred - Y) / m  # (L4)
     da, dWy, dby = output_layer_backward(dz, a, Wy)  # (L5)-(L7)
     gradients = cell.backward(da, caches)  # (L8)
@@ -163,11 +173,9 @@ def hidden_state_gradients(cell, da, caches):
     cell = resolve("hidden_state_gradients", cell)
     fn = f"{cell.name} hidden_state_gradients"
     steps, x, da = checked_caches(fn, caches, da, cell)
-    T_da = da.shape[-1]
-    upstream = (time_major(da), *(None for _ in cell.state[1:]))
-    dstate0 = tuple(jnp.zeros_like(da[..., 0]) for _ in cell.state)
-    *_, da_next = unroll.backward(
-        cell, upstream, steps[:T_da].fields, time_major(x)[:T_da], steps.parameters, dstate0,
+    upstream = (da, *(None for _ in cell.state[1:]))
+    *_, da_next = backward_states(
+        cell, upstream, steps.fields, x, steps.parameters, steps.lengths, steps.reverse,
         keep=True,
     )  # fmt: skip
-    return time_last(da_next)
+    return da_next

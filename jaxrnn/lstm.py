@@ -158,7 +158,7 @@ def lstm_cell_backward(da_next, dc_next, cache):
     }  # fmt: skip
 
 
-def lstm_forward(x, a0, parameters):
+def lstm_forward(x, a0, parameters, *, lengths=None, reverse=False):
     """The LSTM over a whole sequence (LSTM document, exercise "lstm_forward"), a ``lax.scan``.
 
     ``x (n_x, m, T_x)``, ``a0 (n_a, m)`` (the cell state starts at zeros) and ``parameters`` as
@@ -166,7 +166,7 @@ def lstm_forward(x, a0, parameters):
     ``(n_y, m, T_x)``, cell states ``(n_a, m, T_x)`` and ``caches = (per-step caches, x)``;
     ``caches[0][t]`` is the 10-tuple of step ``t``.
     """
-    return sequence_forward(LSTM, x, a0, parameters)
+    return sequence_forward(LSTM, x, a0, parameters, lengths=lengths, reverse=reverse)
 
 
 def lstm_backward(da, caches):

@@ -106,15 +106,16 @@ def rnn_cell_backward(da_next, cache):
     return {"dxt": dxt, "da_prev": da_prev, "dWax": dWax, "dWaa": dWaa, "dba": dba}
 
 
-def rnn_forward(x, a0, parameters):
+def rnn_forward(x, a0, parameters, *, lengths=None, reverse=False):
     """The basic RNN over a whole sequence (RNN document, exercise 2), a ``lax.scan``.
 
     ``x (n_x, m, T_x)`` are the inputs of every step, ``a0 (n_a, m)`` the initial hidden state,
     ``parameters`` as for :func:`rnn_cell_forward`. Returns ``(a, y_pred, caches)``: hidden
     states ``(n_a, m, T_x)``, predictions ``(n_y, m, T_x)`` and ``caches = (per-step caches,
-    x)``, ``caches[0][t]`` the cell cache of step ``t`` (:func:`jaxrnn.cell.sequence_forward`).
+    x)``, ``caches[0][t]`` the cell cache of step ``t``. ``lengths`` (one per example) and
+    ``reverse`` are :func:`jaxrnn.cell.sequence_forward`'s, as for every cell.
     """
-    return sequence_forward(RNN, x, a0, parameters)
+    return sequence_forward(RNN, x, a0, parameters, lengths=lengths, reverse=reverse)
 
 
 def rnn_backward(da, caches):

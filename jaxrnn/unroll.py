@@ -26,38 +26,52 @@ from jax import lax
 from jaxrnn.layout import GateColumns
 
 
-def forward(cell, state0: tuple, xs, parameters):
+def forward(cell, state0: tuple, xs, parameters, valid=None):
     """The cell over time-major inputs ``xs (T, n_x, m)`` from the state ``state0``.
 
+    ``valid`` (``(T, 1, m)`` booleans, or ``None`` for all) marks the steps of each example
+    within its length; at the others its state is carried unchanged.
+
     Returns:
-        ``(states, fields)``: every step's output states and its cell cache's fields (all but
-        ``parameters``), ``(T, ...)`` each.
+        ``(states, fields)``: every step's states as carried on (the last valid one after an
+        example's length), and its cell cache's fields (all but ``parameters``), ``(T, ...)``
+        each.
     """
+    keep = _masked if valid is not None else (lambda ok, new, old: new)
     if cell.fast is None:
 
-        def body(state, xt):
-            *state, _, cache = cell.cell_forward(xt, *state, parameters)
-            return tuple(state), (tuple(state), tuple(cache[:-1]))
+        def body(state, inputs):
+            xt, ok = inputs
+            *new, _, cache = cell.cell_forward(xt, *state, parameters)
+            state = keep(ok, tuple(new), state)
+            return state, (state, tuple(cache[:-1]))
 
-        return lax.scan(body, tuple(state0), xs)[1]
+        return lax.scan(body, tuple(state0), (xs, valid))[1]
     fast = cell.fast
     zx, w = fast.input_projection(xs, parameters), fast.recurrent_weights(parameters)
     T, m = xs.shape[0], xs.shape[-1]
 
-    def fast_body(state, t):
+    def fast_body(state, inputs):
+        t, ok = inputs
         # read in place from the columns: turning them into (T, n, m) first is a transpose of
         # the largest array of the forward
         zx_t = lax.dynamic_slice_in_dim(zx, t * m, m, axis=1)
         state_next, gates = fast.step(state, zx_t, w)
+        state_next = keep(ok, state_next, state)
         return state_next, (state_next, gates)
 
-    states, gates = lax.scan(fast_body, tuple(state0), jnp.arange(T))[1]
+    states, gates = lax.scan(fast_body, tuple(state0), (jnp.arange(T), valid))[1]
     # the fast path's cache: (*state_next, *state_prev, *gates, xt); the states entering step
     # t are those leaving step t - 1
     previous = tuple(
         jnp.concatenate([s0[None], s[:-1]], axis=0) for s0, s in zip(state0, states, strict=True)
     )
     return states, (*states, *previous, *gates, xs)
+
+
+def _masked(ok, new: tuple, old: tuple) -> tuple:
+    """Per example (column), ``new`` where ``ok``, else ``old``."""
+    return tuple(jnp.where(ok, n, o) for n, o in zip(new, old, strict=True))
 
 
 def segments(x_time_major, segment: int):
@@ -73,7 +87,12 @@ def unsegment(xs, T: int):
     return xs.reshape(-1, *xs.shape[2:])[:T]
 
 
-def checkpointed_forward(cell, state0: tuple, xs, parameters, segment: int):
+def _segmented(valid, segment: int):
+    """:func:`segments` of the ``valid`` mask (padded steps are not valid), or ``None``."""
+    return None if valid is None else segments(valid, segment)
+
+
+def checkpointed_forward(cell, state0: tuple, xs, parameters, segment: int, valid=None):
     """The forward of checkpointing: keep only the state entering every segment.
 
     Runs :func:`forward` over ``xs`` in segments of ``segment`` steps and keeps, besides each
@@ -86,15 +105,19 @@ def checkpointed_forward(cell, state0: tuple, xs, parameters, segment: int):
         ``(T, ...)``.
     """
 
-    def run_segment(state, x_segment):
-        states, _ = forward(cell, state, x_segment, parameters)
+    def run_segment(state, inputs):
+        x_segment, valid_segment = inputs
+        states, _ = forward(cell, state, x_segment, parameters, valid_segment)
         return tuple(s[-1] for s in states), (state, states)
 
-    _, (starts, states) = lax.scan(run_segment, tuple(state0), segments(xs, segment))
+    inputs = (segments(xs, segment), _segmented(valid, segment))
+    _, (starts, states) = lax.scan(run_segment, tuple(state0), inputs)
     return starts, tuple(unsegment(s, xs.shape[0]) for s in states)
 
 
-def backward(cell, upstream, saved, xs, parameters, dstate0, *, checkpoint=None, keep=False):
+def backward(
+    cell, upstream, saved, xs, parameters, dstate0, *, checkpoint=None, keep=False, valid=None
+):
     """Backpropagate through time with a cell's manual backward: the one backward driver.
 
     Arguments:
@@ -109,6 +132,9 @@ def backward(cell, upstream, saved, xs, parameters, dstate0, *, checkpoint=None,
         checkpoint: ``None``, or the segment length: each segment's cache fields are then
             recomputed from its entry state, last segment first.
         keep: also return, per step, the whole gradient reaching its output hidden state.
+        valid: as for :func:`forward`; at a step beyond an example's length its state was
+            carried unchanged, so its gradient passes back unchanged and the step's own
+            backward gets none (its input and parameter gradients are zero there).
 
     Returns:
         ``(dstate, dxs, dparams, kept)``: the state gradients before the first step, the input
@@ -116,15 +142,16 @@ def backward(cell, upstream, saved, xs, parameters, dstate0, *, checkpoint=None,
         ``(T, n_a, m)`` (else ``None``).
     """
     if checkpoint is None:
-        return _steps_backward(cell, upstream, saved, parameters, dstate0, keep)
+        return _steps_backward(cell, upstream, saved, parameters, dstate0, keep, valid)
     T = xs.shape[0]
     ups = tuple(None if u is None else segments(u, checkpoint) for u in upstream)
 
-    def segment_backward(dstate, start, x_segment, up_segment):
-        _, fields = forward(cell, start, x_segment, parameters)
-        return _steps_backward(cell, up_segment, fields, parameters, dstate, keep)
+    def segment_backward(dstate, start, x_segment, up_segment, valid_segment):
+        _, fields = forward(cell, start, x_segment, parameters, valid_segment)
+        return _steps_backward(cell, up_segment, fields, parameters, dstate, keep, valid_segment)
 
-    first = jax.tree.map(lambda s: s[0], (saved, segments(xs, checkpoint), ups))
+    inputs = (saved, segments(xs, checkpoint), ups, _segmented(valid, checkpoint))
+    first = jax.tree.map(lambda s: s[0], inputs)
     shapes = jax.eval_shape(lambda d, f: segment_backward(d, *f)[2], tuple(dstate0), first)
     dparams0 = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
 
@@ -134,43 +161,53 @@ def backward(cell, upstream, saved, xs, parameters, dstate0, *, checkpoint=None,
         return (dstate, jax.tree.map(jnp.add, dparams, dparams_segment)), (dxs, kept)
 
     (dstate, dparams), (dxs, kept) = lax.scan(
-        run_segment, (tuple(dstate0), dparams0), (saved, segments(xs, checkpoint), ups),
-        reverse=True,
-    )  # fmt: skip
+        run_segment, (tuple(dstate0), dparams0), inputs, reverse=True
+    )
     return dstate, unsegment(dxs, T), dparams, None if kept is None else unsegment(kept, T)
 
 
-def _add_upstream(dstate, upstream_t, given):
-    """A state that is also an output gets two gradients: from the next step and from outside."""
+def _arriving(dstate, upstream_t, given, ok):
+    """The gradients reaching a step's output states: from the next step, plus from outside
+    for a state that is also an output. With ``ok`` (the step's validity per example): what
+    the step's own backward gets (nothing beyond an example's length, where the output is a
+    constant zero), and what passes the step by.
+    """
+    if ok is not None:
+        upstream_t = tuple(jnp.where(ok, u, 0) for u in upstream_t)
     arriving = iter(upstream_t)
-    return tuple(d + next(arriving) if g else d for d, g in zip(dstate, given, strict=True))
+    total = tuple(d + next(arriving) if g else d for d, g in zip(dstate, given, strict=True))
+    if ok is None:
+        return total, total
+    return tuple(jnp.where(ok, d, 0) for d in total), total
 
 
-def _steps_backward(cell, upstream, fields, parameters, dstate0, keep):
+def _steps_backward(cell, upstream, fields, parameters, dstate0, keep, valid=None):
     """The reverse scan over every step's cache fields: :func:`backward` without segments."""
     given = tuple(u is not None for u in upstream)
     upstream = tuple(u for u in upstream if u is not None)
     if cell.fast is not None:
-        return _fast_steps_backward(cell, upstream, given, fields, parameters, dstate0, keep)
+        return _fast_steps_backward(cell, upstream, given, fields, parameters, dstate0, keep, valid)
     zeros = {f"d{k}": jnp.zeros_like(parameters[k]) for k in cell.gradient_keys}
 
     def body(carry, inputs):
         dstate, dparams = carry
-        upstream_t, fields_t = inputs
-        dstate = _add_upstream(dstate, upstream_t, given)
+        upstream_t, fields_t, ok = inputs
+        dstate, passing = _arriving(dstate, upstream_t, given, ok)
         cache_t = cell.make_cache(fields_t, parameters)
         gradients = cell.checked_gradients(cell.cell_backward(*dstate, cache_t), cache_t)
         dstate_prev = tuple(gradients[f"d{s}_prev"] for s in cell.state)
+        if ok is not None:  # beyond its length, an example's state passed the step by
+            dstate_prev = _masked(ok, dstate_prev, passing)
         dparams = {k: dparams[k] + gradients[k] for k in dparams}  # the documents' sum over t
         return (dstate_prev, dparams), (gradients["dxt"], dstate[0] if keep else None)
 
     (dstate, dparams), (dxs, kept) = lax.scan(
-        body, (tuple(dstate0), zeros), (upstream, tuple(fields)), reverse=True
+        body, (tuple(dstate0), zeros), (upstream, tuple(fields), valid), reverse=True
     )
     return dstate, dxs, dparams, kept
 
 
-def _fast_steps_backward(cell, upstream, given, fields, parameters, dstate0, keep):
+def _fast_steps_backward(cell, upstream, given, fields, parameters, dstate0, keep, valid):
     """The fast path's reverse scan: only the recurrence runs step by step, writing every
     step's gate gradients into columns; the parameter and input gradients of all steps are
     then one matrix product each (the cell's ``parameter_backward``)."""
@@ -187,16 +224,19 @@ def _fast_steps_backward(cell, upstream, given, fields, parameters, dstate0, kee
 
     def body(carry, inputs):
         dstate, columns = carry
-        t, upstream_t, fields_t = inputs
-        dstate = _add_upstream(dstate, upstream_t, given)
+        t, upstream_t, fields_t, ok = inputs
+        dstate, passing = _arriving(dstate, upstream_t, given, ok)
         cache_t = cell.make_cache(fields_t, parameters)
         dstate_prev, step_columns = fast.step_backward(
             dstate, cache_t, w, GateColumns(columns, t * m, m)
         )
+        if ok is not None:  # beyond its length, an example's state passed the step by
+            dstate_prev = _masked(ok, dstate_prev, passing)
         return (dstate_prev, step_columns.array), (dstate[0] if keep else None)
 
     (dstate, dgates), kept = lax.scan(
-        body, (tuple(dstate0), columns0), (jnp.arange(T), upstream, tuple(fields)), reverse=True
-    )
+        body, (tuple(dstate0), columns0), (jnp.arange(T), upstream, tuple(fields), valid),
+        reverse=True,
+    )  # fmt: skip
     dxs, dparams = fast.parameter_backward(dgates, cell.make_cache(fields, parameters), parameters)
     return dstate, dxs, dparams, kept

@@ -1,0 +1,111 @@
+"""Variable lengths and reversed time: the semantics asserted directly (each example as if run
+alone on its own length), the manual backward against autodiff, and the edges."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from helpers import sequence_inputs
+from user_cells import MGU
+
+from jaxrnn import autodiff, custom_vjp, loss
+from jaxrnn.testing import assert_gradients_close
+
+LENGTHS = np.array([0, 6, 3, 1, 5])  # nothing, everything, and between
+
+
+def alone(cell, x, a0, parameters, i, length, reverse):
+    """Example i run alone on its own length, in its own direction: (a, y_pred, *states)."""
+    xi = x[:, i : i + 1, :length]
+    xi = xi[:, :, ::-1] if reverse else xi
+    outputs = cell.forward(xi, a0[:, i : i + 1], parameters)[:-1]
+    return [np.asarray(o)[:, :, ::-1] if reverse else np.asarray(o) for o in outputs]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("path", ["fast", "generic"])
+def test_each_example_is_as_if_run_alone_on_its_length(cell, path, reverse, rng):
+    cell = cell if path == "fast" else cell.generic
+    x, a0, parameters, da = sequence_inputs(cell, rng, 3, 4, 2, 5, 6)
+    with jax.enable_x64(True):
+        *outputs, caches = cell.forward(x, a0, parameters, lengths=LENGTHS, reverse=reverse)
+        for i, length in enumerate(LENGTHS):
+            for got, want in zip(outputs, alone(cell, x, a0, parameters, i, length, reverse)
+                                 if length else [None] * len(outputs), strict=True):  # fmt: skip
+                got = np.asarray(got)[:, i]
+                if length:
+                    np.testing.assert_allclose(got[:, :length], want[:, 0], rtol=1e-12, atol=1e-14)
+                assert not np.any(got[:, length:])  # zero beyond the length
+        manual = cell.backward(da, caches)
+        reference = autodiff.backward_twin(cell)(da, caches)
+        by_grad = autodiff.hidden_loss_gradients(cell, da, x, a0, parameters, lengths=LENGTHS,
+                                                 reverse=reverse)  # fmt: skip
+    assert_gradients_close(manual, reference)
+    assert_gradients_close(manual, by_grad)
+    dx = np.asarray(manual["dx"])
+    for i, length in enumerate(LENGTHS):
+        assert not np.any(dx[:, i, length:])  # no gradient through the steps beyond it
+    assert not np.any(np.asarray(manual["da0"])[:, 0])  # length 0: da reaches nothing
+
+
+def test_a_cell_of_your_own_takes_lengths_too(rng):
+    x, a0, parameters, da = sequence_inputs(MGU, rng, 3, 4, 2, 5, 6)
+    with jax.enable_x64(True):
+        caches = MGU.forward(x, a0, parameters, lengths=LENGTHS, reverse=True)[-1]
+        assert_gradients_close(MGU.backward(da, caches), autodiff.backward_twin(MGU)(da, caches))
+
+
+@pytest.mark.parametrize("checkpoint", [None, 2])
+def test_custom_vjp_and_loss_honour_lengths(cell, checkpoint, rng):
+    x, a0, parameters, _ = sequence_inputs(cell, rng, 3, 4, 2, 5, 6)
+    labels = rng.integers(0, 2, (5, 6))
+    labels[0] = -1  # padding beyond the lengths is never read
+    weights = [rng.standard_normal(s) for s in [(4, 5, 6), (2, 5, 6), (4, 5, 6)]]
+
+    def loss_of(function):
+        return lambda p: sum(
+            jnp.sum(w * o) for w, o in zip(weights, function(x, a0, p), strict=False)
+        )
+
+    with jax.enable_x64(True):
+        manual = jax.grad(loss_of(lambda *a: custom_vjp.of(cell)(
+            *a, checkpoint=checkpoint, lengths=LENGTHS, reverse=True)))(parameters)  # fmt: skip
+        want = jax.grad(loss_of(lambda *a: cell.forward(*a, lengths=LENGTHS, reverse=True)[:-1]))(
+            parameters
+        )
+        J, gradients = loss.loss_and_gradients(cell, x, a0, parameters, labels, lengths=LENGTHS)
+        by_grad = jax.grad(loss.cross_entropy, argnums=3)(cell, x, a0, parameters, labels,
+                                                           lengths=LENGTHS)  # fmt: skip
+    assert_gradients_close(manual, want)
+    assert_gradients_close({k: gradients[f"d{k}"] for k in by_grad}, by_grad)
+    assert np.isfinite(float(J))
+
+
+def test_lengths_are_checked_and_under_jit_an_out_of_range_one_is_nan(rng):
+    cell = MGU
+    x, a0, parameters, _ = sequence_inputs(cell, rng, 3, 4, 2, 5, 6, dtype=np.float32)
+    cases = [
+        (np.array([0, 6, 3, 1, 7]), ValueError, r"\[0, T_x\] = \[0, 6\]; got values in \[0, 7\]"),
+        (np.array([0, 6, 3, 1, -1]), ValueError, r"got values in \[-1, 6\]"),
+        (np.array([0, 6, 3, 1]), ValueError, r"shape \(m,\) = \(5,\)"),
+        (np.ones(5), TypeError, "must hold integers"),
+    ]
+    for lengths, error, fragment in cases:
+        with pytest.raises(error, match=fragment):
+            cell.forward(x, a0, parameters, lengths=lengths)
+    a = jax.jit(lambda L: cell.forward(x, a0, parameters, lengths=L)[0])(np.array([0, 6, 3, 1, 7]))
+    assert np.isnan(np.asarray(a)[:, 4]).all() and np.isfinite(np.asarray(a)[:, :4]).all()
+
+
+def test_kept_gradients_honour_the_caches_lengths(cell, rng):
+    """hidden_state_gradients with lengths: zero beyond each length; at full lengths, the
+    same as without."""
+    x, a0, parameters, da = sequence_inputs(cell, rng, 3, 4, 2, 5, 6)
+    with jax.enable_x64(True):
+        full = loss.hidden_state_gradients(cell, da, cell.forward(x, a0, parameters)[-1])
+        caches = cell.forward(x, a0, parameters, lengths=np.full(5, 6))[-1]
+        np.testing.assert_allclose(loss.hidden_state_gradients(cell, da, caches), full, rtol=1e-12)
+        kept = loss.hidden_state_gradients(cell, da, cell.forward(
+            x, a0, parameters, lengths=LENGTHS)[-1])  # fmt: skip
+    for i, length in enumerate(LENGTHS):
+        assert not np.any(np.asarray(kept)[:, i, length:])
