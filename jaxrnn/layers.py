@@ -1,0 +1,279 @@
+r"""Layers of cells: a cell over a sequence, in either direction or both, and stacks of them.
+
+A :class:`Layer` runs a cell over a sequence, forward in time or, with ``reverse=True``, each
+example's steps backwards (within its length, outputs in the original order). A
+:class:`Bidirectional` layer runs one cell forward and one reversed and concatenates their
+hidden states, :math:`a = [a_{\rightarrow}; a_{\leftarrow}]`, ``(2 n_a, m, T_x)``; its manual
+backward splits ``da`` into the two halves and runs both reverse scans, and ``dx`` is the sum
+of the two directions'. A stack feeds layer :math:`\ell`'s hidden states to layer
+:math:`\ell + 1` as its inputs; its manual backward hands layer :math:`\ell + 1`'s ``dx`` to
+layer :math:`\ell` as ``da``. On top, one output layer and the cross-entropy of
+:mod:`jaxrnn.loss`, (L1)-(L8), give every layer's complete hand-derived gradient.
+
+A layer's parameters are its cell's recurrent ones (the output layer's keys, if there, are
+ignored: a stack predicts through one output layer on top); a bidirectional layer's are
+``{"forward": ..., "backward": ...}``, and its ``a0`` stacks the two directions' ``(2 n_a, m)``.
+Every function takes ``lengths`` as the sequence functions do.
+
+>>> import numpy as np
+>>> from jaxrnn.cells import GRU, LSTM
+>>> rng = np.random.default_rng(0)
+>>> layers = [Bidirectional(LSTM), Layer(GRU)]
+>>> parameters = random_parameters(layers, rng, n_x=3, n_a=4)
+>>> x = rng.standard_normal((3, 2, 5)).astype(np.float32)
+>>> a, caches = stack_forward(layers, x, [np.zeros((8, 2)), np.zeros((4, 2))], parameters)
+>>> a.shape, sorted(stack_backward(layers, np.ones_like(a), caches)["layers"][0])
+((4, 2, 5), ['backward', 'da0', 'forward'])
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxrnn._checks import as_array, check_shapes, checked, flag
+from jaxrnn.caches import SequenceCache, checked_caches, checked_lengths
+from jaxrnn.cell import Cell, backward_states, forward_states
+from jaxrnn.cells import resolve
+from jaxrnn.lengths import masked
+from jaxrnn.loss import output_loss
+from jaxrnn.output import output_layer_backward, predictions
+
+
+class Layer(NamedTuple):
+    """A cell over a sequence: forward in time, or each example's steps reversed."""
+
+    cell: Cell
+    reverse: bool = False
+
+
+class Bidirectional(NamedTuple):
+    """A cell forward in time and a cell reversed (by default the same kind), their hidden
+    states concatenated, forward first."""
+
+    forward: Cell
+    backward: Cell | None = None
+
+
+def _layer(layer):
+    """A :class:`Layer` or :class:`Bidirectional` from itself, a cell or a cell's name."""
+    if isinstance(layer, (Layer, Bidirectional)):
+        if isinstance(layer, Bidirectional):
+            cell = resolve("layer", layer.forward)
+            return Bidirectional(cell, resolve("layer", layer.backward or cell))
+        return Layer(resolve("layer", layer.cell), flag("layer", "reverse", layer.reverse))
+    return Layer(resolve("layer", layer))
+
+
+def _recurrent(cell: Cell) -> dict:
+    return {k: cell.parameter_shapes[k] for k in cell.gradient_keys}
+
+
+def _with_output_layer(cell: Cell, p: dict, n_a: int) -> dict:
+    """The recurrent parameters with a stand-in output layer of one class (zeros), for a cell
+    forward that predicts as it steps (the generic path): a layer's predictions go unused."""
+    dtype = next(iter(p.values())).dtype
+    w, b = cell.output
+    return {**p, w: jnp.zeros((1, n_a), dtype), b: jnp.zeros((1, 1), dtype)}
+
+
+def _directions(layer) -> list[tuple[str | None, Cell, bool]]:
+    """``(parameter key or None, cell, reverse)`` for each direction of a layer."""
+    if isinstance(layer, Bidirectional):
+        return [("forward", layer.forward, False), ("backward", layer.backward, True)]
+    return [(None, layer.cell, layer.reverse)]
+
+
+def layer_forward(layer, x, a0, parameters, *, lengths=None):
+    """One layer over ``x (n_x, m, T_x)``: ``(a, caches)``.
+
+    ``a`` is ``(n_a, m, T_x)``, ``(2 n_a, m, T_x)`` for a bidirectional layer, zero beyond each
+    example's length; ``caches`` holds each direction's ``(per-step caches, x)``.
+    """
+    layer = _layer(layer)
+    fn = f"{type(layer).__name__} layer_forward"
+    directions = _directions(layer)
+    both = len(directions) == 2
+    if both and (not isinstance(parameters, dict) or set(parameters) != {"forward", "backward"}):
+        raise TypeError(
+            f"{fn}: `parameters` must be {{'forward': ..., 'backward': ...}}, one dictionary "
+            f"per direction; got {type(parameters).__name__}"
+        )
+    # the two directions' initial states stacked, forward first
+    data = [("x", x, "n_x m T_x"), ("a0", a0, "n_a+n_a m" if both else "n_a m")]
+    outputs, caches = [], []
+    for i, (key, cell, reverse) in enumerate(directions):
+        x_, a0_both, p = checked(
+            fn, parameters[key] if both else parameters, _recurrent(cell), data
+        )
+        if lengths is not None:
+            lengths = checked_lengths(fn, lengths, x_.shape[1], x_.shape[-1])
+        n_a = a0_both.shape[0] // len(directions)
+        a0_i = a0_both[i * n_a : (i + 1) * n_a]
+        p = _with_output_layer(cell, p, n_a)
+        states, fields = _forward(cell, reverse, x_, a0_i, p, lengths)
+        outputs.append(states[0])
+        caches.append((SequenceCache(fields, p, cell.cache, lengths, reverse), x_))
+    return jnp.concatenate(outputs, axis=0), tuple(caches)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _forward(cell, reverse, x, a0, p, lengths):
+    return forward_states(cell, x, a0, p, lengths, reverse)
+
+
+def layer_backward(layer, da, caches) -> dict:
+    """The layer's manual backward from ``da``, the gradient of its hidden states.
+
+    Returns:
+        ``{"dx", "da0", "d<key>"...}``; for a bidirectional layer ``{"dx", "da0", "forward":
+        {"d<key>"...}, "backward": {...}}``, ``da0`` stacked as ``a0`` is.
+    """
+    layer = _layer(layer)
+    fn = f"{type(layer).__name__} layer_backward"
+    directions = _directions(layer)
+    if not isinstance(caches, tuple) or len(caches) != len(directions):
+        raise TypeError(f"{fn}: `caches` must be what layer_forward returned for this layer")
+    n_a = np.shape(da)[0] // len(directions)
+    gradients, dx, da0 = {}, 0.0, []
+    for i, ((key, cell, _), cache) in enumerate(zip(directions, caches, strict=True)):
+        part = jnp.asarray(da)[i * n_a : (i + 1) * n_a]
+        steps, x, part = checked_caches(fn, cache, part, cell, _recurrent(cell))
+        dx_i, dstate, dparams, _ = backward_states(
+            cell, (part, *(None for _ in cell.state[1:])), steps.fields, x, steps.parameters,
+            steps.lengths, steps.reverse,
+        )  # fmt: skip
+        dx, da0 = dx + dx_i, [*da0, dstate[0]]
+        named = {f"d{k}": dparams[f"d{k}"] for k in cell.gradient_keys}
+        gradients |= named if key is None else {key: named}
+    return {"dx": dx, "da0": jnp.concatenate(da0, axis=0), **gradients}
+
+
+def stack_forward(layers: Sequence, x, a0s: Sequence, parameters: Sequence, *, lengths=None):
+    """The layers in turn, each one's hidden states the next one's inputs: ``(a, caches)``,
+    ``a`` the top layer's hidden states, ``caches`` every layer's."""
+    _check_stack("stack_forward", layers, a0s, parameters)
+    caches = []
+    for layer, a0, p in zip(layers, a0s, parameters, strict=True):
+        x, cache = layer_forward(layer, x, a0, p, lengths=lengths)
+        caches.append(cache)
+    return x, tuple(caches)
+
+
+def stack_backward(layers: Sequence, da, caches) -> dict:
+    """The stack's manual backward from ``da``, the gradient of the top layer's hidden states:
+    top layer first, each layer's ``dx`` the ``da`` of the layer below.
+
+    Returns:
+        ``{"dx": ..., "layers": [...]}``: the stack's input gradient and, per layer (bottom
+        first), :func:`layer_backward`'s dictionary without its ``dx``.
+    """
+    if not isinstance(caches, tuple) or len(caches) != len(layers):
+        raise TypeError(
+            f"stack_backward: `caches` must hold one cache per layer ({len(layers)}); got "
+            f"{type(caches).__name__}"
+        )
+    per_layer = []
+    for layer, cache in reversed(list(zip(layers, caches, strict=True))):
+        gradients = layer_backward(layer, da, cache)
+        da = gradients.pop("dx")
+        per_layer.insert(0, gradients)
+    return {"dx": da, "layers": per_layer}
+
+
+def _check_stack(fn, layers, a0s, parameters):
+    if not isinstance(layers, (list, tuple)) or not layers:
+        raise TypeError(f"{fn}: `layers` must be a non-empty list of layers")
+    for name, value in (("a0s", a0s), ("parameters", parameters)):
+        if not isinstance(value, (list, tuple)) or len(value) != len(layers):
+            raise TypeError(
+                f"{fn}: `{name}` must hold one entry per layer ({len(layers)}); got "
+                f"{type(value).__name__}"
+                + (f" of {len(value)}" if hasattr(value, "__len__") else "")
+            )
+
+
+def stack_cross_entropy(layers, x, a0s, parameters, output, labels, *, lengths=None):
+    """:math:`J` of (L3) for the stack's top hidden states through the output layer
+    ``output = {"Wy": (n_y, n_top), "by": (n_y, 1)}``, by the forwards alone: the autodiff
+    reference for :func:`stack_loss_and_gradients`."""
+    fn = "stack_cross_entropy"
+    a, caches = stack_forward(layers, x, a0s, parameters, lengths=lengths)
+    out = _output(output, a)
+    lengths = _lengths(caches)
+    return output_loss(fn, _TOP, a, out, _labels(fn, labels, a, out), lengths)[0]
+
+
+def stack_loss_and_gradients(layers, x, a0s, parameters, output, labels, *, lengths=None):
+    """The loss (L3) of the stack and its complete hand-derived gradient.
+
+    (L4)-(L7) through the output layer give ``da`` of the top layer; the stack's manual
+    backward (:func:`stack_backward`) the rest.
+
+    Returns:
+        ``(J, {"dx", "layers": [...], "dWy", "dby"})``.
+    """
+    fn = "stack_loss_and_gradients"
+    a, caches = stack_forward(layers, x, a0s, parameters, lengths=lengths)
+    out = _output(output, a)
+    labels, lengths = _labels(fn, labels, a, out), _lengths(caches)
+    J, Y, Wy, m = output_loss(fn, _TOP, a, out, labels, lengths)
+    y_pred = masked(predictions(a, out["Wy"], out["by"]), lengths)
+    dz = (y_pred - Y) / m  # (L4)
+    da, dWy, dby = output_layer_backward(dz, a, Wy)  # (L5)-(L7)
+    gradients = stack_backward(layers, da, caches)  # (L8), every layer
+    return J, {**gradients, "dWy": dWy, "dby": dby}
+
+
+class _Top(NamedTuple):
+    """What the loss needs of a cell: its output layer's keys; a stack's are these."""
+
+    output: tuple = ("Wy", "by")
+
+
+_TOP = _Top()
+
+
+def _lengths(caches):
+    """The checked lengths the bottom layer's caches hold (``None`` for none)."""
+    return caches[0][0][0].lengths
+
+
+def _output(output, a) -> dict:
+    """The output layer's parameters, checked against the top hidden states ``a``."""
+    shapes = {"Wy": "n_y n_top", "by": "n_y 1"}
+    return checked("stack output layer", output, shapes, [("top hidden states", a, "n_top m T_x")])[
+        -1
+    ]
+
+
+def _labels(fn, labels, a, out):
+    """The labels checked against the top hidden states and the output layer."""
+    labels = as_array(fn, "labels", labels)
+    top = [("parameters['Wy']", out["Wy"], "n_y n_top"), ("top hidden states", a, "n_top m T_x")]
+    if jnp.issubdtype(labels.dtype, jnp.integer):
+        check_shapes(fn, [top[1], ("labels", labels, "m T_x")])
+    else:
+        check_shapes(fn, [*top, ("labels", labels, "n_y m T_x")])
+    return labels
+
+
+def random_parameters(layers, rng: np.random.Generator, n_x: int, n_a: int, dtype=np.float32):
+    """Standard-normal recurrent parameters for each layer, scaled by ``1 / sqrt(fan-in)``;
+    layer ``l + 1``'s ``n_x`` is layer ``l``'s output size."""
+    parameters = []
+    for layer in map(_layer, layers):
+        drawn = {}
+        for key, cell, _ in _directions(layer):
+            shapes = cell.shapes(n_x, n_a, 1)
+            p = {k: (rng.standard_normal(shapes[k]) / np.sqrt(shapes[k][1])).astype(dtype)
+                 for k in cell.gradient_keys}  # fmt: skip
+            drawn = p if key is None else drawn | {key: p}
+        parameters.append(drawn)
+        n_x = n_a * len(_directions(layer))
+    return parameters
