@@ -5,11 +5,43 @@ unchanged, its outputs are zero and nothing flows back through those steps. Reve
 example runs its own steps backwards, ``L - 1`` first, and the outputs come back in the
 original order (Flax's ``keep_order=True``). Both are a reordering of the time axis per
 example, done with one gather, and a mask over the steps: :func:`order` and :func:`valid`.
+Each example's state after its own last step, which the zero padding hides, is
+:func:`final_state`.
 """
 
 from __future__ import annotations
 
 import jax.numpy as jnp
+
+from jaxrnn._checks import as_array, cast, check_shapes, common_float_dtype
+from jaxrnn.caches import checked_lengths
+
+
+def final_state(states, initial, lengths=None, reverse=False):
+    """Each example's state after its last step, ``(n_a, m)``: the last valid one.
+
+    Arguments:
+        states: a state of every step as the sequence forward returns it, ``(n_a, m, T_x)``
+            (``a``, or an LSTM's ``c``), zero beyond each example's length.
+        initial: the state before the first step, ``(n_a, m)`` (``a0``, or a zero ``c0``).
+        lengths, reverse: as the forward had them.
+
+    Returns:
+        Example ``i``'s state at step ``lengths[i] - 1`` (at step 0 reversed, which it runs
+        last), ``initial[:, i]`` for a length of 0: what a forward over its own length alone
+        would end with.
+    """
+    fn = "final_state"
+    states, initial = as_array(fn, "states", states), as_array(fn, "initial", initial)
+    sizes = check_shapes(fn, [("states", states, "n_a m T_x"), ("initial", initial, "n_a m")])
+    states, initial = cast(common_float_dtype(states, initial), states, initial)
+    T, m = sizes["T_x"], sizes["m"]
+    if lengths is None:
+        lengths = jnp.full((m,), T, jnp.int32)
+    lengths = checked_lengths(fn, lengths, m, T)
+    last = jnp.zeros_like(lengths) if reverse else jnp.clip(lengths - 1, 0, T - 1)
+    picked = jnp.take_along_axis(states, last[None, :, None], axis=-1)[..., 0]
+    return jnp.where(lengths > 0, picked, initial)
 
 
 def order(lengths, T: int, m: int, reverse: bool):

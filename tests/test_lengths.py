@@ -109,3 +109,31 @@ def test_kept_gradients_honour_the_caches_lengths(cell, rng):
             x, a0, parameters, lengths=LENGTHS)[-1])  # fmt: skip
     for i, length in enumerate(LENGTHS):
         assert not np.any(np.asarray(kept)[:, i, length:])
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_final_state_is_the_last_valid_one(reverse, rng):
+    """What each example alone, over its own length, ends with; a0 for a length of 0."""
+    from jaxrnn.cells import LSTM
+    from jaxrnn.lengths import final_state
+
+    x, a0, parameters, _ = sequence_inputs(LSTM, rng, 3, 4, 2, 5, 6)
+    with jax.enable_x64(True):
+        a, _, c, _ = LSTM.forward(x, a0, parameters, lengths=LENGTHS, reverse=reverse)
+        last_a = np.asarray(final_state(a, a0, LENGTHS, reverse))
+        last_c = np.asarray(final_state(c, np.zeros_like(a0), LENGTHS, reverse))
+        for i, length in enumerate(LENGTHS):
+            if not length:
+                np.testing.assert_array_equal(last_a[:, i], a0[:, i])
+                assert not np.any(last_c[:, i])
+                continue
+            xi = x[:, i : i + 1, :length][:, :, ::-1] if reverse else x[:, i : i + 1, :length]
+            a_i, _, c_i, _ = LSTM.forward(xi, a0[:, i : i + 1], parameters)
+            np.testing.assert_allclose(last_a[:, i], np.asarray(a_i)[:, 0, -1], rtol=1e-12)
+            np.testing.assert_allclose(last_c[:, i], np.asarray(c_i)[:, 0, -1], rtol=1e-12)
+        full = np.asarray(final_state(a, a0, reverse=reverse))  # no lengths: the last step
+        np.testing.assert_array_equal(full, np.asarray(a)[:, :, 0 if reverse else -1])
+        with pytest.raises(ValueError, match=r"final_state: `lengths` must lie in \[0, T_x\]"):
+            final_state(a, a0, LENGTHS + 2)
+        with pytest.raises(ValueError, match="final_state: `initial` has shape"):
+            final_state(a, a0[:, :2])
