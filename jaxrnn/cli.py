@@ -1,8 +1,9 @@
 """``jaxrnn check``: the report to run first; ``jaxrnn train``: a character model.
 
-For each architecture, at cell level, at sequence level and over a long sequence (T_x = 200), on
-every device JAX sees, in float64 and float32 (``--dtype`` adds float16 and bfloat16), one row
-saying whether jaxrnn's hand-derived backward pass
+For each architecture, at cell level, at sequence level, over a long sequence (T_x = 200), with
+variable lengths, reversed, as a bidirectional layer and in a stack of layers under a loss (see
+:mod:`jaxrnn.problems`), on every device JAX sees, in float64 and float32 (``--dtype`` adds
+float16 and bfloat16), one row saying whether jaxrnn's hand-derived backward pass
 
 * reproduces the documents' printed expected outputs (forward and backward test cells),
 * agrees with ``jax.vjp`` of jaxrnn's forward (largest relative error over the gradients),
@@ -26,13 +27,17 @@ import jax
 import numpy as np
 
 from jaxrnn import cells, exercises
-from jaxrnn.gradcheck import cell_problem, check_backward, format_table
+from jaxrnn.gradcheck import format_table
+from jaxrnn.problems import LEVELS as PROBLEM_LEVELS
+from jaxrnn.problems import check_problem
 from jaxrnn.tolerances import DOCUMENT
 
 #: the long-sequence row's length: where a too coarse finite difference once failed a correct
 #: backward, so that such a failure cannot hide again
 LONG_T_X = 200
-LEVELS = ("cell", "sequence", "long")
+#: the report's rows per cell: the problems of jaxrnn.problems, and the long sequence after the
+#: sequence
+LEVELS = (*PROBLEM_LEVELS[:2], "long", *PROBLEM_LEVELS[2:])
 DTYPES = ("float64", "float32", "float16", "bfloat16")
 
 
@@ -47,13 +52,14 @@ def _api():
 
 
 def documents_column(cell, level, dtype):
-    """``(passed, total, failed labels)`` over the row's forward and backward exercises (none
-    for the long row, the GRU and cells of your own)."""
+    """``(passed, total, failed labels)`` over the row's forward and backward exercises: the
+    documents' cells at cell and sequence level (none for the other rows, the GRU and cells of
+    your own)."""
     api = _api()
     passed = total = 0
     failed = []
     tol = DOCUMENT[np.dtype(dtype)]
-    documented = cells.CELLS.get(cell.name) is cell and level != "long"
+    documented = cells.CELLS.get(cell.name) is cell and level in ("cell", "sequence")
     for exercise in exercises.EXERCISES if documented else ():
         function = exercise.function
         if not function.startswith(cell.name + "_") or ("_cell_" in function) != (level == "cell"):
@@ -69,10 +75,9 @@ def documents_column(cell, level, dtype):
 def report_row(cell, level, dtype, verbose=False):
     docs_passed, docs_total, docs_failed = documents_column(cell, level, dtype)
     sizes = {"T_x": LONG_T_X} if level == "long" else None
-    problem = cell_problem(cell, "cell" if level == "cell" else "sequence", dtype, sizes=sizes)
-    forward, backward, inputs, cotangents = problem
     fd = np.dtype(dtype) == np.float64
-    report = check_backward(forward, backward, inputs, cotangents, finite_differences=fd)
+    problem = "sequence" if level == "long" else level
+    report = check_problem(cell, problem, dtype, sizes=sizes, finite_differences=fd)
     if verbose:
         print(f"\n{cell.name} {level} {np.dtype(dtype).name}\n{report}")
     ok = report.ok and docs_passed == docs_total
@@ -118,7 +123,7 @@ def check(args) -> int:
     )
     for device in devices(args.device):
         for cell in (cells.resolve("jaxrnn check", name) for name in args.cell):
-            for level in LEVELS:
+            for level in args.level:
                 for dtype in dtypes:
                     with contextlib.ExitStack() as stack:
                         stack.enter_context(jax.default_device(device))
@@ -151,6 +156,9 @@ def main(argv=None) -> int:
         "--dtype", nargs="+", default=["float64", "float32"], choices=list(DTYPES),
         help="float64 and float32 by default; float16 and bfloat16 on request",
     )  # fmt: skip
+    check_parser.add_argument(
+        "--level", nargs="+", default=list(LEVELS), choices=list(LEVELS), help="default: all"
+    )
     check_parser.add_argument("--verbose", action="store_true", help="print every gradient")
     train_parser = commands.add_parser(
         "train",

@@ -176,13 +176,27 @@ def _as(value, dtype):
 
 def _with_leaf(inputs: Mapping, gradient_name: str, value) -> dict:
     """``inputs`` with the leaf the gradient ``d<name>`` belongs to replaced by ``value``."""
+    return _rebuild(inputs, {**documents_names(dict(inputs)), gradient_name: value})
+
+
+def _rebuild(inputs: Mapping, leaves: dict) -> dict:
+    """``inputs``' structure with the leaves named as :func:`documents_names` names them."""
     out = {}
     for name, item in inputs.items():
         if isinstance(item, Mapping):
-            out[name] = {k: value if f"d{k}" == gradient_name else v for k, v in item.items()}
+            out[name] = _rebuild_tree(item, leaves, ())
         else:
-            out[name] = value if f"d{name}" == gradient_name else item
+            out[name] = leaves[f"d{name}"]
     return out
+
+
+def _rebuild_tree(tree: Mapping, leaves: dict, prefix: tuple) -> dict:
+    return {
+        key: _rebuild_tree(value, leaves, (*prefix, str(key)))
+        if isinstance(value, Mapping)
+        else leaves[f"d{'.'.join((*prefix, str(key)))}"]
+        for key, value in tree.items()
+    }
 
 
 def _positional(forward: Callable, names: list[str]) -> Callable:
@@ -380,7 +394,11 @@ def _float64_reference(call, names, inputs, cotangents) -> dict:
         values = tuple(jax.tree.map(as64, v) for v in inputs.values())
         cots = tuple(as64(c) for c in cotangents)
         gradients = vjp(call, dict(zip(names, values, strict=True)), cots)
-        return {k: np.asarray(v, np.float64) for k, v in documents_names(gradients).items()}
+        return {
+            k: np.asarray(v, np.float64)
+            for k, v in documents_names(gradients).items()
+            if _is_float(_leaf_value(inputs, k))  # integer inputs have no gradient
+        }
 
 
 def _checked_cotangents(call, inputs, cotangents, dtype) -> tuple:
@@ -520,49 +538,5 @@ def _extrapolated(quotients, taken, noise, gradient):
 
 
 def _leaf_value(inputs, gradient_name):
-    for name, value in inputs.items():
-        if isinstance(value, Mapping):
-            for key, leaf in value.items():
-                if f"d{key}" == gradient_name:
-                    return leaf
-        elif f"d{name}" == gradient_name:
-            return value
-    return None
-
-
-def cell_problem(cell, level: str = "cell", dtype=np.float64, *, sizes=None, seed: int = 0):
-    """Random arguments to check a cell's backward with: ``check_backward(*cell_problem(...))``.
-
-    Arguments:
-        cell: a :class:`jaxrnn.Cell` or a built-in cell's name.
-        level: ``"cell"`` (``cell_forward`` and ``cell_backward``) or ``"sequence"``
-            (``cell.forward`` and ``cell.backward``).
-        dtype: the dtype of every array.
-        sizes: ``{"n_x", "n_a", "n_y", "m", "T_x"}``, by default 3, 5, 2, 4, 6: small, every
-            dimension different.
-        seed: seeds the standard-normal draws.
-
-    Returns:
-        ``(forward, backward, inputs, cotangents)``.
-    """
-    from jaxrnn.cells import resolve
-
-    cell = resolve("cell_problem", cell)
-    sizes = {"n_x": 3, "n_a": 5, "n_y": 2, "m": 4, "T_x": 6} | dict(sizes or {})
-    n_x, n_a, n_y, m, T_x = (sizes[k] for k in ("n_x", "n_a", "n_y", "m", "T_x"))
-    rng = np.random.default_rng(seed)
-    draw = lambda *shape: rng.standard_normal(shape).astype(dtype)  # noqa: E731
-    parameters = cell.random_parameters(rng, n_x, n_a, n_y, dtype)
-    if level == "cell":
-        inputs = {"xt": draw(n_x, m), **{f"{s}_prev": draw(n_a, m) for s in cell.state}}
-        cotangents = tuple(draw(n_a, m) for _ in cell.state)
-        return (
-            cell.cell_forward,
-            cell.cell_backward,
-            inputs | {"parameters": parameters},
-            cotangents,
-        )
-    if level != "sequence":
-        raise ValueError(f"cell_problem: `level` must be 'cell' or 'sequence'; got {level!r}")
-    inputs = {"x": draw(n_x, m, T_x), "a0": draw(n_a, m), "parameters": parameters}
-    return cell.forward, cell.backward, inputs, (draw(n_a, m, T_x),)
+    """The input leaf a gradient belongs to, or ``None``."""
+    return documents_names(dict(inputs)).get(gradient_name)

@@ -28,7 +28,8 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from jaxrnn.cells import resolve
-from jaxrnn.gradcheck import Report, cell_problem, check_backward
+from jaxrnn.gradcheck import Report, check_backward
+from jaxrnn.problems import LEVELS, cell_problem
 from jaxrnn.tolerances import (
     AGREEMENT,
     LOW_PRECISION,
@@ -132,10 +133,12 @@ def assert_cell_agrees(
         cell: a :class:`jaxrnn.Cell` or a built-in cell's name.
         cell_backward, backward: the backward functions to check in place of the cell's own
             (``cell.cell_backward``, ``cell.backward``): your version of an exercise.
-        levels: ``"cell"`` and/or ``"sequence"``.
-        dtype: the dtype of the random problem (:func:`jaxrnn.gradcheck.cell_problem`).
+        levels: any of :data:`jaxrnn.problems.LEVELS`: ``"cell"``, ``"sequence"``,
+            ``"lengths"``, ``"reverse"`` (those take ``cell_backward`` and ``backward``),
+            ``"bidirectional"``, ``"stacked"``.
+        dtype: the dtype of the random problem (:func:`jaxrnn.problems.cell_problem`).
         finite_differences: also against central differences; by default in float64 only.
-        sizes, seed: as for :func:`~jaxrnn.gradcheck.cell_problem`.
+        sizes, seed: as for :func:`~jaxrnn.problems.cell_problem`.
 
     Returns:
         The reports, one per level, when every gradient agrees.
@@ -146,14 +149,16 @@ def assert_cell_agrees(
     )  # fmt: skip
     reports = []
     for level in levels:
+        if level not in LEVELS:
+            raise ValueError(f"assert_cell_agrees: unknown level {level!r}; choose from {LEVELS}")
         forward, own, inputs, cotangents = cell_problem(cell, level, dtype, sizes=sizes, seed=seed)
-        mine = (cell_backward if level == "cell" else backward) or own
-        if mine is not own:  # the backward's name in messages: the one it stands in for
-            mine = _named(mine, own.__name__)
-        x64 = _x64(dtype)
-        with x64:
+        mine = {"cell": cell_backward, "stacked": None, "bidirectional": None}.get(level, backward)
+        mine = own if mine is None else _named(mine, own.__name__)
+        style = "vjp" if level == "stacked" else "documents"
+        with _x64(dtype):
             reports.append(assert_backward_agrees(
-                forward, mine, inputs, cotangents, finite_differences=finite_differences
+                forward, mine, inputs, cotangents, style=style,
+                finite_differences=finite_differences,
             ))  # fmt: skip
     return reports
 

@@ -12,7 +12,9 @@ def test_check_passes_as_shipped(capsys):
     assert cli.main(["check", "--cell", "rnn", "--dtype", "float64"]) == 0
     out = capsys.readouterr().out
     assert "vs jax.vjp" in out and "vs finite diff." in out and "all agree" in out
-    assert out.count("PASS") == 3
+    levels = ["cell", "sequence", "long", "lengths", "reverse", "bidirectional", "stacked"]
+    rows = [line.split() for line in out.splitlines() if line.startswith("cpu:0")]
+    assert [row[2] for row in rows] == levels and all(row[-1] == "PASS" for row in rows)
     # the long-sequence row, with finite differences, so that a too coarse step cannot hide
     long_row = next(line for line in out.splitlines() if " rnn   long " in line)
     assert "float64" in long_row and "PASS" in long_row and "e-" in long_row.split()[-2]
@@ -29,7 +31,7 @@ def test_check_fails_on_a_planted_error(monkeypatch, capsys, gradient):
 
     broken.__name__ = "lstm_cell_backward"
     monkeypatch.setitem(cells.CELLS, "lstm", dataclasses.replace(real, cell_backward=broken))
-    assert cli.main(["check", "--cell", "lstm", "--dtype", "float32"]) == 1
+    assert cli.main(["check", "--cell", "lstm", "--dtype", "float32", "--level", "cell"]) == 1
     out = capsys.readouterr().out
     assert "DISAGREEMENT" in out
     cell_row = next(line for line in out.splitlines() if " lstm  cell " in line)
@@ -51,19 +53,24 @@ def test_every_device_gets_its_rows():
 
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
            "JAX_PLATFORMS": "cpu"}  # fmt: skip
-    command = [sys.executable, "-m", "jaxrnn", "check", "--cell", "rnn", "--dtype", "float32"]
+    command = [sys.executable, "-m", "jaxrnn", "check", "--cell", "rnn", "--dtype", "float32",
+               "--level", "cell", "stacked"]  # fmt: skip
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [line.split() for line in done.stdout.splitlines() if line.startswith("cpu:")]
-    assert sorted(row[0] for row in rows) == ["cpu:0"] * 3 + ["cpu:1"] * 3
+    assert sorted(row[0] for row in rows) == ["cpu:0"] * 2 + ["cpu:1"] * 2
     with pytest.raises(SystemExit, match="no device 'cpu:1'"):
         cli.devices("cpu:1")  # this process has one
 
 
 def test_report_rows_cover_cells_levels_and_dtypes(capsys):
-    assert cli.main(["check", "--cell", "lstm", "--dtype", "float32", "--verbose"]) == 0
+    argv = ["check", "--cell", "lstm", "--dtype", "float32", "--verbose", "--level", "cell",
+            "sequence", "bidirectional"]  # fmt: skip
+    assert cli.main(argv) == 0
     out = capsys.readouterr().out
-    assert out.count("not returned by the backward, and exactly 0 by jax.vjp: dWy, dby") == 3
+    # the documents' cell and sequence backward leave the output layer out; a layer has none
+    assert out.count("not returned by the backward, and exactly 0 by jax.vjp: dWy, dby") == 2
+    assert "dforward.Wf" in out and "dbackward.Wf" in out
     assert np.dtype("float32").name in out
 
 
@@ -103,7 +110,8 @@ def test_train_saves_under_the_name_given_and_a_short_run_succeeds(tmp_path, cap
 
 
 def test_check_in_bfloat16(capsys):
-    assert cli.main(["check", "--cell", "rnn", "--dtype", "bfloat16"]) == 0
+    argv = ["check", "--cell", "rnn", "--dtype", "bfloat16", "--level", "cell", "stacked"]
+    assert cli.main(argv) == 0
     rows = [line for line in capsys.readouterr().out.splitlines() if "bfloat16" in line]
-    assert len(rows) == 3 and all(row.endswith("PASS") for row in rows)
+    assert len(rows) == 2 and all(row.endswith("PASS") for row in rows)
     assert "14/14" in rows[0]  # the documents' cells, to bfloat16's precision

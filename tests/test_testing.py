@@ -8,7 +8,7 @@ from absl.testing import parameterized
 from user_cells import MGU, mgu_cell_backward
 
 import jaxrnn
-from jaxrnn.gradcheck import cell_problem
+from jaxrnn.problems import cell_problem
 from jaxrnn.testing import assert_backward_agrees, assert_cell_agrees, assert_gradients_close
 
 

@@ -1,0 +1,161 @@
+"""Random problems to check a cell's backward passes with, at every level jaxrnn has.
+
+``check_backward(*cell_problem(cell, level))`` checks, for any :class:`jaxrnn.Cell`:
+
+* ``"cell"``: ``cell_forward`` and ``cell_backward`` (the documents' exercise);
+* ``"sequence"``: the sequence forward and backward;
+* ``"lengths"``: the same with every example its own length, 0 and ``T_x`` among them;
+* ``"reverse"``: the same, each example's steps reversed within its length;
+* ``"bidirectional"``: a bidirectional layer of the cell (:mod:`jaxrnn.layers`), with lengths;
+* ``"stacked"``: a bidirectional layer under a reversed one, the cross-entropy on top, with
+  lengths: every layer's complete hand-derived gradient (``style="vjp"``).
+
+>>> import numpy as np
+>>> from jaxrnn.gradcheck import check_backward
+>>> check_backward(*cell_problem("gru", "bidirectional", np.float32)).ok
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+import numpy as np
+
+from jaxrnn import layers
+from jaxrnn.cells import resolve
+
+LEVELS = ("cell", "sequence", "lengths", "reverse", "bidirectional", "stacked")
+
+
+def cell_problem(cell, level: str = "cell", dtype=np.float64, *, sizes=None, seed: int = 0):
+    """Random arguments for :func:`jaxrnn.gradcheck.check_backward` at one level.
+
+    Arguments:
+        cell: a :class:`jaxrnn.Cell`, a built-in cell's name or ``"package.module:NAME"``.
+        level: one of :data:`LEVELS`.
+        dtype: the dtype of every floating array.
+        sizes: ``{"n_x", "n_a", "n_y", "m", "T_x"}``, by default 3, 5, 2, 4, 6: small, every
+            dimension different.
+        seed: seeds the standard-normal draws.
+
+    Returns:
+        ``(forward, backward, inputs, cotangents)``. At ``"stacked"`` the backward is a plain
+        VJP, to check with ``style="vjp"``; :func:`check_problem` does so.
+    """
+    cell = resolve("cell_problem", cell)
+    sizes = {"n_x": 3, "n_a": 5, "n_y": 2, "m": 4, "T_x": 6} | dict(sizes or {})
+    n_x, n_a, n_y, m, T_x = (sizes[k] for k in ("n_x", "n_a", "n_y", "m", "T_x"))
+    rng = np.random.default_rng(seed)
+    draw = lambda *shape: rng.standard_normal(shape).astype(dtype)  # noqa: E731
+    lengths = rng.integers(0, T_x + 1, m)
+    lengths[: min(m, 2)] = [0, T_x][: min(m, 2)]  # the edges: nothing, and everything
+    if level == "cell":
+        parameters = cell.random_parameters(rng, n_x, n_a, n_y, dtype)
+        values = [draw(n_x, m), *(draw(n_a, m) for _ in cell.state), parameters]
+        inputs = dict(zip(_argument_names(cell), values, strict=True))
+        cotangents = tuple(draw(n_a, m) for _ in cell.state)
+        return cell.cell_forward, cell.cell_backward, inputs, cotangents
+    if level in ("sequence", "lengths", "reverse"):
+        parameters = cell.random_parameters(rng, n_x, n_a, n_y, dtype)
+        inputs = {"x": draw(n_x, m, T_x), "a0": draw(n_a, m), "parameters": parameters}
+        if level != "sequence":
+            inputs["lengths"] = lengths
+        forward = functools.partial(cell.forward, reverse=True) if level == "reverse" else (
+            cell.forward
+        )  # fmt: skip
+        return forward, cell.backward, inputs, (draw(n_a, m, T_x),)
+    if level == "bidirectional":
+        layer = layers.Bidirectional(cell)
+        (parameters,) = layers.random_parameters([layer], rng, n_x, n_a, dtype)
+        inputs = {"x": draw(n_x, m, T_x), "a0": draw(2 * n_a, m), "parameters": parameters,
+                  "lengths": lengths}  # fmt: skip
+        return (
+            _bidirectional(layer),
+            _bidirectional_backward(layer),
+            inputs,
+            (draw(2 * n_a, m, T_x),),
+        )
+    if level == "stacked":
+        stack = [layers.Bidirectional(cell), layers.Layer(cell, reverse=True)]
+        parameters = layers.random_parameters(stack, rng, n_x, n_a, dtype)
+        inputs = {
+            "x": draw(n_x, m, T_x),
+            "a0": {"layer0": draw(2 * n_a, m), "layer1": draw(n_a, m)},
+            "parameters": {"layer0": parameters[0], "layer1": parameters[1]},
+            "output": {"Wy": draw(n_y, n_a), "by": draw(n_y, 1)},
+            "labels": rng.integers(0, n_y, (m, T_x)),
+            "lengths": lengths,
+        }
+        return _stacked(stack), _stacked_backward(stack), inputs, (np.asarray(1.0, dtype),)
+    raise ValueError(f"cell_problem: `level` must be one of {list(LEVELS)}; got {level!r}")
+
+
+def _argument_names(cell) -> list[str]:
+    """The names the cell forward gives its arguments (``xt, a_prev, ..., parameters``, or
+    whatever its author chose): the checker passes them by name."""
+    default = ["xt", *(f"{s}_prev" for s in cell.state), "parameters"]
+    try:
+        names = list(inspect.signature(cell.cell_forward).parameters)
+    except (TypeError, ValueError):
+        return default
+    return names[: len(default)] if len(names) >= len(default) else default
+
+
+def check_problem(cell, level: str = "cell", dtype=np.float64, **options):
+    """``check_backward`` of :func:`cell_problem`; ``options`` go to both as they belong
+    (``sizes``, ``seed`` to the problem; ``finite_differences``, ``skip`` to the checker)."""
+    from jaxrnn.gradcheck import check_backward
+
+    sizes, seed = options.pop("sizes", None), options.pop("seed", 0)
+    forward, backward, inputs, cotangents = cell_problem(cell, level, dtype, sizes=sizes, seed=seed)
+    style = "vjp" if level == "stacked" else "documents"
+    return check_backward(forward, backward, inputs, cotangents, style=style, **options)
+
+
+def _bidirectional(layer):
+    def bidirectional_forward(x, a0, parameters, lengths):
+        return layers.layer_forward(layer, x, a0, parameters, lengths=lengths)
+
+    return bidirectional_forward
+
+
+def _bidirectional_backward(layer):
+    def bidirectional_backward(da, caches):
+        g = layers.layer_backward(layer, da, caches)
+        directions = {f"d{d}.{k[1:]}": v for d in ("forward", "backward") for k, v in g[d].items()}
+        return {"dx": g["dx"], "da0": g["da0"], **directions}
+
+    return bidirectional_backward
+
+
+def _stacked(stack):
+    def stacked_cross_entropy(x, a0, parameters, output, labels, lengths):
+        a0s, ps = [a0["layer0"], a0["layer1"]], [parameters["layer0"], parameters["layer1"]]
+        return layers.stack_cross_entropy(stack, x, a0s, ps, output, labels, lengths=lengths)
+
+    return stacked_cross_entropy
+
+
+def _stacked_backward(stack):
+    def stacked_loss_backward(inputs, cotangents):
+        a0, p = inputs["a0"], inputs["parameters"]
+        _, g = layers.stack_loss_and_gradients(
+            stack, inputs["x"], [a0["layer0"], a0["layer1"]], [p["layer0"], p["layer1"]],
+            inputs["output"], inputs["labels"], lengths=inputs["lengths"],
+        )  # fmt: skip
+        (scale,) = cotangents
+        layer_grads = [{k: v for k, v in g["layers"][i].items() if k != "da0"} for i in (0, 1)]
+        undo = lambda d: {k[1:]: scale * v for k, v in d.items()}  # noqa: E731 - "dWf" -> "Wf"
+        return {
+            "x": scale * g["dx"],
+            "a0": {f"layer{i}": scale * g["layers"][i]["da0"] for i in (0, 1)},
+            "parameters": {
+                "layer0": {d: undo(layer_grads[0][d]) for d in ("forward", "backward")},
+                "layer1": undo(layer_grads[1]),
+            },
+            "output": {"Wy": scale * g["dWy"], "by": scale * g["dby"]},
+        }
+
+    return stacked_loss_backward
