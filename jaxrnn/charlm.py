@@ -26,6 +26,7 @@ import numpy as np
 
 from jaxrnn import custom_vjp
 from jaxrnn._checks import integer
+from jaxrnn.cell import Cell
 from jaxrnn.cells import CELLS, resolve
 
 CORPUS = pathlib.Path(__file__).parent / "data" / "dinosaurs.txt"
@@ -63,9 +64,9 @@ def _finite_positive(fn: str, name: str, value) -> float:
     return float(value)
 
 
-def init_parameters(cell: str, vocabulary_size: int, n_a: int, seed: int = 0) -> dict:
+def init_parameters(cell, vocabulary_size: int, n_a: int, seed: int = 0) -> dict:
     """Gaussian weights scaled by ``1/sqrt(fan_in)``, zero biases (the LSTM's forget bias 1)."""
-    spec = CELLS[cell]
+    spec = resolve("init_parameters", cell)
     rng = np.random.default_rng(seed)
     parameters = {}
     for key, shape in spec.shapes(vocabulary_size, n_a, vocabulary_size).items():
@@ -84,14 +85,15 @@ def batch(ids: np.ndarray, vocabulary_size: int, m: int, T: int, rng: np.random.
     return x, windows[:, 1:]
 
 
-def cross_entropy(cell: str, parameters, x, labels):
+def cross_entropy(cell, parameters, x, labels):
     """J: the cross-entropy of the next character, summed over time, divided by ``m``.
 
     The predictions come from the custom-VJP forward, so ``jax.grad`` of this runs the manual
     backward (the softmax's VJP (L9), the output layer's (L5)-(L7), then the cell's equations).
     """
-    n_a, m = parameters[CELLS[cell].output[0]].shape[1], x.shape[1]
-    y_pred = getattr(custom_vjp, cell)(x, jnp.zeros((n_a, m), x.dtype), parameters)[1]
+    cell = resolve("cross_entropy", cell)
+    n_a, m = parameters[cell.output[0]].shape[1], x.shape[1]
+    y_pred = custom_vjp.of(cell)(x, jnp.zeros((n_a, m), x.dtype), parameters)[1]
     picked = jnp.take_along_axis(y_pred, labels[None], axis=0)[0]  # (m, T)
     return -jnp.sum(jnp.log(jnp.maximum(picked, jnp.finfo(picked.dtype).tiny))) / m
 
@@ -119,14 +121,15 @@ def make_optimizer(name: str, learning_rate: float, max_norm: float):
 
 @dataclass
 class Model:
-    cell: str
+    #: a built-in cell's name, or the :class:`jaxrnn.Cell` of your own it was trained with
+    cell: str | Cell
     vocabulary: Vocabulary
     parameters: dict
     losses: list = field(default_factory=list)
 
 
 def train(
-    cell: str = "gru",
+    cell: str | Cell = "gru",
     steps: int = 2000,
     n_a: int = 64,
     m: int = 32,
@@ -146,7 +149,7 @@ def train(
     before any work: a bad one raises ``ValueError`` or ``TypeError`` naming it.
     """
     fn = "charlm.train"
-    cell = resolve(fn, cell).name
+    cell = cell if isinstance(cell, Cell) else resolve(fn, cell).name
     steps, seed = integer(fn, "steps", steps, 0), integer(fn, "seed", seed, 0)
     n_a, m, T = (integer(fn, k, v, 1) for k, v in [("n_a", n_a), ("m", m), ("T", T)])
     learning_rate = _finite_positive(fn, "learning_rate", learning_rate)
@@ -209,7 +212,7 @@ def sample(model: Model, n_chars: int = 200, seed: int = 0, first: str = "\n") -
         )
     if n_chars == 0:
         return ""
-    spec = CELLS[model.cell]
+    spec = resolve(fn, model.cell)
     V = len(model.vocabulary)
     n_a = model.parameters[spec.output[0]].shape[1]
     eye = jnp.eye(V, dtype=jnp.float32)
@@ -232,12 +235,14 @@ def save(model: Model, path) -> None:
     pickle), under exactly that name."""
     arrays = {f"parameter_{k}": np.asarray(v) for k, v in model.parameters.items()}
     with open(path, "wb") as file:
-        np.savez(file, cell=np.array(model.cell), vocabulary=np.array(model.vocabulary.chars),
+        name = resolve("charlm.save", model.cell).name
+        np.savez(file, cell=np.array(name), vocabulary=np.array(model.vocabulary.chars),
                  losses=np.array(model.losses, np.float64), **arrays)  # fmt: skip
 
 
-def load(path) -> Model:
-    """Read a model written by :func:`save`; the arrays come back bit for bit.
+def load(path, cell: Cell | None = None) -> Model:
+    """Read a model written by :func:`save`; the arrays come back bit for bit. A model of a
+    cell of your own needs that ``cell``.
 
     A file that is not such a model (empty, truncated, another file, or one whose cell,
     parameters or vocabulary do not fit together) raises ``ValueError`` naming the file and
@@ -257,17 +262,23 @@ def load(path) -> Model:
     missing = [k for k in ("cell", "vocabulary", "losses") if k not in arrays]
     if missing:
         raise bad(f"it has no {', '.join(missing)} (it holds {sorted(arrays)})")
-    cell = str(arrays["cell"])
-    if cell not in CELLS:
-        raise bad(f"unknown cell {cell!r}; the known cells are {sorted(CELLS)}")
+    name = str(arrays["cell"])
+    if cell is not None and cell.name != name:
+        raise bad(f"its cell is {name!r}, not the {cell.name!r} given")
+    if cell is None and name not in CELLS:
+        raise bad(
+            f"unknown cell {name!r}; the known cells are {sorted(CELLS)} (for a cell of your "
+            f"own, pass cell=...)"
+        )
+    cell = cell or name
     vocabulary = Vocabulary(str(arrays["vocabulary"]))
     parameters = {
         k[len("parameter_") :]: v for k, v in arrays.items() if k.startswith("parameter_")
     }
-    spec = CELLS[cell]
+    spec = resolve("charlm.load", cell)
     if sorted(parameters) != sorted(spec.parameter_keys):
         raise bad(
-            f"a {cell} model has parameters {sorted(spec.parameter_keys)}; the file has "
+            f"a {spec.name} model has parameters {sorted(spec.parameter_keys)}; the file has "
             f"{sorted(parameters)}"
         )
     if not vocabulary.chars or "\n" not in vocabulary.chars:

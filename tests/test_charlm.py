@@ -29,6 +29,25 @@ def test_save_and_load_round_trip_exactly(tmp_path):
         assert "cell" in data.files
 
 
+def test_a_cell_of_your_own_trains_saves_and_loads(tmp_path):
+    from user_cells import MGU
+
+    from jaxrnn.cells import GRU
+
+    model = charlm.train(MGU, steps=5, n_a=8, progress=False)
+    assert model.cell is MGU and np.all(np.isfinite(model.losses))
+    charlm.save(model, tmp_path / "mgu.npz")
+    loaded = charlm.load(tmp_path / "mgu.npz", cell=MGU)
+    assert loaded.cell is MGU and loaded.losses == model.losses
+    for key, value in model.parameters.items():
+        np.testing.assert_array_equal(loaded.parameters[key], value)
+    assert len(charlm.sample(loaded, 20, seed=1)) == 20
+    with pytest.raises(ValueError, match="unknown cell 'mgu'.*pass cell="):
+        charlm.load(tmp_path / "mgu.npz")
+    with pytest.raises(ValueError, match="its cell is 'mgu', not the 'gru' given"):
+        charlm.load(tmp_path / "mgu.npz", cell=GRU)
+
+
 def test_train_command(tmp_path, capsys):
     status = cli.main(["train", "--cell", "rnn", "--steps", "60", "--hidden", "16",
                        "--save", str(tmp_path / "m.npz")])  # fmt: skip
