@@ -443,11 +443,219 @@ CHAR_CELLS = [
     ),
 ]
 
+OWN_CELLS = [
+    md(
+        "# A cell of your own, checked\n\n"
+        "jaxrnn's cells are defined the way the documents write them: a cell forward, a cell "
+        "backward with the equations by hand, the shapes of the parameters and the names of the "
+        "state. `jaxrnn.Cell` turns two such functions into a recurrent network with everything "
+        "else derived: the sequence forward and backward, the autodiff twins, the custom VJP, "
+        "the loss, the gradient checker. Here are two cells jaxrnn does not ship, written with "
+        "its public API only: an LSTM with peephole connections (Gers & Schmidhuber, 2000) and "
+        "the minimal gated unit (Zhou et al., 2016)."
+    ),
+    code(
+        "import jax\n"
+        "\n"
+        'jax.config.update("jax_enable_x64", True)  # float64, for the checker\'s finite differences\n'
+        "\n"
+        "from typing import NamedTuple\n"
+        "\n"
+        "import jax.numpy as jnp\n"
+        "import numpy as np\n"
+        "\n"
+        "import jaxrnn\n"
+        "from jaxrnn import charlm\n"
+        "from jaxrnn.problems import check_problem"
+    ),
+    md(
+        "## An LSTM with peepholes\n\n"
+        "The forget and update gates also see $c_{prev}$, the output gate $c_{next}$, each "
+        "through a vector of weights ($p_f, p_i, p_o$, elementwise):\n\n"
+        "$$\\Gamma_f = \\sigma(W_f [a_{prev}; x_t] + p_f * c_{prev} + b_f) \\quad (P1) \\qquad "
+        "\\Gamma_i = \\sigma(W_i [a_{prev}; x_t] + p_i * c_{prev} + b_i) \\quad (P2)$$\n\n"
+        "$$\\tilde c = \\tanh(W_c [a_{prev}; x_t] + b_c) \\quad (P3) \\qquad "
+        "c_{next} = \\Gamma_f * c_{prev} + \\Gamma_i * \\tilde c \\quad (P4)$$\n\n"
+        "$$\\Gamma_o = \\sigma(W_o [a_{prev}; x_t] + p_o * c_{next} + b_o) \\quad (P5) \\qquad "
+        "a_{next} = \\Gamma_o * \\tanh(c_{next}) \\quad (P6)$$\n\n"
+        "The backward follows the LSTM document's (7)-(21), with what the peepholes add: "
+        "$c_{next}$ also reaches $\\Gamma_o$ (P8), $c_{prev}$ also reaches $\\Gamma_f$ and "
+        "$\\Gamma_i$ (P15), and the peephole weights get gradients of their own (P13)."
+    ),
+    code(
+        "class PeepholeCache(NamedTuple):  # the cache names its fields; xt, a_prev, c_prev among them\n"
+        "    a_next: object\n"
+        "    c_next: object\n"
+        "    a_prev: object\n"
+        "    c_prev: object\n"
+        "    ft: object\n"
+        "    it: object\n"
+        "    cct: object\n"
+        "    ot: object\n"
+        "    xt: object\n"
+        "    parameters: dict\n"
+        "\n"
+        "\n"
+        "def peephole_cell_forward(xt, a_prev, c_prev, p):\n"
+        "    concat = jnp.concatenate([a_prev, xt])\n"
+        '    ft = jaxrnn.sigmoid(p["Wf"] @ concat + p["pf"] * c_prev + p["bf"])  # (P1)\n'
+        '    it = jaxrnn.sigmoid(p["Wi"] @ concat + p["pi"] * c_prev + p["bi"])  # (P2)\n'
+        '    cct = jnp.tanh(p["Wc"] @ concat + p["bc"])  # (P3)\n'
+        "    c_next = ft * c_prev + it * cct  # (P4)\n"
+        '    ot = jaxrnn.sigmoid(p["Wo"] @ concat + p["po"] * c_next + p["bo"])  # (P5)\n'
+        "    a_next = ot * jnp.tanh(c_next)  # (P6)\n"
+        '    yt_pred = jaxrnn.softmax(p["Wy"] @ a_next + p["by"])\n'
+        "    return a_next, c_next, yt_pred, PeepholeCache(a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, p)\n"
+        "\n"
+        "\n"
+        "def peephole_cell_backward(da_next, dc_next, cache):\n"
+        "    a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, p = cache\n"
+        "    n_a = a_next.shape[0]\n"
+        "    tanh_c = jnp.tanh(c_next)\n"
+        "    dot_ = da_next * tanh_c * ot * (1 - ot)  # (P7), at the output gate's pre-activation\n"
+        '    dc = dc_next + ot * (1 - tanh_c**2) * da_next + p["po"] * dot_  # (P8), all reaching c_next\n'
+        "    dcct = dc * it * (1 - cct**2)  # (P9)\n"
+        "    dit = dc * cct * it * (1 - it)  # (P10)\n"
+        "    dft = dc * c_prev * ft * (1 - ft)  # (P11)\n"
+        "    concat_T = jnp.concatenate([a_prev, xt]).T\n"
+        '    gates = {"f": dft, "i": dit, "c": dcct, "o": dot_}\n'
+        '    grads = {f"dW{g}": d @ concat_T for g, d in gates.items()}  # (P12)\n'
+        '    grads |= {f"db{g}": jnp.sum(d, axis=1, keepdims=True) for g, d in gates.items()}  # (P12)\n'
+        '    grads |= {"dpf": jnp.sum(dft * c_prev, axis=1, keepdims=True),  # (P13)\n'
+        '              "dpi": jnp.sum(dit * c_prev, axis=1, keepdims=True),\n'
+        '              "dpo": jnp.sum(dot_ * c_next, axis=1, keepdims=True)}\n'
+        '    da_prev = sum(p[f"W{g}"][:, :n_a].T @ d for g, d in gates.items())  # (P14)\n'
+        '    dc_prev = dc * ft + p["pf"] * dft + p["pi"] * dit  # (P15)\n'
+        '    dxt = sum(p[f"W{g}"][:, n_a:].T @ d for g, d in gates.items())  # (P16)\n'
+        '    return {"dxt": dxt, "da_prev": da_prev, "dc_prev": dc_prev, **grads}\n'
+        "\n"
+        "\n"
+        "PEEPHOLE = jaxrnn.Cell(\n"
+        "    cell_forward=peephole_cell_forward,\n"
+        "    cell_backward=peephole_cell_backward,\n"
+        "    parameter_shapes={\n"
+        '        **{f"W{g}": "n_a n_a+n_x" for g in "fico"},\n'
+        '        **{f"b{g}": "n_a 1" for g in "fico"},\n'
+        '        **{f"p{g}": "n_a 1" for g in "fio"},\n'
+        '        "Wy": "n_y n_a",\n'
+        '        "by": "n_y 1",\n'
+        "    },\n"
+        '    state=("a", "c"),\n'
+        ")\n"
+        'print(PEEPHOLE.name, PEEPHOLE.state, "cache:", PEEPHOLE.cache_fields)'
+    ),
+    md(
+        "## The minimal gated unit\n\n"
+        "One gate, which both forgets and resets: "
+        "$\\Gamma_f = \\sigma(W_f [a_{prev}; x_t] + b_f)$, "
+        "$\\tilde c = \\tanh(W_c [\\Gamma_f * a_{prev}; x_t] + b_c)$, "
+        "$a_{next} = (1 - \\Gamma_f) * a_{prev} + \\Gamma_f * \\tilde c$."
+    ),
+    code(
+        "class MGUCache(NamedTuple):\n"
+        "    a_next: object\n"
+        "    a_prev: object\n"
+        "    ft: object\n"
+        "    cct: object\n"
+        "    xt: object\n"
+        "    parameters: dict\n"
+        "\n"
+        "\n"
+        "def mgu_cell_forward(xt, a_prev, p):\n"
+        '    ft = jaxrnn.sigmoid(p["Wf"] @ jnp.concatenate([a_prev, xt]) + p["bf"])\n'
+        '    cct = jnp.tanh(p["Wc"] @ jnp.concatenate([ft * a_prev, xt]) + p["bc"])\n'
+        "    a_next = (1 - ft) * a_prev + ft * cct\n"
+        '    yt_pred = jaxrnn.softmax(p["Wy"] @ a_next + p["by"])\n'
+        "    return a_next, yt_pred, MGUCache(a_next, a_prev, ft, cct, xt, p)\n"
+        "\n"
+        "\n"
+        "def mgu_cell_backward(da_next, cache):\n"
+        "    a_next, a_prev, ft, cct, xt, p = cache\n"
+        "    n_a = a_prev.shape[0]\n"
+        "    dcct = da_next * ft * (1 - cct**2)  # at the candidate's pre-activation\n"
+        '    d_reset = p["Wc"].T @ dcct  # at [ft * a_prev; xt]\n'
+        "    dft = (da_next * (cct - a_prev) + d_reset[:n_a] * a_prev) * ft * (1 - ft)\n"
+        '    d_gate = p["Wf"].T @ dft  # at [a_prev; xt]\n'
+        "    return {\n"
+        '        "dxt": d_reset[n_a:] + d_gate[n_a:],\n'
+        '        "da_prev": da_next * (1 - ft) + d_reset[:n_a] * ft + d_gate[:n_a],\n'
+        '        "dWf": dft @ jnp.concatenate([a_prev, xt]).T,\n'
+        '        "dbf": jnp.sum(dft, axis=1, keepdims=True),\n'
+        '        "dWc": dcct @ jnp.concatenate([ft * a_prev, xt]).T,\n'
+        '        "dbc": jnp.sum(dcct, axis=1, keepdims=True),\n'
+        "    }\n"
+        "\n"
+        "\n"
+        "MGU = jaxrnn.Cell(\n"
+        "    cell_forward=mgu_cell_forward,\n"
+        "    cell_backward=mgu_cell_backward,\n"
+        '    parameter_shapes={"Wf": "n_a n_a+n_x", "bf": "n_a 1", "Wc": "n_a n_a+n_x", "bc": "n_a 1", "Wy": "n_y n_a", "by": "n_y 1"},\n'
+        ")"
+    ),
+    md(
+        "## Checked against autodiff and finite differences, at every level\n\n"
+        "`check_problem` draws a random problem and runs the gradient checker: the hand-derived "
+        "gradients against `jax.vjp` of the forward and against central finite differences, "
+        "for one step (`cell`), a sequence, variable lengths (0 and $T_x$ among them), "
+        "reversed time, a bidirectional layer, and a stack of two layers under the "
+        "cross-entropy."
+    ),
+    code(
+        "for cell in (PEEPHOLE, MGU):\n"
+        '    for level in ("cell", "sequence", "lengths", "reverse", "bidirectional", "stacked"):\n'
+        "        report = check_problem(cell, level, finite_differences=True)\n"
+        "        worst = max(row.rel_error for row in report.rows)\n"
+        "        fd = max(row.fd_rel_error for row in report.rows)\n"
+        '        print(f"{cell.name:8} {level:13} vs jax.vjp {worst:.1e}, vs finite differences {fd:.1e}: "\n'
+        "              f\"{'agrees' if report.ok else 'WRONG'}\")\n"
+        "        assert report.ok\n"
+        "print()\n"
+        'print(check_problem(PEEPHOLE, "cell", finite_differences=True))'
+    ),
+    md(
+        "## A mistake, caught and named\n\n"
+        "Forget the peepholes' contribution to (P15), as one easily does: $c_{prev}$ reaches "
+        "$\\Gamma_f$ and $\\Gamma_i$ through $p_f$ and $p_i$."
+    ),
+    code(
+        "def forgetful_backward(da_next, dc_next, cache):\n"
+        "    gradients = peephole_cell_backward(da_next, dc_next, cache)\n"
+        "    a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, p = cache\n"
+        "    tanh_c = jnp.tanh(c_next)\n"
+        '    dc = dc_next + ot * (1 - tanh_c**2) * da_next + p["po"] * da_next * tanh_c * ot * (1 - ot)\n'
+        '    return gradients | {"dc_prev": dc * ft}  # (P15) without p_f * dft + p_i * dit\n'
+        "\n"
+        "\n"
+        "FORGETFUL = jaxrnn.Cell(\n"
+        '    cell_forward=peephole_cell_forward, cell_backward=forgetful_backward, name="forgetful",\n'
+        '    parameter_shapes=PEEPHOLE.parameter_shapes, state=("a", "c"),\n'
+        ")\n"
+        'report = check_problem(FORGETFUL, "cell", finite_differences=True)\n'
+        "print(report)\n"
+        'assert report.failed == ["dc_prev"]\n'
+        'sequence = check_problem(FORGETFUL, "sequence", finite_differences=True)\n'
+        'print("\\nover a sequence, the wrong dc_prev reaches every earlier step:", ", ".join(sequence.failed))'
+    ),
+    md(
+        "## Trained briefly\n\n"
+        "The character model of `jaxrnn.charlm` takes any cell; `jax.grad` runs the peephole "
+        "LSTM's hand-derived backward through `jaxrnn.custom_vjp.of(PEEPHOLE)`."
+    ),
+    code(
+        "model = charlm.train(PEEPHOLE, steps=300, n_a=32, seed=0, progress=False)\n"
+        "start, end = np.mean(model.losses[:20]), np.mean(model.losses[-50:])\n"
+        'print(f"loss {start:.1f} over the first 20 steps, {end:.1f} over the last 50")\n'
+        "print([w for w in charlm.sample(model, 200, seed=1).split() if w][:8])\n"
+        "assert end < 0.5 * start"
+    ),
+]
+
 NOTEBOOKS = {
     "rnn_step_by_step": RNN_CELLS,
     "lstm_step_by_step": LSTM_CELLS,
     "vanishing_gradients": VANISHING_CELLS,
     "char_language_model": CHAR_CELLS,
+    "your_own_cell": OWN_CELLS,
 }
 
 

@@ -10,13 +10,14 @@ from nbclient import NotebookClient
 NOTEBOOKS = sorted((pathlib.Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 
-def test_the_four_notebooks_are_there():
+def test_the_five_notebooks_are_there():
     names = {path.stem for path in NOTEBOOKS}
     expected = {
         "rnn_step_by_step",
         "lstm_step_by_step",
         "vanishing_gradients",
         "char_language_model",
+        "your_own_cell",
     }
     assert names == expected
 
