@@ -14,6 +14,9 @@ followed by the backward of ``J = sum(da * a)``:
   CPU sends XLA's matrix products through Eigen instead of YNNPACK (a user's choice for their
   own ``jit``; jaxrnn sets no compiler options);
 * ``jaxrnn custom_vjp``: ``jax.grad`` through :mod:`jaxrnn.custom_vjp` (also the manual backward);
+* ``manual, generic path``: the same cell without its fast path (``cell.generic``): one scan each
+  way over the documents' cell functions, as a cell of your own runs: what the fast path is
+  worth;
 * ``jax.grad(jaxrnn fwd)``: JAX's own autodiff of jaxrnn's forward;
 * ``NumPy loop``: :mod:`jaxrnn.numpy_reference`, the documents' loops;
 * ``Flax``: ``nn.RNN`` of ``OptimizedLSTMCell`` / ``SimpleCell`` / ``GRUCell`` (if installed);
@@ -124,9 +127,13 @@ def jax_candidates(name, x, a0, p, da):
     autodiff = jax.jit(
         jax.grad(lambda x, a0, p, da: jnp.sum(da * cell.forward(x, a0, p)[0]), (0, 1, 2))
     )
+    generic = jax.jit(
+        lambda x, a0, p, da: cell.generic.backward(da, cell.generic.forward(x, a0, p)[-1])
+    )
     run = lambda f: lambda: jax.block_until_ready(f(x, a0, p, da))  # noqa: E731
     candidates = {"jaxrnn manual": run(manual), "jaxrnn custom_vjp": run(through_vjp),
-                  "jax.grad(jaxrnn fwd)": run(autodiff)}  # fmt: skip
+                  "jax.grad(jaxrnn fwd)": run(autodiff),
+                  "manual, generic path": run(generic)}  # fmt: skip
     if jax.default_backend() == "cpu":
         eigen = jax.jit(manual.__wrapped__, compiler_options=EIGEN_DOTS)
         candidates["manual, Eigen dots"] = run(eigen)
