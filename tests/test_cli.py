@@ -115,3 +115,4 @@ def test_check_in_bfloat16(capsys):
     rows = [line for line in capsys.readouterr().out.splitlines() if "bfloat16" in line]
     assert len(rows) == 2 and all(row.endswith("PASS") for row in rows)
     assert "14/14" in rows[0]  # the documents' cells, to bfloat16's precision
+    assert all(", in float64)" in row for row in rows)  # measured against float64's answer
