@@ -14,6 +14,7 @@ list of dinosaur names.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import numbers
 import pathlib
@@ -190,10 +191,13 @@ def train(
 def _progress(steps: int, progress: bool):
     if progress:
         try:
-            from tqdm.auto import tqdm
+            from tqdm import tqdm
         except ImportError:  # tqdm is a demo extra: train quietly without it
             pass
         else:
+            # a notebook's widget bar needs ipywidgets; without it tqdm.auto warns, so text
+            if importlib.util.find_spec("ipywidgets") is not None:
+                from tqdm.auto import tqdm
             return tqdm(range(steps), desc="training", unit="step")
     return range(steps)
 
