@@ -34,6 +34,7 @@ What the verdict means:
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from collections.abc import Callable, Mapping
@@ -51,7 +52,7 @@ from jaxrnn.tolerances import (
     FINITE_DIFFERENCE_SENSITIVITY,
     FINITE_DIFFERENCE_STEPS,
     LOW_PRECISION,
-    low_precision_tolerance,
+    agreement_reference,
     relative_error,
     tolerance,
 )
@@ -309,9 +310,7 @@ def check_backward(
     if not floats:
         raise TypeError(f"{FN}: `inputs` holds no floating array, so nothing to differentiate")
     dtype = np.dtype(jnp.result_type(*floats))
-    # float16/bfloat16 always against float64's answer; float32 only where 2e-4 is exceeded
-    tol = AGREEMENT.get(dtype)
-    if tol is None and dtype not in LOW_PRECISION:
+    if dtype not in AGREEMENT and dtype not in LOW_PRECISION:
         tolerance(AGREEMENT, dtype)  # raises, naming the dtypes that have a tolerance
     # one dtype throughout, and copies: jax.vjp returns each gradient in its input's dtype
     inputs = {name: jax.tree.map(lambda v: _as(v, dtype), value) for name, value in inputs.items()}
@@ -324,7 +323,8 @@ def check_backward(
         for name, g in documents_names(pullback(tuple(inputs.values()), cotangents)).items()
         if _is_float(_leaf_value(inputs, name))
     }
-    exact = {}  # float64's answer, computed when first needed
+    # jax.vjp's answer in float64, computed when a gradient first needs it
+    float64 = functools.cache(lambda: _float64_reference(call, names, inputs, cotangents))
     manual = _call_backward(call, backward, inputs, cotangents, style)
     skip = {str(s) for s in ([skip] if isinstance(skip, str) else skip)}
     fd = {}
@@ -362,12 +362,9 @@ def check_backward(
             problem = f"shape {got.shape}, expected {want.shape}"
             rows.append(GradientCheck(name, got.shape, problem=problem))
             continue
-        row_tol, against_float64 = (tol.rtol if tol else None), False
-        if dtype in LOW_PRECISION and (tol is None or relative_error(got, want) > tol.rtol):
-            # against float64's answer, as far off as jax.vjp in this dtype is allowed
-            exact = exact or _float64_reference(call, names, inputs, cotangents)
-            want, truth = exact[name], want
-            row_tol, against_float64 = low_precision_tolerance(dtype, truth, want), True
+        want, row_tol, _, against_float64 = agreement_reference(
+            dtype, got, want, lambda name=name: float64()[name]
+        )
         diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
         fd_error, fd_tol, settled = fd.get(name, (None, None, None))
         rows.append(

@@ -23,6 +23,7 @@ with ``pip install 'jaxrnn[test]'`` or ``pip install chex``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -30,13 +31,7 @@ import numpy as np
 from jaxrnn.cells import resolve
 from jaxrnn.gradcheck import Report, check_backward
 from jaxrnn.problems import LEVELS, cell_problem
-from jaxrnn.tolerances import (
-    AGREEMENT,
-    LOW_PRECISION,
-    low_precision_tolerance,
-    relative_error,
-    tolerance,
-)
+from jaxrnn.tolerances import agreement_reference
 
 
 def _chex():
@@ -68,25 +63,21 @@ def assert_gradients_close(
     chex = _chex()
     if list(actual) != list(desired):
         raise AssertionError(f"gradient keys {list(actual)} != {list(desired)}")
-    truth = {}
+    # float64's answers, computed when a gradient first needs them
+    float64 = functools.cache(lambda: {k: np.asarray(v, np.float64) for k, v in exact().items()})
     for key, want in desired.items():
         want = np.asarray(want)
-        dtype_ = np.dtype(dtype or want.dtype)
         chex.assert_shape(actual[key], want.shape, custom_message=key)
         chex.assert_type(actual[key], want.dtype, custom_message=key)
         chex.assert_tree_all_finite(actual[key], custom_message=key)
-        tol = AGREEMENT.get(dtype_)
-        rtol = tol.rtol if tol else None
-        if exact is not None and dtype_ in LOW_PRECISION:
-            if tol is None or relative_error(actual[key], want) > tol.rtol:
-                truth = truth or {k: np.asarray(v, np.float64) for k, v in exact().items()}
-                want, rtol = truth[key], low_precision_tolerance(dtype_, want, truth[key])
-        if rtol is None:
-            tolerance(AGREEMENT, dtype_)  # raises, naming the dtypes that have a tolerance
-        scale = float(np.max(np.abs(want), initial=0.0))
+        reference, rtol, atol, _ = agreement_reference(
+            dtype or want.dtype, actual[key], want,
+            None if exact is None else lambda key=key: float64()[key],
+        )  # fmt: skip
+        scale = float(np.max(np.abs(reference), initial=0.0))
         chex.assert_trees_all_close(
-            np.asarray(actual[key], np.float64), np.asarray(want, np.float64), rtol=0.0,
-            atol=(tol.atol if tol else 0.0) + rtol * scale, custom_message=key,
+            np.asarray(actual[key], np.float64), np.asarray(reference, np.float64), rtol=0.0,
+            atol=atol + rtol * scale, custom_message=key,
         )  # fmt: skip
 
 

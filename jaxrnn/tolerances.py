@@ -105,6 +105,25 @@ def low_precision_tolerance(dtype, reference, exact) -> float:
     return max(rule.factor * relative_error(reference, exact), rule.floor * eps)
 
 
+def agreement_reference(dtype, got, want, exact=None) -> tuple:
+    """What a hand-derived gradient ``got`` in ``dtype`` is judged against, and how closely:
+    ``(reference, rtol, atol, against_float64)``.
+
+    ``want`` (jax.vjp in the same dtype) at AGREEMENT's tolerance; or, in float16 and bfloat16
+    always and in float32 where that rtol is exceeded, float64's answer ``exact()`` (called
+    only then) at :func:`low_precision_tolerance`. Without ``exact``, a dtype that has no
+    AGREEMENT tolerance raises ``ValueError``.
+    """
+    dtype = np.dtype(dtype)
+    tol = AGREEMENT.get(dtype)
+    if exact is not None and dtype in LOW_PRECISION:
+        if tol is None or relative_error(got, want) > tol.rtol:
+            truth = np.asarray(exact(), np.float64)
+            return truth, low_precision_tolerance(dtype, want, truth), 0.0, True
+    tol = tolerance(AGREEMENT, dtype)
+    return want, tol.rtol, tol.atol, False
+
+
 #: hand-derived backward against central finite differences (float64 only: in float32 the
 #: truncation and cancellation errors of the difference quotient swamp the comparison).
 #: Compared along a random sign vector u: |FD - <g, u>| / (|g| + atol), |g| the 2-norm, the
