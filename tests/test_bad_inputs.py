@@ -85,6 +85,15 @@ def bad_arrays(value, free=(), shortens=()):
     yield "complex", value.astype(np.complex64), TypeError, "complex64"
 
 
+def bad_fields(fields, rebuild, shown):
+    """A cache with one field at a time replaced by each of :func:`bad_arrays`: ``(shown,
+    how, cache, error, fragment)``, ``rebuild`` making the cache from its fields."""
+    for i, field in enumerate(fields):
+        for how, bad, error, fragment in bad_arrays(field):
+            changed = rebuild((*fields[:i], bad, *fields[i + 1 :]))
+            yield f"{shown}[{i}]", how, changed, error, fragment
+
+
 def mutations(arguments):
     """``(what, name in the message, arguments made bad, exception, fragment, vmappable)``."""
     # a sequence's length is x's to choose (da may cover its first steps), unless labels
@@ -107,18 +116,10 @@ def mutations(arguments):
                     False,
                 )
         elif name == "cache":
-            for i, field in enumerate(value[:-1]):
-                for how, bad, error, fragment in bad_arrays(field):
-                    changed = (*value[:i], bad, *value[i + 1 :])
-                    shown = f"cache[{i}]"
-                    yield (
-                        f"{shown}: {how}",
-                        shown,
-                        {**arguments, name: changed},
-                        error,
-                        fragment,
-                        False,
-                    )
+            for shown, how, changed, error, fragment in bad_fields(
+                value[:-1], lambda fields, p=value[-1]: (*fields, p), "cache"
+            ):
+                yield f"{shown}: {how}", shown, {**arguments, name: changed}, error, fragment, False
             changed = {**arguments, name: value[:-2] + value[-1:]}
             yield "cache one short", "`cache`", changed, TypeError, "items", False
             params = {k: v for k, v in value[-1].items() if k != next(iter(value[-1]))}
@@ -126,19 +127,11 @@ def mutations(arguments):
             yield "cache parameters missing a key", "cache[-1]", changed, KeyError, "missing", False
         elif name == "caches":
             steps, x = value
-            for i, field in enumerate(steps.fields):
-                for how, bad, error, fragment in bad_arrays(field):
-                    changed = (SequenceCache((*steps.fields[:i], bad, *steps.fields[i + 1 :]),
-                                             steps.parameters), x)  # fmt: skip
-                    shown = f"caches[0].fields[{i}]"
-                    yield (
-                        f"{shown}: {how}",
-                        shown,
-                        {**arguments, name: changed},
-                        error,
-                        fragment,
-                        False,
-                    )
+            for shown, how, changed, error, fragment in bad_fields(
+                steps.fields, lambda fields, p=steps.parameters, x=x: (SequenceCache(fields, p), x),
+                "caches[0].fields",
+            ):  # fmt: skip
+                yield f"{shown}: {how}", shown, {**arguments, name: changed}, error, fragment, False
             for how, bad, error, fragment in bad_arrays(x):
                 yield f"caches[1]: {how}", "caches[1]", {**arguments, name: (steps, bad)}, error, \
                     fragment, False  # fmt: skip
