@@ -247,9 +247,10 @@ def _lengths(caches):
 def _output(output, a) -> dict:
     """The output layer's parameters, checked against the top hidden states ``a``."""
     shapes = {"Wy": "n_y n_top", "by": "n_y 1"}
-    return checked("stack output layer", output, shapes, [("top hidden states", a, "n_top m T_x")])[
-        -1
-    ]
+    *_, out = checked(
+        "stack output layer", output, shapes, [("top hidden states", a, "n_top m T_x")]
+    )
+    return out
 
 
 def _labels(fn, labels, a, out):

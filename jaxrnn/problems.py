@@ -25,6 +25,7 @@ import numpy as np
 
 from jaxrnn import layers
 from jaxrnn.cells import resolve
+from jaxrnn.gradcheck import Report, check_backward
 
 LEVELS = ("cell", "sequence", "lengths", "reverse", "bidirectional", "stacked")
 
@@ -103,11 +104,9 @@ def _argument_names(cell) -> list[str]:
     return names[: len(default)] if len(names) >= len(default) else default
 
 
-def check_problem(cell, level: str = "cell", dtype=np.float64, **options):
+def check_problem(cell, level: str = "cell", dtype=np.float64, **options) -> Report:
     """``check_backward`` of :func:`cell_problem`; ``options`` go to both as they belong
     (``sizes``, ``seed`` to the problem; ``finite_differences``, ``skip`` to the checker)."""
-    from jaxrnn.gradcheck import check_backward
-
     sizes, seed = options.pop("sizes", None), options.pop("seed", 0)
     forward, backward, inputs, cotangents = cell_problem(cell, level, dtype, sizes=sizes, seed=seed)
     style = "vjp" if level == "stacked" else "documents"
