@@ -8,6 +8,7 @@ that indexes like the documents' list: ``caches[0][t]`` is exactly the cell cach
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -32,6 +33,38 @@ def make_cache(kind: type, items) -> tuple:
     return kind._make(items) if hasattr(kind, "_make") else tuple(items)
 
 
+#: what a step cache that passed through a JAX transformation knows of its sequence
+_LOST = "lost"
+
+
+@functools.cache
+def _step_kind(kind: type) -> type:
+    """A cell cache type like ``kind`` (same name, fields and behaviour) whose instances also
+    remember the lengths and direction of the sequence they are a step of: the documents'
+    list of step caches, ``list(caches[0])``, then keeps them (see
+    :func:`checked_caches`)."""
+    step = type(kind.__name__, (kind,), {"_sequence": _LOST, "__module__": kind.__module__})
+    # a pytree as its kind is; what it remembers is not a leaf, and is lost on the way through
+    jax.tree_util.register_pytree_node(
+        step, lambda c: (tuple(c), None), lambda _, items: make_cache(step, items)
+    )
+    return step
+
+
+def _step_cache(kind: type, items, sequence: tuple) -> tuple:
+    """A cell cache of ``kind`` that remembers ``sequence = (lengths, reverse, t, T_x)``."""
+    step = _step_kind(kind)
+    cache = step._make(items) if hasattr(kind, "_make") else step(items)
+    cache._sequence = sequence
+    return cache
+
+
+def _base_kind(cache) -> type:
+    """The cell cache type of ``cache``, a remembering step's included."""
+    kind = type(cache)
+    return kind.__bases__[0] if "_sequence" in kind.__dict__ else kind
+
+
 @jax.tree_util.register_pytree_node_class
 class SequenceCache:
     """Per-step caches of a sequence forward, stacked along a leading time axis.
@@ -49,7 +82,8 @@ class SequenceCache:
     ``len(cache)`` is ``T_x``; ``cache[t]`` (an int, negative ints too, ``IndexError`` out of
     range, as for the documents' list) is the cell cache of step ``t``: ``kind(*fields at t,
     parameters)``; iterating yields the steps in order; ``cache.stacked`` is one cell cache of
-    the stacked fields.
+    the stacked fields. With lengths or reversed, each step's cache also remembers them, so
+    that the documents' list ``list(cache)`` is still the same sequence to a backward.
     """
 
     def __init__(self, fields: Sequence[Any], parameters: dict, kind: type = tuple,
@@ -64,8 +98,8 @@ class SequenceCache:
     def from_steps(cls, steps: Sequence[tuple]) -> SequenceCache:
         """Stack a list of cell caches (the documents' ``caches[0]``) into one."""
         fields = tuple(jnp.stack(column) for column in zip(*(s[:-1] for s in steps), strict=True))
-        kind = type(steps[0]) if hasattr(steps[0], "_make") else tuple
-        return cls(fields, steps[0][-1], kind)
+        kind = _base_kind(steps[0])
+        return cls(fields, steps[0][-1], kind if hasattr(kind, "_make") else tuple)
 
     @property
     def stacked(self) -> tuple:
@@ -87,7 +121,11 @@ class SequenceCache:
             )
         if not -len(self) <= t < len(self):
             raise IndexError(f"SequenceCache index {t} out of range for T_x = {len(self)} steps")
-        return make_cache(self.kind, (*(f[t] for f in self.fields), self.parameters))
+        items = (*(f[t] for f in self.fields), self.parameters)
+        if self.lengths is None and not self.reverse:
+            return make_cache(self.kind, items)
+        sequence = (self.lengths, self.reverse, int(t) % len(self), len(self))
+        return _step_cache(self.kind, items, sequence)
 
     def __iter__(self):
         return (self[t] for t in range(len(self)))
@@ -139,8 +177,8 @@ def checked_caches(fn: str, caches, da, cell, shapes=None) -> tuple[SequenceCach
             for i, (name, dims) in enumerate(field_dims.items())
         ]
         check_shapes(fn, [*_parameter_specs(stored, parameters, shapes), *specs])
+        lengths, reverse = _remembered(fn, steps)
         steps, where = SequenceCache.from_steps(steps), "caches[0]"
-        lengths, reverse = None, False
     elif isinstance(steps, SequenceCache):
         if len(steps.fields) != len(field_dims):
             raise TypeError(
@@ -177,6 +215,43 @@ def checked_caches(fn: str, caches, da, cell, shapes=None) -> tuple[SequenceCach
     parameters = dict(zip(parameters, cast(dtype, *parameters.values()), strict=True))
     *fields, x, da = cast(dtype, *steps.fields, x, da)
     return SequenceCache(fields, parameters, cell.cache, lengths, reverse), x, da
+
+
+def _remembered(fn: str, steps) -> tuple:
+    """``(lengths, reverse)`` of the sequence a list of step caches came from: ``(None,
+    False)`` for plain tuples; those its steps remember (:class:`SequenceCache` with lengths
+    or reversed), when every step does, in order; otherwise ``TypeError``, since the same
+    list without them is another sequence and would give other gradients."""
+    sequences = [getattr(step, "_sequence", None) for step in steps]
+    if all(s is None for s in sequences):
+        return None, False
+    how = "pass `caches` as the forward returned them (or list(caches[0]), in order, unchanged)"
+    for t, sequence in enumerate(sequences):
+        if sequence is None or sequence == _LOST:
+            what = "a plain cell cache" if sequence is None else (
+                "a step cache whose lengths and direction were lost (through a JAX "
+                "transformation)"
+            )  # fmt: skip
+            raise TypeError(
+                f"{fn}: `caches[0]` holds steps of a forward with lengths= or reverse=True, "
+                f"but caches[0][{t}] is {what}; without them the steps are another sequence "
+                f"and give other gradients: {how}"
+            )
+    lengths, reverse, _, T_x = sequences[0]
+    for t, (lengths_t, reverse_t, step, _) in enumerate(sequences):
+        if lengths_t is not lengths or reverse_t != reverse:
+            problem = f"caches[0][{t}] is a step of another forward than caches[0][0]"
+        elif step != t:
+            problem = f"caches[0][{t}] is step {step} of its forward, out of order"
+        else:
+            continue
+        raise TypeError(f"{fn}: {problem} (one with lengths= or reverse=True): {how}")
+    if T_x != len(steps):
+        raise TypeError(
+            f"{fn}: `caches[0]` holds {len(steps)} of the {T_x} steps of a forward with "
+            f"lengths= or reverse=True: {how}"
+        )
+    return lengths, reverse
 
 
 def checked_lengths(fn: str, lengths, m: int, T_x: int, name: str = "lengths"):

@@ -163,6 +163,20 @@ class Cell:
         """A cell cache of this cell's type from its fields and the parameters."""
         return make_cache(self.cache, (*fields, parameters))
 
+    def checked_states(self, new, state) -> tuple:
+        """``cell_forward``'s next states, checked against the states they replace: the same
+        shape and dtype, which ``lax.scan`` needs of its carry. Raises ``TypeError`` naming
+        the state."""
+        fn = getattr(self.cell_forward, "__name__", "cell_forward")
+        for name, got, want in zip(self.state, new, state, strict=True):
+            if jnp.shape(got) != jnp.shape(want) or jnp.result_type(got) != want.dtype:
+                raise TypeError(
+                    f"{fn} returned {name}_next of shape {jnp.shape(got)} and dtype "
+                    f"{jnp.result_type(got)}; {name}_prev has shape {jnp.shape(want)} and dtype "
+                    f"{want.dtype}, and the next step takes one for the other"
+                )
+        return tuple(new)
+
     def checked_gradients(self, gradients, cache) -> dict:
         """``cell_backward``'s dictionary, checked: every key it must return, each of its
         input's shape. Raises ``ValueError`` naming the key."""
@@ -187,6 +201,12 @@ class Cell:
                 raise ValueError(
                     f"{fn} returned {key!r} of shape {jnp.shape(gradients[key])}; its input has "
                     f"shape {jnp.shape(value)}"
+                )
+            if jnp.result_type(gradients[key]) != jnp.result_type(value):
+                raise TypeError(
+                    f"{fn} returned {key!r} of dtype {jnp.result_type(gradients[key])}; its "
+                    f"input has dtype {jnp.result_type(value)} (the reverse scan carries one "
+                    f"into the next step, and sums each into a gradient of that dtype)"
                 )
         return {k: gradients[k] for k in expected}
 
@@ -282,6 +302,11 @@ def backward_states(
     dx = arranged(_padded(time_last(dxs), T_x), index)
     if keep:
         kept = arranged(time_last(kept), index)[..., :T]
+    if lengths is not None:
+        # nothing of the steps beyond a length counts, whatever the cell computed there:
+        # selected away, not multiplied by zero (every length 0 leaves no step to stand in)
+        dx = masked(dx, lengths)
+        dparams = {k: jnp.where(jnp.any(lengths > 0), v, 0) for k, v in dparams.items()}
     bad = out_of_range(lengths, T_x)
     if bad is not None:
         dx, dstate = nan_examples(bad, dx), tuple(nan_examples(bad, d) for d in dstate)

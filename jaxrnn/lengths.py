@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from jaxrnn._checks import as_array, cast, check_shapes, common_float_dtype
+from jaxrnn._checks import as_array, cast, check_shapes, common_float_dtype, flag
 from jaxrnn.caches import checked_lengths
 
 
@@ -29,19 +29,22 @@ def final_state(states, initial, lengths=None, reverse=False):
     Returns:
         Example ``i``'s state at step ``lengths[i] - 1`` (at step 0 reversed, which it runs
         last), ``initial[:, i]`` for a length of 0: what a forward over its own length alone
-        would end with.
+        would end with. Under ``jax.jit`` a length outside ``[0, T_x]`` gives NaN for its
+        example (checked lengths outside it raise ``ValueError``).
     """
     fn = "final_state"
     states, initial = as_array(fn, "states", states), as_array(fn, "initial", initial)
     sizes = check_shapes(fn, [("states", states, "n_a m T_x"), ("initial", initial, "n_a m")])
     states, initial = cast(common_float_dtype(states, initial), states, initial)
     T, m = sizes["T_x"], sizes["m"]
+    reverse = flag(fn, "reverse", reverse)
     if lengths is None:
         lengths = jnp.full((m,), T, jnp.int32)
     lengths = checked_lengths(fn, lengths, m, T)
     last = jnp.zeros_like(lengths) if reverse else jnp.clip(lengths - 1, 0, T - 1)
     picked = jnp.take_along_axis(states, last[None, :, None], axis=-1)[..., 0]
-    return jnp.where(lengths > 0, picked, initial)
+    # a traced length outside [0, T_x] has no last step: NaN, as the forwards give it
+    return nan_examples(out_of_range(lengths, T), jnp.where(lengths > 0, picked, initial))
 
 
 def order(lengths, T: int, m: int, reverse: bool):

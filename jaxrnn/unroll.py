@@ -26,37 +26,46 @@ from jax import lax
 from jaxrnn.layout import GateColumns
 
 
-def forward(cell, state0: tuple, xs, parameters, valid=None):
+def forward(cell, state0: tuple, xs, parameters, valid=None, stand_in=None):
     """The cell over time-major inputs ``xs (T, n_x, m)`` from the state ``state0``.
 
     ``valid`` (``(T, 1, m)`` booleans, or ``None`` for all) marks the steps of each example
-    within its length; at the others its state is carried unchanged.
+    within its length; at the others its state is carried unchanged, and the cell runs on
+    the inputs of a step that counts (``stand_in``, by default :func:`_stand_in`'s), so that
+    whatever it would compute on padding (NaN, for a cell singular at ``x = 0``) reaches no
+    gradient: ``0 * NaN`` is NaN, and a step's parameter gradients sum over every example.
 
     Returns:
         ``(states, fields)``: every step's states as carried on (the last valid one after an
         example's length), and its cell cache's fields (all but ``parameters``), ``(T, ...)``
-        each.
+        each; beyond an example's length, the stand-in's fields.
     """
     keep = _masked if valid is not None else (lambda ok, new, old: new)
+    if valid is not None and stand_in is None:
+        stand_in = _stand_in(state0, xs, valid)
     if cell.fast is None:
 
         def body(state, inputs):
             xt, ok = inputs
-            *new, _, cache = cell.cell_forward(xt, *state, parameters)
-            state = keep(ok, tuple(new), state)
+            xt_in, *state_in = _counted(ok, (xt, *state), stand_in)
+            *new, _, cache = cell.cell_forward(xt_in, *state_in, parameters)
+            state = keep(ok, cell.checked_states(new, state), state)
             return state, (state, tuple(cache[:-1]))
 
         return lax.scan(body, tuple(state0), (xs, valid))[1]
     fast = cell.fast
     zx, w = fast.input_projection(xs, parameters), fast.recurrent_weights(parameters)
     T, m = xs.shape[0], xs.shape[-1]
+    if stand_in is not None:  # the stand-in's own column of the input projection
+        stand_in = (fast.input_projection(stand_in[0][None], parameters), *stand_in[1:])
 
     def fast_body(state, inputs):
         t, ok = inputs
         # read in place from the columns: turning them into (T, n, m) first is a transpose of
         # the largest array of the forward
         zx_t = lax.dynamic_slice_in_dim(zx, t * m, m, axis=1)
-        state_next, gates = fast.step(state, zx_t, w)
+        zx_t, *state_in = _counted(ok, (zx_t, *state), stand_in)
+        state_next, gates = fast.step(tuple(state_in), zx_t, w)
         state_next = keep(ok, state_next, state)
         return state_next, (state_next, gates)
 
@@ -74,6 +83,21 @@ def _masked(ok, new: tuple, old: tuple) -> tuple:
     return tuple(jnp.where(ok, n, o) for n, o in zip(new, old, strict=True))
 
 
+def _stand_in(state0: tuple, xs, valid) -> tuple:
+    """``(xt, *states)``, one column each: step 0 of the first example whose step 0 counts,
+    the inputs the cell runs on where a step does not count (column 0 when none does: every
+    length 0, whose gradients :func:`jaxrnn.cell.backward_states` sets to zero)."""
+    i = jnp.argmax(valid[0, 0])
+    return tuple(lax.dynamic_slice_in_dim(v, i, 1, axis=-1) for v in (xs[0], *state0))
+
+
+def _counted(ok, inputs: tuple, stand_in) -> tuple:
+    """A step's inputs, the stand-in's in the columns that do not count (``ok`` False)."""
+    if ok is None:
+        return inputs
+    return tuple(jnp.where(ok, v, s) for v, s in zip(inputs, stand_in, strict=True))
+
+
 def segments(x_time_major, segment: int):
     """``(T, ...)`` -> ``(S, segment, ...)``, zero-padded at the end to ``S * segment`` steps."""
     T = x_time_major.shape[0]
@@ -87,8 +111,13 @@ def unsegment(xs, T: int):
     return xs.reshape(-1, *xs.shape[2:])[:T]
 
 
-def _segmented(valid, segment: int):
-    """:func:`segments` of the ``valid`` mask (padded steps are not valid), or ``None``."""
+def _segmented(valid, xs, segment: int, padding_counts: bool = True):
+    """:func:`segments` of the ``valid`` mask (``None`` for every step), the steps that pad
+    ``T`` to whole segments not counted; with ``padding_counts`` False, those steps do not
+    count even without a mask (one is made for them)."""
+    T, m = xs.shape[0], xs.shape[-1]
+    if valid is None and T % segment and not padding_counts:
+        valid = jnp.ones((T, 1, m), bool)
     return None if valid is None else segments(valid, segment)
 
 
@@ -105,12 +134,15 @@ def checkpointed_forward(cell, state0: tuple, xs, parameters, segment: int, vali
         ``(T, ...)``.
     """
 
+    valid = _segmented(valid, xs, segment)
+    stand_in = None if valid is None else _stand_in(state0, xs, valid[0])
+
     def run_segment(state, inputs):
         x_segment, valid_segment = inputs
-        states, _ = forward(cell, state, x_segment, parameters, valid_segment)
+        states, _ = forward(cell, state, x_segment, parameters, valid_segment, stand_in)
         return tuple(s[-1] for s in states), (state, states)
 
-    inputs = (segments(xs, segment), _segmented(valid, segment))
+    inputs = (segments(xs, segment), valid)
     _, (starts, states) = lax.scan(run_segment, tuple(state0), inputs)
     return starts, tuple(unsegment(s, xs.shape[0]) for s in states)
 
@@ -145,12 +177,17 @@ def backward(
         return _steps_backward(cell, upstream, saved, parameters, dstate0, keep, valid)
     T = xs.shape[0]
     ups = tuple(None if u is None else segments(u, checkpoint) for u in upstream)
+    # the padding's steps run on a stand-in here, in case the cell is NaN on their zeros (in
+    # the forward they need not: they come after every real step, and change none of them)
+    valid = _segmented(valid, xs, checkpoint, padding_counts=False)
+    # the forward's stand-in, from the state entering the first segment
+    stand_in = None if valid is None else _stand_in(tuple(s[0] for s in saved), xs, valid[0])
 
     def segment_backward(dstate, start, x_segment, up_segment, valid_segment):
-        _, fields = forward(cell, start, x_segment, parameters, valid_segment)
+        _, fields = forward(cell, start, x_segment, parameters, valid_segment, stand_in)
         return _steps_backward(cell, up_segment, fields, parameters, dstate, keep, valid_segment)
 
-    inputs = (saved, segments(xs, checkpoint), ups, _segmented(valid, checkpoint))
+    inputs = (saved, segments(xs, checkpoint), ups, valid)
     first = jax.tree.map(lambda s: s[0], inputs)
     shapes = jax.eval_shape(lambda d, f: segment_backward(d, *f)[2], tuple(dstate0), first)
     dparams0 = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)

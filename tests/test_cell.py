@@ -4,6 +4,7 @@ the built-in cells' fast paths equal their documents-form functions."""
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -12,7 +13,7 @@ import pytest
 from helpers import sequence_inputs
 from hypothesis import given
 from hypothesis import strategies as st
-from user_cells import MGU, mgu_cell_backward, mgu_cell_forward
+from user_cells import MGU, NORM, mgu_cell_backward, mgu_cell_forward
 
 import jaxrnn
 from jaxrnn import autodiff, cli, custom_vjp, loss
@@ -176,3 +177,25 @@ def test_fast_path_equals_the_documents_form(cell, sizes, seed):
     assert cell.generic.fast is None and list(got) == list(want)
     for key in want:
         assert_close(got[key], want[key], key)
+
+
+def test_a_state_or_gradient_of_another_dtype_is_named_before_the_scan(rng):
+    def float32_da_prev(da_next, cache):
+        gradients = mgu_cell_backward(da_next, cache)
+        return gradients | {"da_prev": gradients["da_prev"].astype(jnp.float32)}
+
+    def float64_state(xt, a_prev, parameters):
+        a_next, yt_pred, cache = mgu_cell_forward(xt, a_prev, parameters)
+        return a_next.astype(jnp.float64), yt_pred, cache
+
+    with jax.enable_x64(True):
+        x, a0, p, da = sequence_inputs(MGU, rng, 3, 4, 2, 5, 6)
+        caches = MGU.forward(x, a0, p)[-1]
+        with pytest.raises(TypeError, match="float32_da_prev returned 'da_prev' of dtype "
+                                            "float32; its input has dtype float64"):  # fmt: skip
+            dataclasses.replace(MGU, cell_backward=float32_da_prev).backward(da, caches)
+        x32, a032, p32 = x.astype(np.float32), a0.astype(np.float32), MGU.random_parameters(
+            rng, 3, 4, 2, np.float32)  # fmt: skip
+        with pytest.raises(TypeError, match="float64_state returned a_next of shape .* dtype "
+                                            "float64; a_prev has .* dtype float32"):  # fmt: skip
+            dataclasses.replace(MGU, cell_forward=float64_state).forward(x32, a032, p32)

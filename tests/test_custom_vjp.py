@@ -161,3 +161,18 @@ def test_outputs_equal_the_documents_forward(cell, rng, dtype):
         outputs = getattr(custom_vjp, cell.name)(x, a0, parameters, checkpoint=checkpoint)
         for got, want in zip(outputs, documents, strict=True):
             np.testing.assert_array_equal(got, want)
+
+
+def test_checkpoint_padding_contributes_nothing_whatever_the_cell_computes_there(rng):
+    """T_x = 5 in segments of 2 pads a sixth step; NORM is NaN on its zero input, and the
+    gradient through it is that of the plain forward."""
+    from user_cells import NORM
+
+    x, a0, parameters, _ = sequence_inputs(NORM, rng, 3, 4, 2, 3, 5)
+    w = weights(rng, NORM, 4, 2, 3, 5)
+    with jax.enable_x64(True):
+        checkpointed = lambda x, a0, p: custom_vjp.of(NORM)(x, a0, p, checkpoint=2)  # noqa: E731
+        got = jax.grad(loss_of(checkpointed, w), argnums=(0, 1, 2))(x, a0, parameters)
+        want = jax.grad(loss_of(plain(NORM), w), argnums=(0, 1, 2))(x, a0, parameters)
+    assert all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(got))
+    assert_trees_agree(got, want)

@@ -6,9 +6,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from helpers import sequence_inputs
-from user_cells import MGU
+from user_cells import MGU, NORM
 
 from jaxrnn import autodiff, custom_vjp, loss
+from jaxrnn.problems import check_problem
 from jaxrnn.testing import assert_gradients_close
 
 LENGTHS = np.array([0, 6, 3, 1, 5])  # nothing, everything, and between
@@ -137,3 +138,67 @@ def test_final_state_is_the_last_valid_one(reverse, rng):
             final_state(a, a0, LENGTHS + 2)
         with pytest.raises(ValueError, match="final_state: `initial` has shape"):
             final_state(a, a0[:, :2])
+
+
+def test_padded_steps_contribute_nothing_whatever_the_cell_computes_there(rng):
+    """NORM is NaN at x = 0, the padding beyond a length: those steps are selected away, not
+    multiplied by zero, so the gradients are those of each example run alone."""
+    x, a0, parameters, da = sequence_inputs(NORM, rng, 3, 4, 2, 5, 6)
+    with jax.enable_x64(True):
+        manual = NORM.backward(da, NORM.forward(x, a0, parameters, lengths=LENGTHS)[-1])
+        twin = autodiff.hidden_loss_gradients(NORM, da, x, a0, parameters, lengths=LENGTHS)
+
+        def alone(i):  # example i over its own length, by jax.grad
+            def J(x_i, a0_i, p):
+                a = NORM.forward(x_i, a0_i, p)[0]
+                return jnp.sum(da[:, i : i + 1, : LENGTHS[i]] * a)
+
+            return jax.grad(J, argnums=(0, 1, 2))(x[:, i : i + 1, : LENGTHS[i]],
+                                                  a0[:, i : i + 1], parameters)  # fmt: skip
+
+        per_example = {i: alone(i) for i, length in enumerate(LENGTHS) if length}
+        report = check_problem(NORM, "lengths", finite_differences=True)
+    assert all(np.isfinite(np.asarray(v)).all() for v in manual.values())
+    assert_gradients_close(manual, twin)
+    for k in ("Wax", "Waa", "ba"):  # the sums over the examples that have steps
+        want = sum(np.asarray(g[2][k]) for g in per_example.values())
+        np.testing.assert_allclose(manual[f"d{k}"], want, rtol=1e-10, atol=1e-12)
+    for i, (dx_i, _, _) in per_example.items():
+        np.testing.assert_allclose(np.asarray(manual["dx"])[:, i, : LENGTHS[i]], dx_i[:, 0],
+                                   rtol=1e-10, atol=1e-12)  # fmt: skip
+    assert report.ok, report
+
+
+def test_final_state_under_jit_is_nan_for_a_length_out_of_range(rng):
+    from jaxrnn.lengths import final_state
+
+    x, a0, parameters, _ = sequence_inputs(MGU, rng, 3, 4, 2, 5, 6, dtype=np.float32)
+    a = MGU.forward(x, a0, parameters)[0]
+    last = jax.jit(lambda L: final_state(a, a0, L))(np.array([0, -1, 3, 9, 6]))
+    assert np.isnan(np.asarray(last)[:, [1, 3]]).all()
+    assert np.isfinite(np.asarray(last)[:, [0, 2, 4]]).all()
+    with pytest.raises(TypeError, match="final_state: `reverse` must be True or False; got str"):
+        final_state(a, a0, LENGTHS, reverse="no")
+
+
+@pytest.mark.parametrize("options", [{"lengths": LENGTHS}, {"reverse": True},
+                                     {"lengths": LENGTHS, "reverse": True}])  # fmt: skip
+def test_the_documents_list_of_such_caches_keeps_lengths_and_direction(cell, options, rng):
+    """(list(caches[0]), caches[1]) is the same sequence to the backward; a list that cannot
+    be (steps out of order, of two forwards, through jit) is refused, not another answer."""
+    x, a0, parameters, da = sequence_inputs(cell, rng, 3, 4, 2, 5, 6)
+    with jax.enable_x64(True):
+        caches = cell.forward(x, a0, parameters, **options)[-1]
+        other = cell.forward(x, a0, parameters, lengths=LENGTHS[::-1])[-1]
+        whole = cell.backward(da, caches)
+        listed = cell.backward(da, (list(caches[0]), caches[1]))
+        for key, value in whole.items():
+            np.testing.assert_array_equal(listed[key], value)
+        steps = list(caches[0])
+        for bad, fragment in [
+            (steps[::-1], "out of order"),
+            ([*steps[:3], *list(other[0])[3:]], "another forward"),
+            (jax.jit(lambda s: s)(steps), "lost"),
+        ]:
+            with pytest.raises(TypeError, match=fragment):
+                cell.backward(da, (bad, caches[1]))

@@ -1,10 +1,13 @@
-"""A cell jaxrnn does not ship, written with the public API only, as a user would.
+"""Cells jaxrnn does not ship, written with the public API only, as a user would.
 
 The minimal gated unit (Zhou et al., 2016), in the documents' style: one forget gate that also
 resets the state the candidate sees.
 
     Γf = σ(Wf [a_prev; x] + bf)          c̃ = tanh(Wc [Γf * a_prev; x] + bc)
     a_next = (1 - Γf) * a_prev + Γf * c̃  ŷ = softmax(Wy a_next + by)
+
+NORM, an RNN on the input's direction (singular only at x = 0, as padding is), whose forward
+names its arguments its own way: a correct cell that zero padding and by-name calls trip.
 """
 
 from typing import NamedTuple
@@ -61,4 +64,44 @@ MGU = jaxrnn.Cell(
         "by": "n_y 1",
     },
     state=("a",),
+)
+
+
+class NormCache(NamedTuple):
+    a_next: object
+    a_prev: object
+    u: object
+    norm: object
+    xt: object
+    parameters: dict
+
+
+def norm_cell_forward(x_t, h_prev, params):
+    """An RNN step on the input's direction, u = x_t / |x_t|: finite for every real input but
+    x_t = 0, the padding beyond a length; it also names its arguments its own way."""
+    norm = jnp.broadcast_to(jnp.sqrt(jnp.sum(x_t**2, axis=0, keepdims=True)), x_t.shape)
+    u = x_t / norm
+    a_next = jnp.tanh(params["Waa"] @ h_prev + params["Wax"] @ u + params["ba"])
+    yt_pred = jaxrnn.softmax(params["Wya"] @ a_next + params["by"])
+    return a_next, yt_pred, NormCache(a_next, h_prev, u, norm, x_t, params)
+
+
+def norm_cell_backward(da_next, cache):
+    a_next, a_prev, u, norm, xt, p = cache
+    dz = da_next * (1 - a_next**2)
+    du = p["Wax"].T @ dz
+    return {
+        "dxt": (du - u * jnp.sum(du * u, axis=0, keepdims=True)) / norm,
+        "da_prev": p["Waa"].T @ dz,
+        "dWax": dz @ u.T,
+        "dWaa": dz @ a_prev.T,
+        "dba": jnp.sum(dz, axis=1, keepdims=True),
+    }
+
+
+NORM = jaxrnn.Cell(
+    cell_forward=norm_cell_forward,
+    cell_backward=norm_cell_backward,
+    parameter_shapes=jaxrnn.rnn.PARAMETER_SHAPES,
+    output=("Wya", "by"),
 )
