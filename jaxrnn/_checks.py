@@ -209,7 +209,7 @@ def require_tuple(fn: str, name: str, value: Any, length: int, what: str):
     return value
 
 
-def checked(fn: str, parameters, shapes: Mapping[str, str], data):
+def checked(fn: str, parameters, shapes: Mapping[str, str], data, name: str = "parameters"):
     """Check an architecture's arguments together and cast them to one floating dtype.
 
     Arguments:
@@ -218,13 +218,14 @@ def checked(fn: str, parameters, shapes: Mapping[str, str], data):
             ignored).
         shapes: ``{key: "n_a n_x"}``, the parameters' symbolic shapes.
         data: ``[(argument name, value, "n_a m")]``, the arrays besides the parameters.
+        name: what the messages call the parameters (``parameters[1]`` in a stack).
 
     Returns:
         ``(*data values, parameters)``, all in their common floating dtype, as new arrays.
     """
-    p = require_parameters(fn, parameters, list(shapes))
-    data = [(name, as_array(fn, name, value), dims) for name, value, dims in data]
-    specs = [(f"parameters['{k}']", p[k], dims) for k, dims in shapes.items()]
+    p = require_parameters(fn, parameters, list(shapes), name)
+    data = [(shown, as_array(fn, shown, value), dims) for shown, value, dims in data]
+    specs = [(f"{name}['{k}']", p[k], dims) for k, dims in shapes.items()]
     check_shapes(fn, [*specs, *data])
     dtype = common_float_dtype(*p.values(), *(value for _, value, _ in data))
     p = dict(zip(p, cast(dtype, *p.values()), strict=True))

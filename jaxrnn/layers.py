@@ -96,21 +96,29 @@ def layer_forward(layer, x, a0, parameters, *, lengths=None):
     example's length; ``caches`` holds each direction's ``(per-step caches, x)``.
     """
     layer = _layer(layer)
-    fn = f"{type(layer).__name__} layer_forward"
+    return _layer_forward(layer, x, a0, parameters, lengths, f"{type(layer).__name__} "
+                          "layer_forward", ("x", "a0", "parameters"))  # fmt: skip
+
+
+def _layer_forward(layer, x, a0, parameters, lengths, fn, names):
+    """:func:`layer_forward`, its messages calling the function ``fn`` and ``x``, ``a0`` and
+    the parameters by ``names`` (a stack names each layer's)."""
     directions = _directions(layer)
     both = len(directions) == 2
+    x_name, a0_name, p_name = names
     if both and (not isinstance(parameters, dict) or set(parameters) != {"forward", "backward"}):
         raise TypeError(
-            f"{fn}: `parameters` must be {{'forward': ..., 'backward': ...}}, one dictionary "
+            f"{fn}: `{p_name}` must be {{'forward': ..., 'backward': ...}}, one dictionary "
             f"per direction; got {type(parameters).__name__}"
         )
     # the two directions' initial states stacked, forward first
-    data = [("x", x, "n_x m T_x"), ("a0", a0, "n_a+n_a m" if both else "n_a m")]
+    data = [(x_name, x, "n_x m T_x"), (a0_name, a0, "n_a+n_a m" if both else "n_a m")]
     outputs, caches = [], []
     for i, (key, cell, reverse) in enumerate(directions):
         x_, a0_both, p = checked(
-            fn, parameters[key] if both else parameters, _recurrent(cell), data
-        )
+            fn, parameters[key] if both else parameters, _recurrent(cell), data,
+            f"{p_name}['{key}']" if both else p_name,
+        )  # fmt: skip
         if lengths is not None:
             lengths = checked_lengths(fn, lengths, x_.shape[1], x_.shape[-1])
         n_a = a0_both.shape[0] // len(directions)
@@ -139,11 +147,23 @@ def layer_backward(layer, da, caches) -> dict:
     directions = _directions(layer)
     if not isinstance(caches, tuple) or len(caches) != len(directions):
         raise TypeError(f"{fn}: `caches` must be what layer_forward returned for this layer")
-    n_a = np.shape(da)[0] // len(directions)
+    pairs = zip(directions, caches, strict=True)
+    sizes = [_hidden_size(fn, cell, cache) for (_, cell, _), cache in pairs]
+    da = as_array(fn, "da", da)
+    dims = "n_a+n_a m T_da" if len(directions) == 2 else "n_a m T_da"
+    if da.ndim != 3:  # before its rows are split between the directions
+        raise ValueError(f"{fn}: `da` must have rank 3, shape ({', '.join(dims.split())}); "
+                         f"got rank {da.ndim}, shape {tuple(da.shape)}")  # fmt: skip
+    if da.shape[0] != sum(sizes):
+        raise ValueError(
+            f"{fn}: `da` has shape {tuple(da.shape)}; expected ({', '.join(dims.split())}) = "
+            f"({sum(sizes)}, {da.shape[1]}, {da.shape[2]}) (n_a = {sizes[0]} from `caches`)"
+        )
     gradients, dx, da0 = {}, 0.0, []
     for i, ((key, cell, _), cache) in enumerate(zip(directions, caches, strict=True)):
-        part = jnp.asarray(da)[i * n_a : (i + 1) * n_a]
-        steps, x, part = checked_caches(fn, cache, part, cell, _recurrent(cell))
+        part = jnp.asarray(da)[sum(sizes[:i]) : sum(sizes[: i + 1])]
+        # the caches hold the stand-in output layer too, which a cell backward may look up
+        steps, x, part = checked_caches(fn, cache, part, cell)
         dx_i, dstate, dparams, _ = backward_states(
             cell, (part, *(None for _ in cell.state[1:])), steps.fields, x, steps.parameters,
             steps.lengths, steps.reverse,
@@ -159,8 +179,12 @@ def stack_forward(layers: Sequence, x, a0s: Sequence, parameters: Sequence, *, l
     ``a`` the top layer's hidden states, ``caches`` every layer's."""
     _check_stack("stack_forward", layers, a0s, parameters)
     caches = []
-    for layer, a0, p in zip(layers, a0s, parameters, strict=True):
-        x, cache = layer_forward(layer, x, a0, p, lengths=lengths)
+    for i, (layer, a0, p) in enumerate(zip(layers, a0s, parameters, strict=True)):
+        layer = _layer(layer)
+        fn = f"stack_forward, layer {i} ({type(layer).__name__})"
+        x_name = "x" if i == 0 else f"layer {i}'s input (layer {i - 1}'s hidden states)"
+        x, cache = _layer_forward(layer, x, a0, p, lengths, fn,
+                                  (x_name, f"a0s[{i}]", f"parameters[{i}]"))  # fmt: skip
         caches.append(cache)
     return x, tuple(caches)
 
@@ -184,6 +208,14 @@ def stack_backward(layers: Sequence, da, caches) -> dict:
         da = gradients.pop("dx")
         per_layer.insert(0, gradients)
     return {"dx": da, "layers": per_layer}
+
+
+def _hidden_size(fn: str, cell: Cell, cache) -> int:
+    """``n_a`` of one direction, read off its caches (``(per-step caches, x)``)."""
+    steps = cache[0] if isinstance(cache, tuple) and len(cache) == 2 else None
+    if not isinstance(steps, SequenceCache) or len(steps.fields) != len(cell.cache_fields):
+        raise TypeError(f"{fn}: `caches` must be what layer_forward returned for this layer")
+    return steps.fields[list(cell.cache_fields).index("a_prev")].shape[1]
 
 
 def _check_stack(fn, layers, a0s, parameters):

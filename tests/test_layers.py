@@ -67,3 +67,34 @@ def test_layers_check_their_arguments(rng):
         layers.layer_forward(layer, x, np.zeros((8, 2), np.float32), p["forward"])
     with pytest.raises(TypeError, match="one entry per layer"):
         layers.stack_forward([layer, LSTM], x, [np.zeros((8, 2))], [p, p])
+
+
+@pytest.mark.parametrize("da, fragment", [
+    (np.ones((9, 3, 5)),
+     r"`da` has shape \(9, 3, 5\); expected \(n_a\+n_a, m, T_da\) = \(8, 3, 5\)"),
+    (1.0, r"`da` must have rank 3, shape \(n_a\+n_a, m, T_da\); got rank 0"),
+])  # fmt: skip
+def test_a_layer_backward_checks_da_against_its_caches(da, fragment, rng):
+    from jaxrnn.cells import GRU
+
+    layer = layers.Bidirectional(GRU)
+    (p,) = layers.random_parameters([layer], rng, 3, 4)
+    _, caches = layers.layer_forward(layer, np.ones((3, 3, 5), np.float32),
+                                     np.zeros((8, 3), np.float32), p)  # fmt: skip
+    with pytest.raises(ValueError, match=fragment):
+        layers.layer_backward(layer, da, caches)
+
+
+def test_a_stack_names_the_layer_whose_arguments_are_wrong(rng):
+    from jaxrnn.cells import LSTM
+
+    stack = [layers.Bidirectional(LSTM), layers.Layer(LSTM)]
+    p = layers.random_parameters(stack, rng, 3, 4)
+    p[1] = layers.random_parameters([LSTM], rng, 3, 4)[0]  # weights for n_x = 3, not 8
+    x = np.ones((3, 2, 5), np.float32)
+    with pytest.raises(ValueError) as info:
+        layers.stack_forward(stack, x, [np.zeros((8, 2)), np.zeros((4, 2))], p)
+    message = str(info.value)
+    assert message.startswith("stack_forward, layer 1 (Layer): `layer 1's input (layer 0's "
+                              "hidden states)` has shape (8, 2, 5)"), message  # fmt: skip
+    assert "n_x = 3 from parameters[1]['Wf']" in message
