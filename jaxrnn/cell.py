@@ -349,6 +349,9 @@ def _sequence_functions(cell: Cell, name: str) -> tuple[Callable, Callable]:
 
     forward.__name__ = forward.__qualname__ = f"{name}_forward"
     backward.__name__ = backward.__qualname__ = f"{name}_backward"
+    # derived, so derived again for a copy (dataclasses.replace(cell, cell_backward=...)),
+    # whose sequence functions must run its own cell functions, not these
+    forward.derived = backward.derived = True
     forward.__doc__ = sequence_forward.__doc__
     backward.__doc__ = sequence_backward.__doc__
     return forward, backward
@@ -459,8 +462,9 @@ def _derive(cell: Cell) -> dict:
             f"autodiff twin); it has {list(fields)}"
         )
     forward, backward = _sequence_functions(cell, name)
+    given = lambda f: f is not None and not getattr(f, "derived", False)  # noqa: E731
     return {
         "name": name, "state": state, "parameter_shapes": shapes, "cache": kind,
-        "cache_fields": dict(fields), "forward": cell.forward or forward,
-        "backward": cell.backward or backward,
+        "cache_fields": dict(fields), "forward": cell.forward if given(cell.forward) else forward,
+        "backward": cell.backward if given(cell.backward) else backward,
     }  # fmt: skip

@@ -201,26 +201,37 @@ def _rebuild_tree(tree: Mapping, leaves: dict, prefix: tuple) -> dict:
 
 
 def _positional(forward: Callable, names: list[str]) -> Callable:
-    """``forward`` called with the inputs by name, as ``f(*values)`` in ``names``' order.
+    """``forward`` called with the inputs, as ``f(*values)`` in ``names``' order.
 
     Inputs are matched to the forward's parameters by name, whatever the order of the
-    dictionary; a forward taking ``*args`` gets them in the dictionary's order.
+    dictionary, where the names are the forward's own. Otherwise they go by position, in
+    the dictionary's order: to a forward taking ``*args`` or positional-only arguments, and
+    to one whose arguments have names of their own (``x_t, h_prev, params``) where every name
+    the two share sits at the same position.
     """
     try:
         signature = inspect.signature(forward)
     except (TypeError, ValueError):
         return forward
-    kinds = {p.kind for p in signature.parameters.values()}
-    if inspect.Parameter.VAR_POSITIONAL in kinds:
-        return forward
     try:
         signature.bind(**dict.fromkeys(names))
     except TypeError as err:
-        raise TypeError(
-            f"{FN}: the names of `inputs`, {names}, must be the forward's arguments, "
-            f"{list(signature.parameters)} ({err}); the forward is called with them by name"
-        ) from None
-    return lambda *values: forward(**dict(zip(names, values, strict=True)))
+        by_name = err
+    else:
+        return lambda *values: forward(**dict(zip(names, values, strict=True)))
+    own = list(signature.parameters)
+    try:
+        signature.bind(*names)
+    except TypeError as err:
+        by_name = err
+    else:
+        if all(own.index(n) == i for i, n in enumerate(names) if n in own):
+            return forward
+    raise TypeError(
+        f"{FN}: the names of `inputs`, {names}, must be the forward's arguments, {own} "
+        f"({by_name}), or take them in order; the forward is called with them by name, or "
+        f"by position where the names are its own"
+    )
 
 
 def _outputs(out) -> tuple:
@@ -323,6 +334,13 @@ def check_backward(
         for name, g in documents_names(pullback(tuple(inputs.values()), cotangents)).items()
         if _is_float(_leaf_value(inputs, name))
     }
+    checked = [n for n in reference if n not in skip]
+    if checked and not any(np.any(np.asarray(reference[n])) for n in checked):
+        raise ValueError(
+            f"{FN}: jax.vjp gives exactly 0 for every gradient ({', '.join(checked)}), so any "
+            f"backward returning zeros, or a multiple of the truth, would agree: the problem "
+            f"checks nothing. Give inputs and cotangents that reach the gradients"
+        )
     # jax.vjp's answer in float64, computed when a gradient first needs it
     float64 = functools.cache(lambda: _float64_reference(call, names, inputs, cotangents))
     manual = _call_backward(call, backward, inputs, cotangents, style)

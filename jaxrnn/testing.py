@@ -23,6 +23,7 @@ with ``pip install 'jaxrnn[test]'`` or ``pip install chex``.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping
 
@@ -61,8 +62,9 @@ def assert_gradients_close(
             (:func:`jaxrnn.tolerances.low_precision_tolerance`).
     """
     chex = _chex()
-    if list(actual) != list(desired):
-        raise AssertionError(f"gradient keys {list(actual)} != {list(desired)}")
+    # by key: a dictionary that went through jax.jit comes back with its keys sorted
+    if set(actual) != set(desired):
+        raise AssertionError(f"gradient keys {sorted(actual)} != {sorted(desired)}")
     # float64's answers, computed when a gradient first needs them
     float64 = functools.cache(lambda: {k: np.asarray(v, np.float64) for k, v in exact().items()})
     for key, want in desired.items():
@@ -123,34 +125,60 @@ def assert_cell_agrees(
     Arguments:
         cell: a :class:`jaxrnn.Cell` or a built-in cell's name.
         cell_backward, backward: the backward functions to check in place of the cell's own
-            (``cell.cell_backward``, ``cell.backward``): your version of an exercise.
-        levels: any of :data:`jaxrnn.problems.LEVELS`: ``"cell"``, ``"sequence"``,
-            ``"lengths"``, ``"reverse"`` (those take ``cell_backward`` and ``backward``),
-            ``"bidirectional"``, ``"stacked"``.
+            (``cell.cell_backward``, ``cell.backward``): your version of an exercise. Each is
+            checked at every level asked for that runs it: ``cell_backward`` at ``"cell"``
+            and, inside jaxrnn's reverse scan (the documents' loop), at every other level;
+            ``backward`` at ``"sequence"``, ``"lengths"`` and ``"reverse"`` (a layer runs no
+            sequence backward of yours, so ``backward`` with ``"bidirectional"`` or
+            ``"stacked"`` is refused).
+        levels: any of :data:`jaxrnn.problems.LEVELS`.
         dtype: the dtype of the random problem (:func:`jaxrnn.problems.cell_problem`).
         finite_differences: also against central differences; by default in float64 only.
         sizes, seed: as for :func:`~jaxrnn.problems.cell_problem`.
 
     Returns:
-        The reports, one per level, when every gradient agrees.
+        The reports, one per level and function checked there, when every gradient agrees.
     """
-    cell = resolve("assert_cell_agrees", cell)
+    fn = "assert_cell_agrees"
+    cell = resolve(fn, cell)
     finite_differences = (np.dtype(dtype) == np.float64) if finite_differences is None else (
         finite_differences
     )  # fmt: skip
-    reports = []
     for level in levels:
         if level not in LEVELS:
-            raise ValueError(f"assert_cell_agrees: unknown level {level!r}; choose from {LEVELS}")
-        forward, own, inputs, cotangents = cell_problem(cell, level, dtype, sizes=sizes, seed=seed)
-        mine = {"cell": cell_backward, "stacked": None, "bidirectional": None}.get(level, backward)
-        mine = own if mine is None else _named(mine, own.__name__)
-        style = "vjp" if level == "stacked" else "documents"
-        with _x64(dtype):
-            reports.append(assert_backward_agrees(
-                forward, mine, inputs, cotangents, style=style,
-                finite_differences=finite_differences,
-            ))  # fmt: skip
+            raise ValueError(f"{fn}: unknown level {level!r}; choose from {LEVELS}")
+        if backward is not None and level in ("bidirectional", "stacked"):
+            raise ValueError(
+                f"{fn}: `backward` is a sequence backward, which a {level} layer does not run "
+                f"(it runs jaxrnn's reverse scan over the cell's cell_backward): pass "
+                f"cell_backward= to check yours there, or leave the level out"
+            )
+    # the caller's cell backward inside jaxrnn's reverse scan: the documents' loop over it
+    theirs = None if cell_backward is None else dataclasses.replace(
+        cell.generic, cell_backward=_named(cell_backward, cell.cell_backward.__name__)
+    )  # fmt: skip
+    reports = []
+    for level in levels:
+        checks = []  # (the problem's cell, the backward to check or its own, said of it)
+        if level == "cell":
+            checks.append((cell, cell_backward, ""))
+        elif level in ("sequence", "lengths", "reverse") and backward is not None:
+            checks.append((cell, backward, ""))
+        if level != "cell" and theirs is not None:
+            checks.append((theirs, None, f" over your {cell.cell_backward.__name__}"))
+        if not checks:
+            checks.append((cell, None, ""))
+        for problem_cell, mine, over in checks:
+            forward, own, inputs, cotangents = cell_problem(
+                problem_cell, level, dtype, sizes=sizes, seed=seed
+            )
+            mine = _named(mine or own, own.__name__ + (over or ""))
+            style = "vjp" if level == "stacked" else "documents"
+            with _x64(dtype):
+                reports.append(assert_backward_agrees(
+                    forward, mine, inputs, cotangents, style=style,
+                    finite_differences=finite_differences,
+                ))  # fmt: skip
     return reports
 
 

@@ -179,6 +179,16 @@ def test_fast_path_equals_the_documents_form(cell, sizes, seed):
         assert_close(got[key], want[key], key)
 
 
+def test_a_cell_that_names_its_arguments_its_own_way_passes_every_level(capsys):
+    """NORM's forward takes (x_t, h_prev, params): the checker passes inputs by position."""
+    with jax.enable_x64(True):
+        report = check_backward(*cell_problem(NORM, "cell"), finite_differences=True)
+    assert report.ok, f"\n{report}"
+    argv = ["check", "--cell", "user_cells:NORM", "--dtype", "float64", "--level", "cell"]
+    assert cli.main(argv) == 0
+    assert capsys.readouterr().out.count(" PASS") == 1
+
+
 def test_a_state_or_gradient_of_another_dtype_is_named_before_the_scan(rng):
     def float32_da_prev(da_next, cache):
         gradients = mgu_cell_backward(da_next, cache)
@@ -199,3 +209,18 @@ def test_a_state_or_gradient_of_another_dtype_is_named_before_the_scan(rng):
         with pytest.raises(TypeError, match="float64_state returned a_next of shape .* dtype "
                                             "float64; a_prev has .* dtype float32"):  # fmt: skip
             dataclasses.replace(MGU, cell_forward=float64_state).forward(x32, a032, p32)
+
+
+def test_a_copy_with_another_cell_backward_runs_it_in_its_sequence_backward(rng):
+    """dataclasses.replace(cell, cell_backward=...) derives the sequence functions anew."""
+
+    def doubled(da_next, cache):
+        return {k: 2 * v for k, v in mgu_cell_backward(da_next, cache).items()}
+
+    x, a0, p, da = sequence_inputs(MGU, rng, 3, 4, 2, 5, 1)  # one step
+    with jax.enable_x64(True):
+        caches = MGU.forward(x, a0, p)[-1]
+        got = dataclasses.replace(MGU, cell_backward=doubled).backward(da, caches)
+        want = doubled(da[:, :, 0], caches[0][0])
+    for key in MGU.gradient_keys:
+        assert_close(got[f"d{key}"], want[f"d{key}"], key)

@@ -314,3 +314,36 @@ def test_float32_cancellation_is_checked_against_float64():
     assert "measured against jax.vjp in float64" in str(report)
     report = check_backward(jaxrnn.rnn_cell_forward, wrong, inputs, da)
     assert report.failed == ["dWaa"], f"\n{report}"
+
+
+@pytest.mark.parametrize("level", ["lengths", "reverse", "bidirectional"])
+def test_a_problem_always_has_something_to_check(level):
+    """One example: it has the full length, so a backward that doubles everything fails; a
+    problem whose every reference gradient is zero is an error, not a pass."""
+    from jaxrnn.problems import cell_problem
+
+    forward, backward, inputs, cotangents = cell_problem("gru", level, np.float32,
+                                                         sizes={"m": 1})  # fmt: skip
+    assert list(inputs["lengths"]) == [6]
+
+    def doubled(*arguments):
+        return {k: 2 * v for k, v in backward(*arguments).items()}
+
+    assert check_backward(forward, backward, inputs, cotangents).ok
+    assert not check_backward(forward, doubled, inputs, cotangents).ok
+    nothing = {**inputs, "lengths": np.zeros(1, int)}
+    with pytest.raises(ValueError, match="jax.vjp gives exactly 0 for every gradient"):
+        check_backward(forward, doubled, nothing, cotangents)
+
+
+def test_inputs_go_by_position_where_the_names_are_the_forwards_own():
+    import jax.numpy as jnp
+
+    def backward(inputs, cotangents):
+        return {"x": jnp.cos(inputs["x"]) * cotangents[0]}
+
+    x, cotangent = np.linspace(-1, 1, 5, dtype=np.float32), np.ones(5, np.float32)
+    assert check_backward(jnp.sin, backward, {"x": x}, cotangent, style="vjp").ok  # x is /
+    with pytest.raises(TypeError, match="or take them in order"):
+        check_backward(lambda xt, a_prev: xt * a_prev, backward,
+                       {"a_prev": x, "h": x}, cotangent, style="vjp")  # fmt: skip

@@ -87,3 +87,33 @@ def test_it_needs_chex_and_says_so(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_chex)
     with pytest.raises(ImportError, match=r"pip install 'jaxrnn\[test\]'"):
         assert_gradients_close({"d": np.ones(1)}, {"d": np.ones(1)})
+
+
+def test_a_cell_backward_handed_in_is_checked_at_every_level_asked_for():
+    """dc_prev 1.5 times too large: wrong in jaxrnn's reverse scan at every sequence level, as
+    the documents' loop would run it; a sequence backward is refused where layers run none."""
+
+    def wrong(da_next, dc_next, cache):
+        gradients = jaxrnn.lstm_cell_backward(da_next, dc_next, cache)
+        return gradients | {"dc_prev": 1.5 * gradients["dc_prev"]}
+
+    for level in ("sequence", "lengths", "reverse", "bidirectional", "stacked"):
+        with pytest.raises(AssertionError, match="over your lstm_cell_backward disagrees"):
+            assert_cell_agrees("lstm", cell_backward=wrong, levels=(level,), dtype=np.float32)
+    for level in ("bidirectional", "stacked"):
+        with pytest.raises(ValueError, match="`backward` is a sequence backward"):
+            assert_cell_agrees("lstm", backward=jaxrnn.lstm_backward, levels=(level,))
+    reports = assert_cell_agrees("rnn", cell_backward=jaxrnn.rnn_cell_backward,
+                                 backward=jaxrnn.rnn_backward, dtype=np.float32)  # fmt: skip
+    assert len(reports) == 3  # the cell; the sequence, by each function handed in
+
+
+def test_gradients_close_compares_by_key():
+    """A dictionary that went through jax.jit comes back with its keys sorted."""
+    import jax
+
+    _, backward, inputs, (da,) = cell_problem("gru", "sequence", np.float32)
+    caches = jaxrnn.gru_forward(**inputs)[-1]
+    jitted, plain = jax.jit(jaxrnn.gru_backward)(da, caches), jaxrnn.gru_backward(da, caches)
+    assert list(jitted) != list(plain)
+    assert_gradients_close(jitted, plain)
