@@ -374,7 +374,8 @@ _SYMBOLS = {1: "1", **{size: symbol for symbol, size in _PROBE.items()}} | {
 
 def _read_cache(cell: Cell, name: str, shapes: dict, state: tuple) -> tuple[type, dict]:
     """The cache's type and its fields' symbolic shapes, read off one run of the cell forward
-    at the sizes of ``_PROBE``, which also checks what the forward returns."""
+    at the sizes of ``_PROBE``, which also checks what the forward returns; given
+    ``cache_fields`` are checked against the run instead."""
     rng = np.random.default_rng(0)
     p = {k: (0.5 * rng.standard_normal(_numbers(d, _PROBE))).astype(np.float32)
          for k, d in shapes.items()}  # fmt: skip
@@ -402,10 +403,13 @@ def _read_cache(cell: Cell, name: str, shapes: dict, state: tuple) -> tuple[type
     if not isinstance(cache, tuple) or not cache or not isinstance(cache[-1], Mapping):
         raise TypeError(f"{where} must return a cache tuple that ends with the parameters, as "
                         f"the documents' caches do; got {type(cache).__name__}")  # fmt: skip
+    given = cell.cache_fields
     if hasattr(cache, "_fields"):
         names = list(cache._fields[:-1])
-    elif cell.cache_fields is not None:
-        names = list(cell.cache_fields)
+        if given is not None:
+            _check_field_names(name, "cell_forward's cache", names, given)
+    elif given is not None:
+        names = list(given)
     else:
         raise TypeError(
             f"{where} returned a plain tuple as its cache: name its fields, by returning a "
@@ -414,6 +418,15 @@ def _read_cache(cell: Cell, name: str, shapes: dict, state: tuple) -> tuple[type
     if len(names) != len(cache) - 1:
         raise ValueError(f"{where} returned a cache of {len(cache) - 1} fields and the "
                          f"parameters; its names are {names}")  # fmt: skip
+    if given is not None:
+        for field, value in zip(names, cache[:-1], strict=True):
+            if np.shape(value) != _numbers(given[field], _PROBE):
+                raise ValueError(
+                    f"{where} returned cache field {field!r} of shape {np.shape(value)}; "
+                    f"cache_fields gives it ({', '.join(given[field].split())}) = "
+                    f"{_numbers(given[field], _PROBE)}"
+                )
+        return (type(cache) if hasattr(cache, "_make") else tuple), dict(given)
     fields = {}
     for field, value in zip(names, cache[:-1], strict=True):
         dims = [_SYMBOLS.get(size) for size in np.shape(value)]
@@ -425,6 +438,16 @@ def _read_cache(cell: Cell, name: str, shapes: dict, state: tuple) -> tuple[type
             )
         fields[field] = " ".join(dims)
     return (type(cache) if hasattr(cache, "_make") else tuple), fields
+
+
+def _check_field_names(name: str, what: str, names: list, given: Mapping) -> None:
+    """The cache's field names (all but the parameters, last) are those of ``cache_fields``,
+    in order: the backward finds each field by its place."""
+    if list(given) != names:
+        raise ValueError(
+            f"Cell {name!r}: cache_fields names {list(given)}; {what} has the fields {names} "
+            f"before the parameters: give every field, in the cache's order"
+        )
 
 
 def _derive(cell: Cell) -> dict:
@@ -451,9 +474,11 @@ def _derive(cell: Cell) -> dict:
     if missing:
         raise ValueError(f"Cell {name!r}: the output layer's keys {missing} are not parameters")
     kind, fields = cell.cache, cell.cache_fields
-    if kind is None or fields is None:
+    if hasattr(kind, "_fields") and fields is not None:  # both given: they must agree
+        _check_field_names(name, f"cache={kind.__name__}", list(kind._fields[:-1]), fields)
+    else:
         read_kind, read_fields = _read_cache(cell, name, shapes, state)
-        kind, fields = kind or read_kind, fields or read_fields
+        kind, fields = kind or read_kind, read_fields
     needed = ["xt", *(f"{s}_prev" for s in state)]
     absent = [f for f in needed if f not in fields]
     if absent:

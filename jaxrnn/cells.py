@@ -28,6 +28,11 @@ def resolve(fn: str, cell) -> Cell:
         return cell
     if isinstance(cell, str) and ":" in cell:
         module, _, attribute = cell.partition(":")
+        if not module or not attribute:
+            raise ValueError(
+                f"{fn}: cannot load the cell {cell!r}: name it 'package.module:NAME', a module "
+                f"and the Cell's name in it"
+            )
         try:
             found = getattr(importlib.import_module(module), attribute)
         except (ImportError, AttributeError) as err:

@@ -117,6 +117,12 @@ def devices(spec: str):
 def check(args) -> int:
     start = time.perf_counter()
     dtypes = [np.dtype(d) for d in args.dtype]
+    # every --cell resolved before any row runs: a typo costs one line, not the other rows
+    try:
+        chosen = [cells.resolve("jaxrnn check --cell", name) for name in args.cell]
+    except (ValueError, TypeError) as err:
+        print(err, file=sys.stderr)
+        return 2
     rows = []
     print(
         "jaxrnn check: hand-derived backward passes against the documents' expected outputs,\n"
@@ -124,7 +130,7 @@ def check(args) -> int:
         "max |manual - reference| / max |reference| over each gradient, the worst shown"
     )
     for device in devices(args.device):
-        for cell in (cells.resolve("jaxrnn check", name) for name in args.cell):
+        for cell in chosen:
             for level in args.level:
                 for dtype in dtypes:
                     with contextlib.ExitStack() as stack:

@@ -47,7 +47,7 @@ from jax.custom_derivatives import CustomVJPPrimal, SymbolicZero
 from jaxrnn._checks import flag, integer
 from jaxrnn.caches import checked_lengths
 from jaxrnn.cell import Cell, backward_states, forward_states
-from jaxrnn.cells import GRU, LSTM, RNN
+from jaxrnn.cells import GRU, LSTM, RNN, resolve
 from jaxrnn.lengths import masked, nan_examples, out_of_range
 from jaxrnn.output import output_layer_backward, predictions
 
@@ -126,10 +126,18 @@ def _segment_length(fn: str, checkpoint, T_x: int) -> int | None:
     return min(integer(fn, "checkpoint", checkpoint, minimum=1), T_x)
 
 
-@functools.cache
-def of(cell: Cell):
+def of(cell):
     """The sequence function of any :class:`jaxrnn.Cell` whose VJP is its manual backward:
-    ``f(x, a0, parameters, *, checkpoint=None) -> (a, y_pred, *other states)``."""
+    ``f(x, a0, parameters, *, checkpoint=None) -> (a, y_pred, *other states)``.
+
+    ``cell`` is a :class:`jaxrnn.Cell`, a built-in cell's name or ``"package.module:NAME"``.
+    """
+    return _of(resolve("custom_vjp.of", cell))
+
+
+@functools.cache
+def _of(cell: Cell):
+    """:func:`of` of a resolved cell, built once."""
     name = cell.name
 
     def sequence(x, a0, parameters, *, checkpoint=None, lengths=None, reverse=False):

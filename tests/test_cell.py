@@ -189,6 +189,61 @@ def test_a_cell_that_names_its_arguments_its_own_way_passes_every_level(capsys):
     assert capsys.readouterr().out.count(" PASS") == 1
 
 
+class StackedGatesCache(NamedTuple):
+    a_next: object
+    c_next: object
+    a_prev: object
+    c_prev: object
+    gates: object  # ft, it, cct, ot stacked: (4 n_a, m), whose size no probe can name
+    xt: object
+    parameters: dict
+
+
+def stacked_gates_forward(xt, a_prev, c_prev, parameters):
+    a_next, c_next, yt_pred, c = jaxrnn.lstm_cell_forward(xt, a_prev, c_prev, parameters)
+    gates = jnp.concatenate([c.ft, c.it, c.cct, c.ot])
+    return a_next, c_next, yt_pred, StackedGatesCache(a_next, c_next, a_prev, c_prev, gates, xt,
+                                                      parameters)  # fmt: skip
+
+
+def stacked_gates_backward(da_next, dc_next, cache):
+    ft, it, cct, ot = jnp.split(cache.gates, 4)
+    c = cache
+    return jaxrnn.lstm_cell_backward(da_next, dc_next, jaxrnn.lstm.LSTMCache(
+        c.a_next, c.c_next, c.a_prev, c.c_prev, ft, it, cct, ot, c.xt, c.parameters))  # fmt: skip
+
+
+STACKED_FIELDS = {"a_next": "n_a m", "c_next": "n_a m", "a_prev": "n_a m", "c_prev": "n_a m",
+                  "gates": "n_a+n_a+n_a+n_a m", "xt": "n_x m"}  # fmt: skip
+
+
+def test_cache_fields_given_are_taken_and_checked_against_the_forward():
+    stacked = dict(cell_forward=stacked_gates_forward, cell_backward=stacked_gates_backward,
+                   parameter_shapes=jaxrnn.lstm.PARAMETER_SHAPES, state=("a", "c"))  # fmt: skip
+    cell = jaxrnn.Cell(**stacked, cache_fields=STACKED_FIELDS, name="stacked")
+    assert cell.cache is StackedGatesCache and cell.cache_fields == STACKED_FIELDS
+    with jax.enable_x64(True):
+        assert check_backward(*cell_problem(cell, "sequence")).ok
+    eight = dict(list(jaxrnn.lstm.CACHE_FIELDS.items())[:8])  # xt left out
+    cases = [
+        (dict(cache=jaxrnn.lstm.LSTMCache, cache_fields=eight), "cache=LSTMCache has the fields"),
+        (dict(**stacked, cache_fields={**STACKED_FIELDS, "gates": "n_a m"}),
+         r"'gates' of shape \(44, 17\); cache_fields gives it \(n_a, m\) = \(11, 17\)"),
+        (dict(**stacked, cache_fields=dict(list(STACKED_FIELDS.items())[::-1])),
+         "in the cache's order"),
+    ]  # fmt: skip
+    for arguments, fragment in cases:
+        arguments = {
+            "cell_forward": jaxrnn.lstm_cell_forward,
+            "cell_backward": jaxrnn.lstm_cell_backward,
+            "state": ("a", "c"),
+            "parameter_shapes": jaxrnn.lstm.PARAMETER_SHAPES,
+            "name": "x",
+        } | arguments
+        with pytest.raises(ValueError, match=fragment):  # fmt: skip
+            jaxrnn.Cell(**arguments)
+
+
 def test_a_state_or_gradient_of_another_dtype_is_named_before_the_scan(rng):
     def float32_da_prev(da_next, cache):
         gradients = mgu_cell_backward(da_next, cache)

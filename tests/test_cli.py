@@ -116,3 +116,20 @@ def test_check_in_bfloat16(capsys):
     assert len(rows) == 2 and all(row.endswith("PASS") for row in rows)
     assert "14/14" in rows[0]  # the documents' cells, to bfloat16's precision
     assert all(", in float64)" in row for row in rows)  # measured against float64's answer
+
+
+@pytest.mark.parametrize(
+    "cell, fragment",
+    [
+        ("nosuchmodule:X", "No module named 'nosuchmodule'"),
+        ("lstmm", "unknown cell 'lstmm'"),
+        ("user_cells:MISSING", "has no attribute 'MISSING'"),
+        ("user_cells:mgu_cell_forward", "is a function, not a jaxrnn Cell"),
+        (":MGU", "name it 'package.module:NAME'"),
+    ],
+)
+def test_a_cell_that_cannot_be_had_is_one_line_before_any_row(cell, fragment, capsys):
+    assert cli.main(["check", "--cell", "rnn", cell]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no header, no rows
+    assert fragment in captured.err and len(captured.err.strip().splitlines()) == 1

@@ -176,3 +176,12 @@ def test_checkpoint_padding_contributes_nothing_whatever_the_cell_computes_there
         want = jax.grad(loss_of(plain(NORM), w), argnums=(0, 1, 2))(x, a0, parameters)
     assert all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(got))
     assert_trees_agree(got, want)
+
+
+def test_of_takes_a_name_as_resolve_does_and_refuses_anything_else():
+    assert custom_vjp.of("lstm") is custom_vjp.lstm
+    for bad in (3, None):
+        with pytest.raises(TypeError, match=r"custom_vjp.of: `cell` must be a cell name"):
+            custom_vjp.of(bad)
+    with pytest.raises(ValueError, match="unknown cell 'lstmm'"):
+        custom_vjp.of("lstmm")
