@@ -253,6 +253,18 @@ EXERCISES = (
     }, backward=True),
 )  # fmt: skip
 
+#: what an older edition of the LSTM document printed as lstm_backward's Expected Output, on
+#: the same test cell: computed by a loop that carries nothing from step t+1 to step t (the
+#: slip jaxrnn.slips calls "carries-nothing"), its dx sized from da. Learners matched these
+#: numbers and believed a wrong loop; the values above are the true gradient.
+OLDER_EDITION = {
+    8: {
+        'gradients["dx"][1][2]': "[-0.00173313  0.08287442 -0.30545663 -0.43281115]",
+        'gradients["da0"][2][3]': "-0.095911501954",
+        'gradients["dWf"][3][1]': "-0.0698198561274",
+    }
+}
+
 _NUMBER = re.compile(r"-?\d+\.?\d*(?:e[-+]?\d+)?")
 
 
@@ -310,7 +322,9 @@ def run_exercise(exercise: Exercise, api=None, dtype=np.float64, forward_api=Non
     return exercise.run(api, dtype)
 
 
-__all__ = ["EXERCISES", "Exercise", "Line", "compare", "parse_printed", "run_exercise"]
+__all__ = [
+    "EXERCISES", "OLDER_EDITION", "Exercise", "Line", "compare", "parse_printed", "run_exercise",
+]  # fmt: skip
 
 
 def side_by_side(number: int, observed: dict) -> str:

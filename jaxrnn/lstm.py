@@ -158,6 +158,54 @@ def lstm_cell_backward(da_next, dc_next, cache):
     }  # fmt: skip
 
 
+#: the LSTM document's equations, in its form, one line each (what ``jaxrnn check FILE`` cites);
+#: Γu is the document's name for the update gate ``it``
+EQUATIONS = {
+    "(1)": "Γf⟨t⟩ = σ(W_f [a⟨t-1⟩, x⟨t⟩] + b_f)",
+    "(2)": "Γi⟨t⟩ = σ(W_i [a⟨t-1⟩, x⟨t⟩] + b_i)",
+    "(3)": "c̃⟨t⟩ = tanh(W_c [a⟨t-1⟩, x⟨t⟩] + b_c)",
+    "(4)": "c⟨t⟩ = Γf⟨t⟩ * c⟨t-1⟩ + Γi⟨t⟩ * c̃⟨t⟩",
+    "(5)": "Γo⟨t⟩ = σ(W_o [a⟨t-1⟩, x⟨t⟩] + b_o)",
+    "(6)": "a⟨t⟩ = Γo⟨t⟩ * tanh(c⟨t⟩)",
+    "prediction": "y⟨t⟩_pred = softmax(W_y a⟨t⟩ + b_y)",
+    "(7)": "dγo⟨t⟩ = da_next * tanh(c_next) * Γo⟨t⟩ * (1 - Γo⟨t⟩)",
+    "(8)": "dc̃⟨t⟩ = (dc_next * Γu⟨t⟩ + Γo⟨t⟩ * (1 - tanh²(c_next)) * Γu⟨t⟩ * da_next) "
+    "* (1 - (c̃⟨t⟩)²)",
+    "(9)": "dγu⟨t⟩ = (dc_next * c̃⟨t⟩ + Γo⟨t⟩ * (1 - tanh²(c_next)) * c̃⟨t⟩ * da_next) "
+    "* Γu⟨t⟩ * (1 - Γu⟨t⟩)",
+    "(10)": "dγf⟨t⟩ = (dc_next * c_prev + Γo⟨t⟩ * (1 - tanh²(c_next)) * c_prev * da_next) "
+    "* Γf⟨t⟩ * (1 - Γf⟨t⟩)",
+    "(11)": "dW_f = dγf⟨t⟩ [a_prev; x_t]ᵀ",
+    "(12)": "dW_u = dγu⟨t⟩ [a_prev; x_t]ᵀ",
+    "(13)": "dW_c = dc̃⟨t⟩ [a_prev; x_t]ᵀ",
+    "(14)": "dW_o = dγo⟨t⟩ [a_prev; x_t]ᵀ",
+    "(15)": "db_f = Σ_batch dγf⟨t⟩",
+    "(16)": "db_u = Σ_batch dγu⟨t⟩",
+    "(17)": "db_c = Σ_batch dc̃⟨t⟩",
+    "(18)": "db_o = Σ_batch dγo⟨t⟩",
+    "(19)": "da_prev = W_fᵀ dγf⟨t⟩ + W_uᵀ dγu⟨t⟩ + W_cᵀ dc̃⟨t⟩ + W_oᵀ dγo⟨t⟩ "
+    "(the weights' first n_a columns)",
+    "(20)": "dc_prev = dc_next * Γf⟨t⟩ + Γo⟨t⟩ * (1 - tanh²(c_next)) * Γf⟨t⟩ * da_next",
+    "(21)": "dx⟨t⟩ = W_fᵀ dγf⟨t⟩ + W_uᵀ dγu⟨t⟩ + W_cᵀ dc̃⟨t⟩ + W_oᵀ dγo⟨t⟩ "
+    "(the weights' columns from n_a on)",
+}
+#: the equations each output of the cell functions depends on: the gates' derivatives
+#: (7)-(10) feed every parameter's (11)-(18) and (19), (21); (20) reads none of them
+EQUATIONS_OF = {
+    "ft": ("(1)",), "it": ("(2)",), "cct": ("(3)",), "ot": ("(5)",),
+    "c_next": ("(1)", "(2)", "(3)", "(4)"),
+    "a_next": ("(1)", "(2)", "(3)", "(4)", "(5)", "(6)"),
+    "yt_pred": ("(1)", "(2)", "(3)", "(4)", "(5)", "(6)", "prediction"),
+    "dxt": ("(7)", "(8)", "(9)", "(10)", "(21)"),
+    "da_prev": ("(7)", "(8)", "(9)", "(10)", "(19)"),
+    "dc_prev": ("(20)",),
+    "dWf": ("(10)", "(11)"), "dbf": ("(10)", "(15)"),
+    "dWi": ("(9)", "(12)"), "dbi": ("(9)", "(16)"),
+    "dWc": ("(8)", "(13)"), "dbc": ("(8)", "(17)"),
+    "dWo": ("(7)", "(14)"), "dbo": ("(7)", "(18)"),
+}  # fmt: skip
+
+
 def lstm_forward(x, a0, parameters, *, lengths=None, reverse=False):
     """The LSTM over a whole sequence (LSTM document, exercise "lstm_forward"), a ``lax.scan``.
 

@@ -96,14 +96,34 @@ def rnn_cell_backward(da_next, cache):
     (da_next,), (a_next, a_prev, xt), p = checked_cell_cache(
         "rnn_cell_backward", cache, [("da_next", da_next)], CACHE_FIELDS, PARAMETER_SHAPES
     )
-    # eqs. (2)-(3): tanh' = 1 - tanh^2, and tanh(W_ax x + W_aa a_prev + b_a) is a_next
-    dtanh = da_next * (1 - a_next**2)
+    # eq. (2), tanh'(z) = 1 - tanh(z)^2, at z = W_ax x + W_aa a_prev + b_a, whose tanh is a_next
+    dtanh = da_next * (1 - a_next**2)  # eq. (3)
     dWax = dtanh @ xt.T  # eq. (4)
     dWaa = dtanh @ a_prev.T  # eq. (5)
     dba = jnp.sum(dtanh, axis=1, keepdims=True)  # eq. (6)
     dxt = p["Wax"].T @ dtanh  # eq. (7)
     da_prev = p["Waa"].T @ dtanh  # eq. (8)
     return {"dxt": dxt, "da_prev": da_prev, "dWax": dWax, "dWaa": dWaa, "dba": dba}
+
+
+#: the RNN document's equations, in its form, one line each (what ``jaxrnn check FILE`` cites)
+EQUATIONS = {
+    "(1)": "a⟨t⟩ = tanh(W_ax x⟨t⟩ + W_aa a⟨t-1⟩ + b_a)",
+    "(2)": "∂tanh(x)/∂x = 1 - tanh²(x)",
+    "(3)": "dtanh = da_next * (1 - tanh²(W_ax x⟨t⟩ + W_aa a⟨t-1⟩ + b_a))",
+    "(4)": "dW_ax = dtanh · x⟨t⟩ᵀ",
+    "(5)": "dW_aa = dtanh · a⟨t-1⟩ᵀ",
+    "(6)": "db_a = Σ_batch dtanh",
+    "(7)": "dx⟨t⟩ = W_axᵀ · dtanh",
+    "(8)": "da_prev = W_aaᵀ · dtanh",
+    "prediction": "ŷ⟨t⟩ = softmax(W_ya a⟨t⟩ + b_y)",
+}
+#: the equations each output of the cell functions depends on (eq. (2) is inside (3))
+EQUATIONS_OF = {
+    "a_next": ("(1)",), "yt_pred": ("(1)", "prediction"),
+    "dxt": ("(3)", "(7)"), "da_prev": ("(3)", "(8)"), "dWax": ("(3)", "(4)"),
+    "dWaa": ("(3)", "(5)"), "dba": ("(3)", "(6)"),
+}  # fmt: skip
 
 
 def rnn_forward(x, a0, parameters, *, lengths=None, reverse=False):
