@@ -380,6 +380,12 @@ def check_backward(
             problem = f"shape {got.shape}, expected {want.shape}"
             rows.append(GradientCheck(name, got.shape, problem=problem))
             continue
+        if not np.any(got) and np.any(want):  # nothing for finite differences to resolve
+            zero = "returned zero where the gradient is not"
+            rows.append(
+                GradientCheck(name, got.shape, float(np.max(np.abs(want))), 1.0, problem=zero)
+            )
+            continue
         want, row_tol, _, against_float64 = agreement_reference(
             dtype, got, want, lambda name=name: float64()[name]
         )
@@ -418,7 +424,16 @@ def _float64_reference(call, names, inputs, cotangents) -> dict:
 
 def _checked_cotangents(call, inputs, cotangents, dtype) -> tuple:
     """The cotangents in ``dtype``, checked against the shapes of the forward's outputs."""
-    outputs = _outputs(jax.eval_shape(call, *inputs.values()))
+    try:
+        outputs = _outputs(jax.eval_shape(call, *inputs.values()))
+    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError) as err:
+        raise TypeError(
+            f"{FN}: the forward cannot be traced by JAX, so jax.vjp cannot differentiate it "
+            f"({type(err).__name__}: NumPy code, such as np.dot or np.tanh, on its inputs): "
+            f"pass a JAX forward, jaxrnn's own (jaxrnn.lstm_cell_forward, ...) computing the "
+            f"same, with your backward; a NumPy solution of the documents' exercises is checked "
+            f"by `jaxrnn check FILE`"
+        ) from None
     if len(cotangents) > len(outputs):
         raise ValueError(
             f"{FN}: {len(cotangents)} cotangents for a forward with {len(outputs)} outputs"
@@ -493,6 +508,8 @@ def _finite_differences(
                 continue
             gradient = np.asarray(gradient, np.float64)
             if leaf is None or leaf.shape != gradient.shape or not np.all(np.isfinite(gradient)):
+                continue
+            if not np.any(gradient) and np.any(reference[name]):  # "returned zero": said so
                 continue
             theta = np.asarray(leaf)
             direction = rng.choice([-1.0, 1.0], size=theta.shape)
