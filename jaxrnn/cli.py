@@ -1,4 +1,5 @@
-"""``jaxrnn check``: the report to run first; ``jaxrnn train``: a character model.
+"""``jaxrnn check``: the report to run first; ``jaxrnn check FILE``: the report on your own
+solution of the exercises (:mod:`jaxrnn.solution`); ``jaxrnn train``: a character model.
 
 For each architecture, at cell level, at sequence level, over a long sequence (T_x = 200), with
 variable lengths, reversed, as a bidirectional layer and in a stack of layers under a loss (see
@@ -114,7 +115,49 @@ def devices(spec: str):
     return chosen
 
 
+def check_solution(args) -> int:
+    """``jaxrnn check FILE...``: the learner's solution, each exercise's block as it comes."""
+    from jaxrnn import solution
+    from jaxrnn.solution.report import verdict_lines
+
+    def show(found):
+        if args.json:
+            return
+        text = found.header() if isinstance(found, solution.Report) else "\n".join(
+            verdict_lines(found)
+        )  # fmt: skip
+        _print(text)
+
+    exercises = None if args.exercise is None else [
+        int(e) if e.isdigit() else e for e in args.exercise
+    ]  # fmt: skip
+    try:
+        report = solution.check(args.files, exercises=exercises, timeout=args.timeout,
+                                progress=show)  # fmt: skip
+    except ValueError as err:  # an exercise that is none of the eight
+        print(f"jaxrnn check: {err}", file=sys.stderr)
+        return 2
+    if args.json:
+        _print(report.to_json())
+    elif report.unreadable is not None:
+        _print(report.header())
+    else:
+        _print("\n" + report.summary())
+    if args.show_output and report.output:
+        _print("\nwhat your code printed:\n" + report.output.rstrip())
+    return report.exit_status
+
+
+def _print(text: str) -> None:
+    """``print``, where a terminal that cannot show a character (the report's ✓, Γ, ⟨t⟩)
+    gets a replacement instead of an error."""
+    encoding = sys.stdout.encoding or "utf-8"
+    print(text.encode(encoding, "replace").decode(encoding, "replace"), flush=True)
+
+
 def check(args) -> int:
+    if args.files:
+        return check_solution(args)
     start = time.perf_counter()
     dtypes = [np.dtype(d) for d in args.dtype]
     # every --cell resolved before any row runs: a typo costs one line, not the other rows
@@ -152,8 +195,33 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="jaxrnn", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     check_parser = commands.add_parser(
-        "check", help="check the hand-derived backward passes", description=__doc__
+        "check",
+        help="check the hand-derived backward passes, or your own solution of the exercises",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    check_parser.add_argument(
+        "files", nargs="*", metavar="FILE",
+        help="your solution, a .py or an .ipynb (several when its functions are spread over "
+        "modules): its code is run, in a process of its own, as you wrote it (that is what "
+        "you ask for), each of the documents' eight functions found in it is checked, and "
+        "every wrong one diagnosed. Without FILE: jaxrnn's own report",
+    )  # fmt: skip
+    check_parser.add_argument(
+        "--json", action="store_true", help="with FILE: print the report as JSON"
+    )
+    check_parser.add_argument(
+        "--exercise", nargs="+", metavar="N",
+        help="with FILE: only these exercises (1-8, or the functions' names)",
+    )  # fmt: skip
+    check_parser.add_argument(
+        "--timeout", type=_positive_number, default=10.0,
+        help="with FILE: seconds each call into your code may take (default 10)",
+    )  # fmt: skip
+    check_parser.add_argument(
+        "--show-output", action="store_true",
+        help="with FILE: also print what your code printed (kept apart from the report)",
+    )  # fmt: skip
     check_parser.add_argument("--device", default="all", help="all (default), cpu, gpu, cpu:0...")
     check_parser.add_argument(
         "--cell", nargs="+", default=list(cells.CELLS),
@@ -192,7 +260,27 @@ def main(argv=None) -> int:
         "--plot", type=_writable, help="write the loss curve to this image (needs matplotlib)"
     )
     args = parser.parse_args(argv)
-    return check(args) if args.command == "check" else train(args)
+    if args.command == "check":
+        _check_options(check_parser, args)
+        return check(args)
+    return train(args)
+
+
+#: the options of jaxrnn's own report, and of the report on a solution
+_REPORT_OPTIONS = ("device", "cell", "dtype", "level", "verbose")
+_SOLUTION_OPTIONS = ("json", "exercise", "show_output")
+
+
+def _check_options(parser, args) -> None:
+    """Options that belong to the other report are an error, not ignored."""
+    defaults = {action.dest: action.default for action in parser._actions}
+    wrong = [o for o in (_REPORT_OPTIONS if args.files else _SOLUTION_OPTIONS)
+             if getattr(args, o) != defaults[o]]  # fmt: skip
+    if args.files and wrong:
+        parser.error(f"--{wrong[0].replace('_', '-')} is an option of jaxrnn's own report, "
+                     f"not of a check of FILE")  # fmt: skip
+    if wrong:
+        parser.error(f"--{wrong[0].replace('_', '-')} needs a FILE to check")
 
 
 def _at_least(minimum: int):

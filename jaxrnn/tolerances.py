@@ -56,6 +56,17 @@ AGREEMENT = {
 }  # fmt: skip
 
 
+#: a learner's NumPy solution (``jaxrnn check FILE``) against jaxrnn in float64: the same
+#: equations, in NumPy's order of operations instead of XLA's.
+LEARNER = Tolerance(
+    1e-10, 1e-12,
+    "NumPy and XLA round float64 differently (eps 2.2e-16), by at most ~1e-14 of the largest "
+    "entry on the documents' cells and the problems jaxrnn check draws; a slip moves results "
+    "by 1e-3 and more. atol is for arrays that are exactly zero (dx beyond da's steps), where "
+    "a learner's own order of operations may leave a rounding residue",
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class LowPrecision:
     """Agreement in a dtype whose rounding can exceed a gradient's size."""
