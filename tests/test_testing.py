@@ -97,7 +97,7 @@ def test_a_cell_backward_handed_in_is_checked_at_every_level_asked_for():
         gradients = jaxrnn.lstm_cell_backward(da_next, dc_next, cache)
         return gradients | {"dc_prev": 1.5 * gradients["dc_prev"]}
 
-    for level in ("sequence", "lengths", "reverse", "bidirectional", "stacked"):
+    for level in ("lengths", "stacked"):  # a sequence level, and one of layers
         with pytest.raises(AssertionError, match="over your lstm_cell_backward disagrees"):
             assert_cell_agrees("lstm", cell_backward=wrong, levels=(level,), dtype=np.float32)
     for level in ("bidirectional", "stacked"):
