@@ -31,7 +31,7 @@ import numpy as np
 
 from jaxrnn.cells import resolve
 from jaxrnn.gradcheck import Report, check_backward
-from jaxrnn.problems import LEVELS, cell_problem
+from jaxrnn.problems import LEVELS, cell_problem, gradient_dims
 from jaxrnn.tolerances import agreement_reference
 
 
@@ -90,8 +90,9 @@ def assert_backward_agrees(
 
     Arguments:
         forward, backward, inputs, cotangents: as for ``check_backward``.
-        **options: ``style``, ``finite_differences``, ``skip``, ``seed``, as for
-            ``check_backward``.
+        **options: every option of ``check_backward`` (``style``, ``finite_differences``,
+            ``adjoint``, ``order``, ``check_batched``, ``rtol``, ``atol``, ``dims``, ``skip``,
+            ``seed``).
 
     Returns:
         The :class:`~jaxrnn.gradcheck.Report`, when every gradient agrees.
@@ -119,6 +120,7 @@ def assert_cell_agrees(
     finite_differences: bool | None = None,
     sizes=None,
     seed: int = 0,
+    **options,
 ) -> list[Report]:
     """A cell's backward functions agree with ``jax.vjp`` of its forwards, at each level.
 
@@ -135,6 +137,9 @@ def assert_cell_agrees(
         dtype: the dtype of the random problem (:func:`jaxrnn.problems.cell_problem`).
         finite_differences: also against central differences; by default in float64 only.
         sizes, seed: as for :func:`~jaxrnn.problems.cell_problem`.
+        **options: the checker's other options (``adjoint``, ``order``, ``check_batched``,
+            ``rtol``, ``atol``, ``skip``), as :func:`~jaxrnn.gradcheck.check_backward` takes
+            them; the report has their columns.
 
     Returns:
         The reports, one per level and function checked there, when every gradient agrees.
@@ -178,6 +183,7 @@ def assert_cell_agrees(
                 reports.append(assert_backward_agrees(
                     forward, mine, inputs, cotangents, style=style,
                     finite_differences=finite_differences,
+                    **{"dims": gradient_dims(problem_cell, level), **options},
                 ))  # fmt: skip
     return reports
 

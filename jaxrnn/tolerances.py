@@ -135,6 +135,19 @@ def agreement_reference(dtype, got, want, exact=None) -> tuple:
     return want, tol.rtol, tol.atol, False
 
 
+#: hand-derived backward against forward mode (the dot-product test of jaxrnn.gradcheck), in
+#: float64: |<u, J v> - <g, v>| over the size of the two dot products' terms
+ADJOINT = Tolerance(
+    1e-10, 0.0,
+    "forward and reverse mode are the same products in another order: float64 rounding (eps "
+    "2.2e-16) amplified by a long chain, plus what a chaotic recurrence amplifies the forward's "
+    "own rounding into (ADJOINT_NOISE): an RNN of n_a = 16 over 50 steps (|g| ~ 1e7) gives "
+    "3e-10 to 6e-10 on a correct backward, whose inputs moved by eps change <u, J v> by as much",
+)  # fmt: skip
+#: forward mode is also taken at the inputs moved by eps (relative, at random), and the
+#: tolerance counts this many times the change: what rounding the forward moves J by
+ADJOINT_NOISE = 4.0
+
 #: hand-derived backward against central finite differences (float64 only: in float32 the
 #: truncation and cancellation errors of the difference quotient swamp the comparison).
 #: Compared along a random sign vector u: |FD - <g, u>| / (|g| + atol), |g| the 2-norm, the

@@ -349,8 +349,7 @@ def test_inputs_go_by_position_where_the_names_are_the_forwards_own():
                        {"a_prev": x, "h": x}, cotangent, style="vjp")  # fmt: skip
 
 
-def test_a_zero_gradient_is_called_zero_and_a_numpy_forward_is_one_clear_line():
-    from jaxrnn import numpy_reference
+def test_a_zero_gradient_is_called_zero():
     from jaxrnn.problems import cell_problem
 
     with jax.enable_x64(True):
@@ -360,12 +359,6 @@ def test_a_zero_gradient_is_called_zero_and_a_numpy_forward_is_one_clear_line():
             return backward(da_next, cache) | {"dWaa": np.zeros((5, 5))}
 
         report = check_backward(forward, zero_dwaa, inputs, cotangents, finite_differences=True)
-        (row,) = [r for r in report.rows if r.name == "dWaa"]
-        assert (
-            report.failed == ["dWaa"] and row.problem == "returned zero where the gradient is not"
-        )
-        assert row.fd_settled is None and report.unsettled == []  # no FD error scaled by 0
-        numpy_inputs = dict(zip(["xt", "a_prev", "p"], inputs.values(), strict=True))
-        with pytest.raises(TypeError, match="the forward cannot be traced by JAX") as info:
-            check_backward(numpy_reference.rnn_cell_forward, backward, numpy_inputs, cotangents)
-        assert "\n" not in str(info.value) and "jaxrnn check FILE" in str(info.value)
+    (row,) = [r for r in report.rows if r.name == "dWaa"]
+    assert report.failed == ["dWaa"] and row.problem == "returned zero where the gradient is not"
+    assert row.fd_settled is None and report.unsettled == []  # no FD error scaled by 0
