@@ -324,13 +324,15 @@ def sequence_backward(cell: Cell, da, caches) -> dict:
     hidden states' gradients ``da (n_a, m, T_da)``, ``T_da <= T_x`` (see
     :func:`jaxrnn.rnn_backward`). It honours the lengths and direction kept in the caches."""
     steps, x, da = checked_caches(f"{cell.name}_backward", caches, da, cell)
-    dx, da0, dparams = _backward(cell, steps.reverse, da, steps, x)
+    dx, da0, dparams = jitted_backward(cell, steps.reverse, da, steps, x)
     # assembled outside jit, whose dictionaries come back with sorted keys
     return {"dx": dx, "da0": da0, **{f"d{k}": dparams[f"d{k}"] for k in cell.gradient_keys}}
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1))
-def _backward(cell, reverse, da, steps, x):
+def jitted_backward(cell, reverse, da, steps, x):
+    """``(dx, da0, {"d<key>": ...})`` of the sequence backward from checked caches, as one
+    compiled program (for the documents' backward and a layer's)."""
     upstream = (da, *(None for _ in cell.state[1:]))
     dx, dstate, dparams, _ = backward_states(
         cell, upstream, steps.fields, x, steps.parameters, steps.lengths, reverse

@@ -8,6 +8,8 @@ float16 and bfloat16), one row saying whether jaxrnn's hand-derived backward pas
 
 * reproduces the documents' printed expected outputs (forward and backward test cells),
 * agrees with ``jax.vjp`` of jaxrnn's forward (largest relative error over the gradients),
+* agrees with forward mode: ``<u, J v>`` by ``jax.jvp`` against ``<J^T u, v>`` from the backward,
+  in float64 (the dot-product test, which uses no reverse mode at all),
 * agrees with central finite differences in float64,
 
 within the tolerances of :mod:`jaxrnn.tolerances`. The exit status is non-zero when anything
@@ -78,13 +80,16 @@ def report_row(cell, level, dtype, verbose=False):
     sizes = {"T_x": LONG_T_X} if level == "long" else None
     fd = np.dtype(dtype) == np.float64
     problem = "sequence" if level == "long" else level
-    report = check_problem(cell, problem, dtype, sizes=sizes, finite_differences=fd)
+    # the float64 opinions in the float64 row: the float32 one's problem is the same, rounded
+    report = check_problem(cell, problem, dtype, sizes=sizes, finite_differences=fd, adjoint=fd)
     if verbose:
         print(f"\n{cell.name} {level} {np.dtype(dtype).name}\n{report}")
     ok = report.ok and docs_passed == docs_total
     documents = f"{docs_passed}/{docs_total}" if docs_total else "-"  # the GRU has no document
     problems = docs_failed + [f"{name} vs autodiff" for name in report.failed]
     worst = max(report.rows, key=lambda r: r.rel_error / r.tolerance)
+    formed = [r for r in report.rows if r.adjoint is not None and r.adjoint.settled]
+    adjoint = max(formed, key=lambda r: r.adjoint.error / r.adjoint.tolerance, default=None)
     settled = [r for r in report.rows if r.fd_settled]
     fd_worst = max(settled, key=lambda r: r.fd_rel_error / r.fd_tolerance, default=None)
     fd_column = "-"
@@ -98,6 +103,9 @@ def report_row(cell, level, dtype, verbose=False):
         # a row measured against jax.vjp in float64 (rounding as large as the gradient) says so
         "vs jax.vjp": f"{worst.rel_error:.1e} (<= {worst.tolerance:.0e}"
         + (", in float64)" if worst.against_float64 else ")"),
+        # the dot-product test with forward mode: the backward's mathematics, in float64
+        "vs jax.jvp": "-" if adjoint is None else
+        f"{adjoint.adjoint.error:.1e} (<= {adjoint.adjoint.tolerance:.0e})",
         "vs finite diff.": fd_column if fd else "-",
         "result": "PASS" if ok else "FAIL: " + "; ".join(problems),
     }  # fmt: skip
@@ -169,8 +177,10 @@ def check(args) -> int:
     rows = []
     print(
         "jaxrnn check: hand-derived backward passes against the documents' expected outputs,\n"
-        "jax.vjp of the forward, and central finite differences (float64); errors are\n"
-        "max |manual - reference| / max |reference| over each gradient, the worst shown"
+        "jax.vjp of the forward, forward mode (jax.jvp, the dot-product test, in float64) and\n"
+        "central finite differences (float64); errors are max |manual - reference| /\n"
+        "max |reference| over each gradient (for jax.jvp, over the dot products' terms), the\n"
+        "worst shown"
     )
     for device in devices(args.device):
         for cell in chosen:

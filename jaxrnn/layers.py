@@ -38,7 +38,7 @@ import numpy as np
 
 from jaxrnn._checks import as_array, check_shapes, checked, flag
 from jaxrnn.caches import SequenceCache, checked_caches, checked_lengths
-from jaxrnn.cell import Cell, backward_states, forward_states
+from jaxrnn.cell import Cell, forward_states, jitted_backward
 from jaxrnn.cells import resolve
 from jaxrnn.lengths import masked
 from jaxrnn.loss import output_loss
@@ -164,11 +164,8 @@ def layer_backward(layer, da, caches) -> dict:
         part = jnp.asarray(da)[sum(sizes[:i]) : sum(sizes[: i + 1])]
         # the caches hold the stand-in output layer too, which a cell backward may look up
         steps, x, part = checked_caches(fn, cache, part, cell)
-        dx_i, dstate, dparams, _ = backward_states(
-            cell, (part, *(None for _ in cell.state[1:])), steps.fields, x, steps.parameters,
-            steps.lengths, steps.reverse,
-        )  # fmt: skip
-        dx, da0 = dx + dx_i, [*da0, dstate[0]]
+        dx_i, da0_i, dparams = jitted_backward(cell, steps.reverse, part, steps, x)
+        dx, da0 = dx + dx_i, [*da0, da0_i]
         named = {f"d{k}": dparams[f"d{k}"] for k in cell.gradient_keys}
         gradients |= named if key is None else {key: named}
     return {"dx": dx, "da0": jnp.concatenate(da0, axis=0), **gradients}

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import functools
 
+import jax
 import numpy as np
 
 from jaxrnn import layers
+from jaxrnn.autodiff import _paths
 from jaxrnn.cells import resolve
 from jaxrnn.gradcheck import Report, check_backward
 
@@ -100,11 +102,31 @@ def cell_problem(cell, level: str = "cell", dtype=np.float64, *, sizes=None, see
 
 def check_problem(cell, level: str = "cell", dtype=np.float64, **options) -> Report:
     """``check_backward`` of :func:`cell_problem`; ``options`` go to both as they belong
-    (``sizes``, ``seed`` to the problem; ``finite_differences``, ``skip`` to the checker)."""
+    (``sizes``, ``seed`` to the problem; the checker's, ``finite_differences``, ``order``,
+    ``skip``..., to the checker), with the gradients' shapes in symbols for where one is
+    wrong."""
     sizes, seed = options.pop("sizes", None), options.pop("seed", 0)
     forward, backward, inputs, cotangents = cell_problem(cell, level, dtype, sizes=sizes, seed=seed)
     style = "vjp" if level == "stacked" else "documents"
+    options.setdefault("dims", gradient_dims(cell, level))
     return check_backward(forward, backward, inputs, cotangents, style=style, **options)
+
+
+def gradient_dims(cell, level: str) -> dict:
+    """``{"dxt": "n_x m", "dWf": "n_a n_a+n_x", ...}``: a level's gradients' shapes in the
+    documents' symbols (:func:`jaxrnn.where.locate` reads rows, examples and steps off them)."""
+    cell = resolve("gradient_dims", cell)
+    parameters = {f"d{k}": dims for k, dims in cell.parameter_shapes.items()}
+    if level == "cell":
+        states = {f"d{s}_prev": "n_a m" for s in cell.state}
+        return {"dxt": "n_x m", **states, **parameters}
+    if level == "bidirectional":
+        directions = {f"d{d}.{k[1:]}": v for d in ("forward", "backward")
+                      for k, v in parameters.items()}  # fmt: skip
+        return {"dx": "n_x m T_x", "da0": "n_a+n_a m", **directions}
+    if level == "stacked":
+        return {"dx": "n_x m T_x"}
+    return {"dx": "n_x m T_x", "da0": "n_a m", **parameters}
 
 
 def _bidirectional(layer):
@@ -120,7 +142,7 @@ def _bidirectional_backward(layer):
         directions = {f"d{d}.{k[1:]}": v for d in ("forward", "backward") for k, v in g[d].items()}
         return {"dx": g["dx"], "da0": g["da0"], **directions}
 
-    return bidirectional_backward
+    return _compiled(bidirectional_backward)
 
 
 def _stacked(stack):
@@ -151,4 +173,30 @@ def _stacked_backward(stack):
             "output": {"Wy": scale * g["dWy"], "by": scale * g["dby"]},
         }
 
-    return stacked_loss_backward
+    return _compiled(stacked_loss_backward)
+
+
+def _compiled(backward):
+    """A layer problem's manual backward as one compiled program: the same computation, which
+    op by op costs a compilation per operation (``jaxrnn check`` runs it once per row). Its
+    dictionaries keep their order (through ``jax.jit`` they would come back sorted)."""
+    paths = []
+
+    def leaves(*arguments):
+        found = list(_paths(backward(*arguments)))
+        paths[:] = [path for path, _ in found]  # read as it is traced, once
+        return tuple(leaf for _, leaf in found)
+
+    compiled = jax.jit(leaves)
+
+    def run(*arguments):
+        tree = {}
+        for path, leaf in zip(paths, compiled(*arguments), strict=True):
+            node = tree
+            for key in path[:-1]:
+                node = node.setdefault(key, {})
+            node[path[-1]] = leaf
+        return tree
+
+    run.__name__ = run.__qualname__ = backward.__name__
+    return run
