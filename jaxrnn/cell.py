@@ -489,9 +489,28 @@ def _derive(cell: Cell) -> dict:
             f"autodiff twin); it has {list(fields)}"
         )
     forward, backward = _sequence_functions(cell, name)
-    given = lambda f: f is not None and not getattr(f, "derived", False)  # noqa: E731
+
+    def given(f):
+        return f is not None and not getattr(f, "derived", False) and _made_for(f, cell)
+
     return {
         "name": name, "state": state, "parameter_shapes": shapes, "cache": kind,
         "cache_fields": dict(fields), "forward": cell.forward if given(cell.forward) else forward,
         "backward": cell.backward if given(cell.backward) else backward,
+        "fast": cell.fast if cell.fast is not None and _made_for(cell.fast, cell) else None,
     }  # fmt: skip
+
+
+#: what a given fast path or sequence function was first given with: ``id -> (it, cell_forward,
+#: cell_backward)`` (``it`` held so that its id stays its own)
+_GIVEN_WITH: dict[int, tuple] = {}
+
+
+def _made_for(given, cell: Cell) -> bool:
+    """Whether a fast path or sequence function was given with this cell's own functions: a
+    copy with another ``cell_forward`` or ``cell_backward`` (``dataclasses.replace``) runs
+    those, never the original's fast path or sequence functions."""
+    _, forward, backward = _GIVEN_WITH.setdefault(
+        id(given), (given, cell.cell_forward, cell.cell_backward)
+    )
+    return forward is cell.cell_forward and backward is cell.cell_backward

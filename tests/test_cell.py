@@ -17,6 +17,7 @@ from user_cells import MGU, NORM, mgu_cell_backward, mgu_cell_forward
 
 import jaxrnn
 from jaxrnn import autodiff, cli, custom_vjp, loss
+from jaxrnn.cells import LSTM, RNN
 from jaxrnn.gradcheck import check_backward
 from jaxrnn.problems import cell_problem
 from jaxrnn.tolerances import AGREEMENT, scaled_error
@@ -279,3 +280,25 @@ def test_a_copy_with_another_cell_backward_runs_it_in_its_sequence_backward(rng)
         want = doubled(da[:, :, 0], caches[0][0])
     for key in MGU.gradient_keys:
         assert_close(got[f"d{key}"], want[f"d{key}"], key)
+
+
+@pytest.mark.parametrize("builtin", [RNN, LSTM], ids=["rnn", "lstm"])
+def test_a_builtin_copy_with_another_cell_backward_leaves_its_fast_path(builtin, rng):
+    """dataclasses.replace(LSTM, cell_backward=...) runs the new cell backward in the sequence
+    backward and in custom_vjp, not the built-in's stacked fast path or its own functions."""
+    keys = {f"d{k}" for k in builtin.gradient_keys}
+
+    def doubled(*args):
+        return {k: 2 * v if k in keys else v for k, v in builtin.cell_backward(*args).items()}
+
+    copy = dataclasses.replace(builtin, cell_backward=doubled)
+    assert copy.fast is None and copy.forward is not builtin.forward
+    x, a0, p, da = sequence_inputs(builtin, rng, 3, 4, 2, 5, 3)
+    with jax.enable_x64(True):
+        caches = builtin.forward(x, a0, p)[-1]
+        got, want = copy.backward(da, caches), builtin.backward(da, caches)
+        loss = lambda cell: lambda p: jnp.sum(da * custom_vjp.of(cell)(x, a0, p)[0])  # noqa: E731
+        through_vjp = jax.grad(loss(copy))(p)
+        for key in builtin.gradient_keys:
+            assert_close(got[f"d{key}"], 2 * want[f"d{key}"], key)
+            assert_close(through_vjp[key], 2 * want[f"d{key}"], key)
