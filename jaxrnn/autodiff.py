@@ -22,7 +22,6 @@ True
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Callable, Mapping
 
@@ -31,7 +30,7 @@ import jax.numpy as jnp
 
 from jaxrnn._checks import check_da_covers, checked_cell_cache
 from jaxrnn.caches import checked_caches
-from jaxrnn.cell import Cell, initial_state
+from jaxrnn.cell import Cell, checked_initial, initial_state
 from jaxrnn.cells import CELLS, resolve
 from jaxrnn.layout import time_last, time_major
 
@@ -137,13 +136,22 @@ def backward_twin(cell: Cell) -> Callable:
     def backward(*args, **kwargs):
         da, caches = _bind(signature, fn, args, kwargs)
         steps, x, da = checked_caches(fn, caches, da, cell)
-        # the state entering the first step the cell ran: a0 (reversed, too, as each example's
-        # first step there is its own last)
-        a0 = cell.cache_inputs(steps[0])[1]
+        # the states entering the first step the cell ran: a0 and any given (reversed, too, as
+        # each example's first step there is its own last)
+        _, a0, *others = cell.cache_inputs(steps[0])
+        given = {f"{s}0": v for s, v in zip(cell.state[1:], others, strict=True)
+                 if s in steps.given}  # fmt: skip
         da = jnp.pad(da, ((0, 0), (0, 0), (0, x.shape[-1] - da.shape[-1])))
-        forward = functools.partial(cell.forward, lengths=steps.lengths, reverse=steps.reverse)
-        gradients = vjp(forward, {"x": x, "a0": a0, "parameters": steps.parameters}, (da,))
-        return documents_names(gradients, cell.gradient_keys)
+
+        def forward(x, a0, parameters, *initial):
+            return cell.forward(x, a0, parameters, lengths=steps.lengths, reverse=steps.reverse,
+                                **dict(zip(given, initial, strict=True)))  # fmt: skip
+
+        inputs = {"x": x, "a0": a0, "parameters": steps.parameters}
+        gradients = vjp(forward, {**inputs, **given}, (da,))
+        named = documents_names(gradients, cell.gradient_keys)
+        order = ["dx", "da0", *(f"d{k}" for k in given), *(f"d{k}" for k in cell.gradient_keys)]
+        return {k: named[k] for k in order}
 
     doc = f"``{fn}`` computed by ``jax.vjp`` of ``{cell.forward.__name__}``."
     return _same_signature(backward, cell.backward, doc)
@@ -158,28 +166,37 @@ def _checked_sequence(fn: str, cell: Cell, da, x, a0, parameters):
 
 
 def hidden_loss_gradients(
-    cell: Cell | str, da, x, a0, parameters, *, lengths=None, reverse=False
+    cell: Cell | str, da, x, a0, parameters, *, lengths=None, reverse=False, **initial
 ) -> dict:
     """The sequence backward as ``jax.grad`` of the scalar ``J = sum(da * a[:, :, :T_da])``.
 
     The documents' ``backward(da, caches)`` is exactly this gradient; here JAX takes it of
-    jaxrnn's forward (with ``lengths`` and ``reverse`` as the forward takes them), returning the
-    same dictionary (``dx``, ``da0``, the parameters'). ``da`` is ``(n_a, m, T_da)`` with
-    ``1 <= T_da <= T_x``, checked as the backward checks it.
+    jaxrnn's forward (with ``lengths``, ``reverse`` and a given ``c0`` as the forward takes
+    them), returning the same dictionary (``dx``, ``da0``, ``dc0`` where ``c0`` is given, the
+    parameters'). ``da`` is ``(n_a, m, T_da)`` with ``1 <= T_da <= T_x``, checked as the
+    backward checks it.
     """
     cell = resolve("hidden_loss_gradients", cell)
     fn = f"{cell.name} hidden_loss_gradients"
+    specs, given = checked_initial(cell, fn, initial)
     da, x, a0, parameters = _checked_sequence(fn, cell, da, x, a0, parameters)
+    states = ()
+    if specs:  # checked against a0 and the parameters, in their dtype
+        _, *states, _ = cell.check(fn, [("a0", a0, "n_a m"), *specs], parameters)
     T_da = da.shape[-1]
     trainable = {k: parameters[k] for k in cell.gradient_keys}
+    names = [f"{s}0" for s in given]
 
-    def loss(x, a0, trainable):
+    def loss(x, a0, trainable, states):
         p = {**parameters, **trainable}
-        a = cell.forward(x, a0, p, lengths=lengths, reverse=reverse)[0]
+        a = cell.forward(x, a0, p, lengths=lengths, reverse=reverse,
+                         **dict(zip(names, states, strict=True)))[0]  # fmt: skip
         return jnp.sum(da * a[:, :, :T_da])
 
-    dx, da0, dparams = jax.grad(loss, argnums=(0, 1, 2))(x, a0, trainable)
-    return {"dx": dx, "da0": da0, **{f"d{k}": dparams[k] for k in cell.gradient_keys}}
+    dx, da0, dparams, dstates = jax.grad(loss, argnums=(0, 1, 2, 3))(x, a0, trainable,
+                                                                      tuple(states))  # fmt: skip
+    return {"dx": dx, "da0": da0, **{f"d{n}": d for n, d in zip(names, dstates, strict=True)},
+            **{f"d{k}": dparams[k] for k in cell.gradient_keys}}  # fmt: skip
 
 
 rnn_cell_backward = cell_backward_twin(CELLS["rnn"])

@@ -35,6 +35,8 @@ def make_cache(kind: type, items) -> tuple:
 
 #: what a step cache that passed through a JAX transformation knows of its sequence
 _LOST = "lost"
+#: what a step cache remembers of its sequence, said in a message
+_REMEMBERED = "lengths=, reverse=True or a given initial state"
 
 
 @functools.cache
@@ -78,6 +80,9 @@ class SequenceCache:
             on did not change its state, and the backward sends nothing through them.
         reverse: whether the steps ran in reverse (each example within its length); the fields
             are then in the order the cell ran them.
+        given: the states after the first whose initial values the forward was given
+            (``("c",)`` for ``lstm_forward(..., c0=...)``): the backward returns their
+            gradients (``dc0``), and only theirs.
 
     ``len(cache)`` is ``T_x``; ``cache[t]`` (an int, negative ints too, ``IndexError`` out of
     range, as for the documents' list) is the cell cache of step ``t``: ``kind(*fields at t,
@@ -87,12 +92,13 @@ class SequenceCache:
     """
 
     def __init__(self, fields: Sequence[Any], parameters: dict, kind: type = tuple,
-                 lengths=None, reverse: bool = False):  # fmt: skip
+                 lengths=None, reverse: bool = False, given: tuple = ()):  # fmt: skip
         self.fields = tuple(fields)
         self.parameters = parameters
         self.kind = kind
         self.lengths = lengths
         self.reverse = reverse
+        self.given = tuple(given)
 
     @classmethod
     def from_steps(cls, steps: Sequence[tuple]) -> SequenceCache:
@@ -112,7 +118,8 @@ class SequenceCache:
     def __getitem__(self, t):
         if isinstance(t, slice):
             fields = tuple(f[t] for f in self.fields)
-            return SequenceCache(fields, self.parameters, self.kind, self.lengths, self.reverse)
+            return SequenceCache(fields, self.parameters, self.kind, self.lengths, self.reverse,
+                                 self.given)  # fmt: skip
         if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Integral):
             raise TypeError(
                 f"SequenceCache indices must be integers or slices, as a list's are; got "
@@ -122,9 +129,9 @@ class SequenceCache:
         if not -len(self) <= t < len(self):
             raise IndexError(f"SequenceCache index {t} out of range for T_x = {len(self)} steps")
         items = (*(f[t] for f in self.fields), self.parameters)
-        if self.lengths is None and not self.reverse:
+        if self.lengths is None and not self.reverse and not self.given:
             return make_cache(self.kind, items)
-        sequence = (self.lengths, self.reverse, int(t) % len(self), len(self))
+        sequence = (self.lengths, self.reverse, int(t) % len(self), len(self), self.given)
         return _step_cache(self.kind, items, sequence)
 
     def __iter__(self):
@@ -136,12 +143,12 @@ class SequenceCache:
         return f"SequenceCache(T_x={len(self)}, fields=[{shapes}], parameters={keys})"
 
     def tree_flatten(self):
-        return (self.fields, self.parameters, self.lengths), (self.kind, self.reverse)
+        return (self.fields, self.parameters, self.lengths), (self.kind, self.reverse, self.given)
 
     @classmethod
     def tree_unflatten(cls, aux, children):
         fields, parameters, lengths = children
-        return cls(fields, parameters, aux[0], lengths, aux[1])
+        return cls(fields, parameters, aux[0], lengths, aux[1], aux[2])
 
 
 def checked_caches(fn: str, caches, da, cell, shapes=None) -> tuple[SequenceCache, Any, Any]:
@@ -177,7 +184,7 @@ def checked_caches(fn: str, caches, da, cell, shapes=None) -> tuple[SequenceCach
             for i, (name, dims) in enumerate(field_dims.items())
         ]
         check_shapes(fn, [*_parameter_specs(stored, parameters, shapes), *specs])
-        lengths, reverse = _remembered(fn, steps)
+        lengths, reverse, given = _remembered(fn, steps)
         steps, where = SequenceCache.from_steps(steps), "caches[0]"
     elif isinstance(steps, SequenceCache):
         if len(steps.fields) != len(field_dims):
@@ -187,7 +194,7 @@ def checked_caches(fn: str, caches, da, cell, shapes=None) -> tuple[SequenceCach
             )
         stored, where = "caches[0].parameters", "caches[0].fields"
         parameters = require_parameters(fn, steps.parameters, list(shapes), stored)
-        lengths, reverse = steps.lengths, steps.reverse
+        lengths, reverse, given = steps.lengths, steps.reverse, steps.given
     else:
         raise TypeError(
             f"{fn}: `caches[0]` must be the per-step caches of the sequence forward; "
@@ -214,44 +221,45 @@ def checked_caches(fn: str, caches, da, cell, shapes=None) -> tuple[SequenceCach
     dtype = common_float_dtype(*steps.fields, *parameters.values(), x, da)
     parameters = dict(zip(parameters, cast(dtype, *parameters.values()), strict=True))
     *fields, x, da = cast(dtype, *steps.fields, x, da)
-    return SequenceCache(fields, parameters, cell.cache, lengths, reverse), x, da
+    return SequenceCache(fields, parameters, cell.cache, lengths, reverse, given), x, da
 
 
 def _remembered(fn: str, steps) -> tuple:
-    """``(lengths, reverse)`` of the sequence a list of step caches came from: ``(None,
-    False)`` for plain tuples; those its steps remember (:class:`SequenceCache` with lengths
-    or reversed), when every step does, in order; otherwise ``TypeError``, since the same
-    list without them is another sequence and would give other gradients."""
+    """``(lengths, reverse, given)`` of the sequence a list of step caches came from: ``(None,
+    False, ())`` for plain tuples; those its steps remember (:class:`SequenceCache` with
+    lengths, reversed or given initial states), when every step does, in order; otherwise
+    ``TypeError``, since the same list without them is another sequence and would give other
+    gradients."""
     sequences = [getattr(step, "_sequence", None) for step in steps]
     if all(s is None for s in sequences):
-        return None, False
+        return None, False, ()
     how = "pass `caches` as the forward returned them (or list(caches[0]), in order, unchanged)"
     for t, sequence in enumerate(sequences):
         if sequence is None or sequence == _LOST:
             what = "a plain cell cache" if sequence is None else (
-                "a step cache whose lengths and direction were lost (through a JAX "
-                "transformation)"
+                "a step cache whose lengths, direction and initial states were lost (through "
+                "a JAX transformation)"
             )  # fmt: skip
             raise TypeError(
-                f"{fn}: `caches[0]` holds steps of a forward with lengths= or reverse=True, "
+                f"{fn}: `caches[0]` holds steps of a forward with {_REMEMBERED}, "
                 f"but caches[0][{t}] is {what}; without them the steps are another sequence "
                 f"and give other gradients: {how}"
             )
-    lengths, reverse, _, T_x = sequences[0]
-    for t, (lengths_t, reverse_t, step, _) in enumerate(sequences):
+    lengths, reverse, _, T_x, given = sequences[0]
+    for t, (lengths_t, reverse_t, step, _, _) in enumerate(sequences):
         if lengths_t is not lengths or reverse_t != reverse:
             problem = f"caches[0][{t}] is a step of another forward than caches[0][0]"
         elif step != t:
             problem = f"caches[0][{t}] is step {step} of its forward, out of order"
         else:
             continue
-        raise TypeError(f"{fn}: {problem} (one with lengths= or reverse=True): {how}")
+        raise TypeError(f"{fn}: {problem} (one with {_REMEMBERED}): {how}")
     if T_x != len(steps):
         raise TypeError(
             f"{fn}: `caches[0]` holds {len(steps)} of the {T_x} steps of a forward with "
-            f"lengths= or reverse=True: {how}"
+            f"{_REMEMBERED}: {how}"
         )
-    return lengths, reverse
+    return lengths, reverse, given
 
 
 def checked_lengths(fn: str, lengths, m: int, T_x: int, name: str = "lengths"):

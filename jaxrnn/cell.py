@@ -154,6 +154,26 @@ class Cell:
         shapes = self.shapes(n_x, n_a, n_y)
         return {k: (scale * rng.standard_normal(s)).astype(dtype) for k, s in shapes.items()}
 
+    def init(self, key, n_x: int, n_a: int, n_y: int, dtype=jnp.float32) -> dict:
+        """Parameters from a ``jax.random`` key, as JAX arrays of ``dtype``: every weight
+        ``jax.nn.initializers.lecun_normal(in_axis=-1, out_axis=-2)`` (variance ``1 /
+        fan_in``, ``fan_in`` its columns, the inputs it sums; truncated normal), every bias
+        (a parameter of shape ``(n, 1)`` in ``parameter_shapes``) ``zeros``.
+
+        >>> import jax, jaxrnn
+        >>> p = jaxrnn.cells.LSTM.init(jax.random.key(0), n_x=3, n_a=4, n_y=2)
+        >>> p["Wf"].shape, float(p["bf"].sum())
+        ((4, 7), 0.0)
+        """
+        weight = jax.nn.initializers.lecun_normal(in_axis=-1, out_axis=-2)
+        shapes = self.shapes(n_x, n_a, n_y)
+        keys = jax.random.split(key, len(shapes))
+        return {
+            k: jnp.zeros(s, dtype) if self.parameter_shapes[k].split()[1] == "1" else
+            weight(subkey, s, dtype)
+            for (k, s), subkey in zip(shapes.items(), keys, strict=True)
+        }  # fmt: skip
+
     def cache_inputs(self, cache) -> tuple:
         """``(xt, *state_prev)``: the step's inputs, where they sit in its cell cache."""
         fields = list(self.cache_fields)
@@ -211,41 +231,78 @@ class Cell:
         return {k: gradients[k] for k in expected}
 
 
-def initial_state(cell: Cell, a0) -> tuple:
-    """``(a0, zeros...)``: the documents start every further state (the LSTM's ``c``) at 0."""
-    return (a0, *(jnp.zeros_like(a0) for _ in cell.state[1:]))
+def initial_state(cell: Cell, a0, initial=None) -> tuple:
+    """``(a0, ...)``: every further state (the LSTM's ``c``) as ``initial`` gives it (a tuple,
+    ``None`` where not given), else at 0, where the documents start it."""
+    initial = initial or (None,) * (len(cell.state) - 1)
+    return (a0, *(jnp.zeros_like(a0) if s is None else s for s in initial))
 
 
-def sequence_forward(cell: Cell, x, a0, parameters, *, lengths=None, reverse=False):
+def initial_names(cell: Cell) -> tuple[str, ...]:
+    """The keyword names of the states after the first: ``("c0",)`` for the LSTM."""
+    return tuple(f"{s}0" for s in cell.state[1:])
+
+
+def checked_initial(cell: Cell, fn: str, initial: Mapping) -> tuple[list, tuple]:
+    """The initial states given by keyword (``c0=...``): ``(specs for cell.check, the names
+    of the states given)``; an unknown keyword is a ``TypeError`` naming the known ones."""
+    names = initial_names(cell)
+    unknown = [k for k in initial if k not in names]
+    if unknown:
+        known = ", ".join(names) if names else "none: its only state is a, given by a0"
+        raise TypeError(
+            f"{fn}() got an unexpected keyword argument {unknown[0]!r}; the initial states "
+            f"after a0 it takes are {known}"
+        )
+    given = tuple(s for s, name in zip(cell.state[1:], names, strict=True)
+                  if initial.get(name) is not None)  # fmt: skip
+    return [(f"{s}0", initial[f"{s}0"], "n_a m") for s in given], given
+
+
+def arranged_initial(cell: Cell, given: tuple, values) -> tuple:
+    """The states after the first, in order: the ``values`` of those ``given``, ``None``
+    for the rest (which start at 0)."""
+    by_state = dict(zip(given, values, strict=True))
+    return tuple(by_state.get(s) for s in cell.state[1:])
+
+
+def sequence_forward(cell: Cell, x, a0, parameters, *, lengths=None, reverse=False, **initial):
     """The documents' sequence forward of any cell: ``(a, y_pred, *other states, caches)``,
     ``caches = (per-step caches, x)`` (see :func:`jaxrnn.rnn_forward`).
 
     ``lengths`` (integers ``(m,)`` in ``[0, T_x]``, or ``None``) gives every example its own
     length: from it on, its state is carried unchanged and its outputs (``a``, ``y_pred``, ``c``)
     are zero. ``reverse=True`` runs each example's steps backwards, last first, and returns the
-    outputs in the original order. Both are kept in the caches, so the backward honours them.
+    outputs in the original order. ``c0=`` (for a cell of more states, each one's
+    ``<state>0=``) starts that state there instead of at 0, ``(n_a, m)``; the backward then
+    returns its gradient, ``dc0``. All of it is kept in the caches, so the backward honours it.
     """
     fn = f"{cell.name}_forward"
-    x, a0, p = cell.check(fn, [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
+    specs, given = checked_initial(cell, fn, initial)
+    data = [("x", x, "n_x m T_x"), ("a0", a0, "n_a m"), *specs]
+    x, a0, *values, p = cell.check(fn, data, parameters)
     if lengths is not None:
         lengths = checked_lengths(fn, lengths, x.shape[1], x.shape[2])
-    states, y_pred, steps = _forward(cell, flag(fn, "reverse", reverse), x, a0, p, lengths)
+    others = arranged_initial(cell, given, values)
+    states, y_pred, steps = _forward(cell, flag(fn, "reverse", reverse), given, x, a0, others, p,
+                                     lengths)  # fmt: skip
     return (states[0], y_pred, *states[1:], (steps, x))
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1))
-def _forward(cell, reverse, x, a0, p, lengths):
-    states, fields = forward_states(cell, x, a0, p, lengths, reverse)
+@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+def _forward(cell, reverse, given, x, a0, initial, p, lengths):
+    states, fields = forward_states(cell, x, a0, p, lengths, reverse, initial=initial)
     bad = out_of_range(lengths, x.shape[-1])
     y_pred = nan_examples(
         bad, masked(predictions(states[0], *(p[k] for k in cell.output)), lengths)
     )
-    return states, y_pred, SequenceCache(fields, p, cell.cache, lengths, reverse)
+    return states, y_pred, SequenceCache(fields, p, cell.cache, lengths, reverse, given)
 
 
-def forward_states(cell, x, a0, p, lengths=None, reverse=False, checkpoint=None):
+def forward_states(cell, x, a0, p, lengths=None, reverse=False, checkpoint=None, initial=None):
     """The states of the sequence forward, in the documents' layout and order, and what the
     backward needs: every step's cache fields, or with ``checkpoint`` the segment-entry states.
+    ``initial`` gives the states after the first (see :func:`initial_state`).
 
     Returns:
         ``(states, saved)``: every state ``(n_a, m, T_x)``, zero beyond each example's length
@@ -254,7 +311,7 @@ def forward_states(cell, x, a0, p, lengths=None, reverse=False, checkpoint=None)
     T, m = x.shape[-1], x.shape[1]
     index, ok = order(lengths, T, m, reverse), valid(lengths, T)
     xs = time_major(arranged(masked(x, lengths), index))
-    state0 = initial_state(cell, a0)
+    state0 = initial_state(cell, a0, initial)
     if checkpoint is None:
         carried, saved = unroll.forward(cell, state0, xs, p, ok)
     else:
@@ -322,29 +379,42 @@ def _padded(v, T: int):
 def sequence_backward(cell: Cell, da, caches) -> dict:
     """The documents' sequence backward of any cell: ``{"dx", "da0", "d<key>"...}`` from the
     hidden states' gradients ``da (n_a, m, T_da)``, ``T_da <= T_x`` (see
-    :func:`jaxrnn.rnn_backward`). It honours the lengths and direction kept in the caches."""
+    :func:`jaxrnn.rnn_backward`). It honours the lengths and direction kept in the caches, and
+    returns ``dc0`` after ``da0`` where the forward was given ``c0``."""
     steps, x, da = checked_caches(f"{cell.name}_backward", caches, da, cell)
-    dx, da0, dparams = jitted_backward(cell, steps.reverse, da, steps, x)
+    dx, dstate, dparams = jitted_backward(cell, steps.reverse, da, steps, x)
     # assembled outside jit, whose dictionaries come back with sorted keys
-    return {"dx": dx, "da0": da0, **{f"d{k}": dparams[f"d{k}"] for k in cell.gradient_keys}}
+    return {"dx": dx, **initial_gradients(cell, steps.given, dstate),
+            **{f"d{k}": dparams[f"d{k}"] for k in cell.gradient_keys}}  # fmt: skip
+
+
+def initial_gradients(cell: Cell, given: tuple, dstate: tuple) -> dict:
+    """``{"da0": ..., "dc0": ...}``: the initial states' gradients, of those given only."""
+    gradients = {"da0": dstate[0]}
+    for s, d in zip(cell.state[1:], dstate[1:], strict=True):
+        if s in given:
+            gradients[f"d{s}0"] = d
+    return gradients
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1))
 def jitted_backward(cell, reverse, da, steps, x):
-    """``(dx, da0, {"d<key>": ...})`` of the sequence backward from checked caches, as one
-    compiled program (for the documents' backward and a layer's)."""
+    """``(dx, dstate0, {"d<key>": ...})`` of the sequence backward from checked caches, as
+    one compiled program (for the documents' backward and a layer's); ``dstate0`` holds
+    every initial state's gradient."""
     upstream = (da, *(None for _ in cell.state[1:]))
     dx, dstate, dparams, _ = backward_states(
         cell, upstream, steps.fields, x, steps.parameters, steps.lengths, reverse
     )
-    return dx, dstate[0], dparams
+    return dx, dstate, dparams
 
 
 def _sequence_functions(cell: Cell, name: str) -> tuple[Callable, Callable]:
     """``<name>_forward(x, a0, parameters)`` and ``<name>_backward(da, caches)``."""
 
-    def forward(x, a0, parameters, *, lengths=None, reverse=False):
-        return sequence_forward(cell, x, a0, parameters, lengths=lengths, reverse=reverse)
+    def forward(x, a0, parameters, *, lengths=None, reverse=False, **initial):
+        return sequence_forward(cell, x, a0, parameters, lengths=lengths, reverse=reverse,
+                                **initial)  # fmt: skip
 
     def backward(da, caches):
         return sequence_backward(cell, da, caches)

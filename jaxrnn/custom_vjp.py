@@ -46,7 +46,7 @@ from jax.custom_derivatives import CustomVJPPrimal, SymbolicZero
 
 from jaxrnn._checks import flag, integer
 from jaxrnn.caches import checked_lengths
-from jaxrnn.cell import Cell, backward_states, forward_states
+from jaxrnn.cell import Cell, arranged_initial, backward_states, checked_initial, forward_states
 from jaxrnn.cells import GRU, LSTM, RNN, resolve
 from jaxrnn.lengths import masked, nan_examples, out_of_range
 from jaxrnn.output import output_layer_backward, predictions
@@ -55,28 +55,31 @@ from jaxrnn.output import output_layer_backward, predictions
 @functools.cache
 def _build(cell: Cell, checkpoint: int | None, reverse: bool):
     """The ``custom_vjp`` sequence function of one cell, for one checkpoint segment length and
-    direction; the lengths are an argument (``None`` for none)."""
+    direction; the lengths are an argument (``None`` for none), and so are the states after
+    the first (``None`` where not given: they start at 0)."""
     w, b = cell.output
 
-    def run(x, a0, p, lengths):
+    def run(x, a0, p, lengths, initial):
         """The forward's outputs ``(a, y_pred, *other states)`` and what the backward keeps."""
-        states, saved = forward_states(cell, x, a0, p, lengths, reverse, checkpoint)
+        states, saved = forward_states(cell, x, a0, p, lengths, reverse, checkpoint, initial)
         a, *others = states
         y_pred = masked(predictions(a, p[w], p[b]), lengths)
         return (a, nan_examples(out_of_range(lengths, x.shape[-1]), y_pred), *others), saved
 
     @jax.custom_vjp
-    def sequence(x, a0, p, lengths):
-        return run(x, a0, p, lengths)[0]
+    def sequence(x, a0, p, lengths, initial):
+        return run(x, a0, p, lengths, initial)[0]
 
-    def forward(x, a0, p, lengths):
+    def forward(x, a0, p, lengths, initial):
         # symbolic zeros (below): the inputs come wrapped, with whether each is differentiated
-        x, a0, p, lengths = jax.tree.map(lambda v: v.value, (x, a0, p, lengths), is_leaf=_is_primal)
-        outputs, saved = run(x, a0, p, lengths)
-        return outputs, (outputs, saved, x, a0, p, lengths)
+        x, a0, p, lengths, initial = jax.tree.map(
+            lambda v: v.value, (x, a0, p, lengths, initial), is_leaf=_is_primal
+        )
+        outputs, saved = run(x, a0, p, lengths, initial)
+        return outputs, (outputs, saved, x, a0, p, lengths, initial)
 
     def backward(residuals, cotangents):
-        (a, y_pred, *_), saved, x, a0, p, lengths = residuals
+        (a, y_pred, *_), saved, x, a0, p, lengths, initial = residuals
         da, dy_pred, *dothers = (None if _is_zero(c) else c for c in cotangents)
         # an output the loss does not depend on sends a symbolic zero: what only it would
         # reach is left out, not computed from zeros (a loss of the hidden states alone runs
@@ -93,9 +96,10 @@ def _build(cell: Cell, checkpoint: int | None, reverse: bool):
             cell, upstream, saved, x, p, lengths, reverse, checkpoint
         )
         gradients = {k: dparams[f"d{k}"] for k in cell.gradient_keys} | {w: dWy, b: dby}
-        # the initial cell state of the LSTM is the constant 0: its gradient goes nowhere, and
-        # the lengths are integers
-        return dx, dstate[0], {k: gradients[k] for k in p}, None
+        # an initial state not given is the constant 0, whose gradient goes nowhere; the
+        # lengths are integers
+        dinitial = tuple(None if s is None else d for s, d in zip(initial, dstate[1:], strict=True))
+        return dx, dstate[0], {k: gradients[k] for k in p}, None, dinitial
 
     sequence.defvjp(forward, backward, symbolic_zeros=True)
     return sequence
@@ -128,7 +132,8 @@ def _segment_length(fn: str, checkpoint, T_x: int) -> int | None:
 
 def of(cell):
     """The sequence function of any :class:`jaxrnn.Cell` whose VJP is its manual backward:
-    ``f(x, a0, parameters, *, checkpoint=None) -> (a, y_pred, *other states)``.
+    ``f(x, a0, parameters, *, checkpoint=None, lengths=None, reverse=False, c0=None) -> (a,
+    y_pred, *other states)``.
 
     ``cell`` is a :class:`jaxrnn.Cell`, a built-in cell's name or ``"package.module:NAME"``.
     """
@@ -140,12 +145,15 @@ def _of(cell: Cell):
     """:func:`of` of a resolved cell, built once."""
     name = cell.name
 
-    def sequence(x, a0, parameters, *, checkpoint=None, lengths=None, reverse=False):
-        x, a0, p = cell.check(name, [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
+    def sequence(x, a0, parameters, *, checkpoint=None, lengths=None, reverse=False, **initial):
+        specs, given = checked_initial(cell, name, initial)
+        data = [("x", x, "n_x m T_x"), ("a0", a0, "n_a m"), *specs]
+        x, a0, *values, p = cell.check(name, data, parameters)
         if lengths is not None:
             lengths = checked_lengths(name, lengths, x.shape[1], x.shape[-1])
         segment = _segment_length(name, checkpoint, x.shape[-1])
-        return _build(cell, segment, flag(name, "reverse", reverse))(x, a0, p, lengths)
+        others = arranged_initial(cell, given, values)
+        return _build(cell, segment, flag(name, "reverse", reverse))(x, a0, p, lengths, others)
 
     outputs = ", ".join(("a", "y_pred", *cell.state[1:]))
     sequence.__name__ = sequence.__qualname__ = name
@@ -156,6 +164,8 @@ def _of(cell: Cell):
         checkpoint: ``None`` (default: keep every step's cache), a segment length, or
             ``"sqrt"``: recompute the caches per segment in the backward to save memory.
         lengths, reverse: as for ``{cell.forward.__name__}``.
+        {", ".join(f"{s}0" for s in cell.state[1:]) or "(no further state)"}: where each
+            further state starts, ``(n_a, m)`` (at 0 by default); differentiable.
 
     Returns:
         ``({outputs})``, as the documents' forward returns them, without the caches.

@@ -38,7 +38,14 @@ import numpy as np
 
 from jaxrnn._checks import as_array, check_shapes, checked, flag
 from jaxrnn.caches import SequenceCache, checked_caches, checked_lengths
-from jaxrnn.cell import Cell, forward_states, jitted_backward
+from jaxrnn.cell import (
+    Cell,
+    arranged_initial,
+    checked_initial,
+    forward_states,
+    initial_gradients,
+    jitted_backward,
+)
 from jaxrnn.cells import resolve
 from jaxrnn.lengths import masked
 from jaxrnn.loss import output_loss
@@ -89,18 +96,19 @@ def _directions(layer) -> list[tuple[str | None, Cell, bool]]:
     return [(None, layer.cell, layer.reverse)]
 
 
-def layer_forward(layer, x, a0, parameters, *, lengths=None):
+def layer_forward(layer, x, a0, parameters, *, lengths=None, **initial):
     """One layer over ``x (n_x, m, T_x)``: ``(a, caches)``.
 
     ``a`` is ``(n_a, m, T_x)``, ``(2 n_a, m, T_x)`` for a bidirectional layer, zero beyond each
-    example's length; ``caches`` holds each direction's ``(per-step caches, x)``.
+    example's length; ``caches`` holds each direction's ``(per-step caches, x)``. ``c0=``
+    (each further state's ``<state>0=``) starts that state there, stacked as ``a0`` is.
     """
     layer = _layer(layer)
-    return _layer_forward(layer, x, a0, parameters, lengths, f"{type(layer).__name__} "
+    return _layer_forward(layer, x, a0, parameters, lengths, initial, f"{type(layer).__name__} "
                           "layer_forward", ("x", "a0", "parameters"))  # fmt: skip
 
 
-def _layer_forward(layer, x, a0, parameters, lengths, fn, names):
+def _layer_forward(layer, x, a0, parameters, lengths, initial, fn, names):
     """:func:`layer_forward`, its messages calling the function ``fn`` and ``x``, ``a0`` and
     the parameters by ``names`` (a stack names each layer's)."""
     directions = _directions(layer)
@@ -112,27 +120,31 @@ def _layer_forward(layer, x, a0, parameters, lengths, fn, names):
             f"per direction; got {type(parameters).__name__}"
         )
     # the two directions' initial states stacked, forward first
-    data = [(x_name, x, "n_x m T_x"), (a0_name, a0, "n_a+n_a m" if both else "n_a m")]
+    rows = "n_a+n_a m" if both else "n_a m"
     outputs, caches = [], []
     for i, (key, cell, reverse) in enumerate(directions):
-        x_, a0_both, p = checked(
+        specs, given = checked_initial(cell, fn, initial)
+        data = [(x_name, x, "n_x m T_x"), (a0_name, a0, rows)]
+        data += [(name, value, rows) for name, value, _ in specs]
+        x_, a0_both, *values, p = checked(
             fn, parameters[key] if both else parameters, _recurrent(cell), data,
             f"{p_name}['{key}']" if both else p_name,
         )  # fmt: skip
         if lengths is not None:
             lengths = checked_lengths(fn, lengths, x_.shape[1], x_.shape[-1])
         n_a = a0_both.shape[0] // len(directions)
-        a0_i = a0_both[i * n_a : (i + 1) * n_a]
+        a0_i, *values = (v[i * n_a : (i + 1) * n_a] for v in (a0_both, *values))
         p = _with_output_layer(cell, p, n_a)
-        states, fields = _forward(cell, reverse, x_, a0_i, p, lengths)
+        others = arranged_initial(cell, given, values)
+        states, fields = _forward(cell, reverse, x_, a0_i, others, p, lengths)
         outputs.append(states[0])
-        caches.append((SequenceCache(fields, p, cell.cache, lengths, reverse), x_))
+        caches.append((SequenceCache(fields, p, cell.cache, lengths, reverse, given), x_))
     return jnp.concatenate(outputs, axis=0), tuple(caches)
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1))
-def _forward(cell, reverse, x, a0, p, lengths):
-    return forward_states(cell, x, a0, p, lengths, reverse)
+def _forward(cell, reverse, x, a0, initial, p, lengths):
+    return forward_states(cell, x, a0, p, lengths, reverse, initial=initial)
 
 
 def layer_backward(layer, da, caches) -> dict:
@@ -140,7 +152,8 @@ def layer_backward(layer, da, caches) -> dict:
 
     Returns:
         ``{"dx", "da0", "d<key>"...}``; for a bidirectional layer ``{"dx", "da0", "forward":
-        {"d<key>"...}, "backward": {...}}``, ``da0`` stacked as ``a0`` is.
+        {"d<key>"...}, "backward": {...}}``, ``da0`` stacked as ``a0`` is; ``dc0`` (stacked
+        too) after ``da0`` where the forward was given ``c0``.
     """
     layer = _layer(layer)
     fn = f"{type(layer).__name__} layer_backward"
@@ -159,28 +172,34 @@ def layer_backward(layer, da, caches) -> dict:
             f"{fn}: `da` has shape {tuple(da.shape)}; expected ({', '.join(dims.split())}) = "
             f"({sum(sizes)}, {da.shape[1]}, {da.shape[2]}) (n_a = {sizes[0]} from `caches`)"
         )
-    gradients, dx, da0 = {}, 0.0, []
+    gradients, dx, initial = {}, 0.0, {}
     for i, ((key, cell, _), cache) in enumerate(zip(directions, caches, strict=True)):
         part = jnp.asarray(da)[sum(sizes[:i]) : sum(sizes[: i + 1])]
         # the caches hold the stand-in output layer too, which a cell backward may look up
         steps, x, part = checked_caches(fn, cache, part, cell)
-        dx_i, da0_i, dparams = jitted_backward(cell, steps.reverse, part, steps, x)
-        dx, da0 = dx + dx_i, [*da0, da0_i]
+        dx_i, dstate, dparams = jitted_backward(cell, steps.reverse, part, steps, x)
+        dx = dx + dx_i
+        for name, d in initial_gradients(cell, steps.given, dstate).items():
+            initial.setdefault(name, []).append(d)
         named = {f"d{k}": dparams[f"d{k}"] for k in cell.gradient_keys}
         gradients |= named if key is None else {key: named}
-    return {"dx": dx, "da0": jnp.concatenate(da0, axis=0), **gradients}
+    stacked = {k: jnp.concatenate(v, axis=0) for k, v in initial.items() if len(v) == len(caches)}
+    return {"dx": dx, **stacked, **gradients}
 
 
-def stack_forward(layers: Sequence, x, a0s: Sequence, parameters: Sequence, *, lengths=None):
+def stack_forward(layers: Sequence, x, a0s: Sequence, parameters: Sequence, *, lengths=None,
+                  initial=None):  # fmt: skip
     """The layers in turn, each one's hidden states the next one's inputs: ``(a, caches)``,
-    ``a`` the top layer's hidden states, ``caches`` every layer's."""
-    _check_stack("stack_forward", layers, a0s, parameters)
+    ``a`` the top layer's hidden states, ``caches`` every layer's. ``initial`` holds, per
+    layer, a dictionary of its further initial states (``{"c0": ...}``) or ``None``."""
+    _check_stack("stack_forward", layers, a0s, parameters, initial)
     caches = []
     for i, (layer, a0, p) in enumerate(zip(layers, a0s, parameters, strict=True)):
         layer = _layer(layer)
         fn = f"stack_forward, layer {i} ({type(layer).__name__})"
         x_name = "x" if i == 0 else f"layer {i}'s input (layer {i - 1}'s hidden states)"
-        x, cache = _layer_forward(layer, x, a0, p, lengths, fn,
+        states = (initial[i] if initial is not None else None) or {}
+        x, cache = _layer_forward(layer, x, a0, p, lengths, states, fn,
                                   (x_name, f"a0s[{i}]", f"parameters[{i}]"))  # fmt: skip
         caches.append(cache)
     return x, tuple(caches)
@@ -215,10 +234,11 @@ def _hidden_size(fn: str, cell: Cell, cache) -> int:
     return steps.fields[list(cell.cache_fields).index("a_prev")].shape[1]
 
 
-def _check_stack(fn, layers, a0s, parameters):
+def _check_stack(fn, layers, a0s, parameters, initial=None):
     if not isinstance(layers, (list, tuple)) or not layers:
         raise TypeError(f"{fn}: `layers` must be a non-empty list of layers")
-    for name, value in (("a0s", a0s), ("parameters", parameters)):
+    given = [("a0s", a0s), ("parameters", parameters)]
+    for name, value in given + ([("initial", initial)] if initial is not None else []):
         if not isinstance(value, (list, tuple)) or len(value) != len(layers):
             raise TypeError(
                 f"{fn}: `{name}` must hold one entry per layer ({len(layers)}); got "
@@ -227,28 +247,31 @@ def _check_stack(fn, layers, a0s, parameters):
             )
 
 
-def stack_cross_entropy(layers, x, a0s, parameters, output, labels, *, lengths=None):
+def stack_cross_entropy(layers, x, a0s, parameters, output, labels, *, lengths=None,
+                        initial=None):  # fmt: skip
     """:math:`J` of (L3) for the stack's top hidden states through the output layer
     ``output = {"Wy": (n_y, n_top), "by": (n_y, 1)}``, by the forwards alone: the autodiff
     reference for :func:`stack_loss_and_gradients`."""
     fn = "stack_cross_entropy"
-    a, caches = stack_forward(layers, x, a0s, parameters, lengths=lengths)
+    a, caches = stack_forward(layers, x, a0s, parameters, lengths=lengths, initial=initial)
     out = _output(output, a)
     lengths = _lengths(caches)
     return output_loss(fn, _TOP, a, out, _labels(fn, labels, a, out), lengths)[0]
 
 
-def stack_loss_and_gradients(layers, x, a0s, parameters, output, labels, *, lengths=None):
+def stack_loss_and_gradients(layers, x, a0s, parameters, output, labels, *, lengths=None,
+                             initial=None):  # fmt: skip
     """The loss (L3) of the stack and its complete hand-derived gradient.
 
     (L4)-(L7) through the output layer give ``da`` of the top layer; the stack's manual
-    backward (:func:`stack_backward`) the rest.
+    backward (:func:`stack_backward`) the rest. ``initial`` as for :func:`stack_forward`.
 
     Returns:
-        ``(J, {"dx", "layers": [...], "dWy", "dby"})``.
+        ``(J, {"dx", "layers": [...], "dWy", "dby"})``, each layer's ``dc0`` where it was
+        given ``c0``.
     """
     fn = "stack_loss_and_gradients"
-    a, caches = stack_forward(layers, x, a0s, parameters, lengths=lengths)
+    a, caches = stack_forward(layers, x, a0s, parameters, lengths=lengths, initial=initial)
     out = _output(output, a)
     labels, lengths = _labels(fn, labels, a, out), _lengths(caches)
     J, Y, Wy, m = output_loss(fn, _TOP, a, out, labels, lengths)

@@ -34,7 +34,7 @@ import numpy as np
 
 from jaxrnn._checks import as_array, check_shapes, is_traced
 from jaxrnn.caches import checked_caches, checked_lengths
-from jaxrnn.cell import backward_states
+from jaxrnn.cell import backward_states, checked_initial
 from jaxrnn.cells import resolve
 from jaxrnn.output import output_layer_backward
 
@@ -79,9 +79,12 @@ def targets(fn: str, labels, n_y: int, dtype, lengths=None):
     return jnp.where(inside, jnp.where(ok, Y, jnp.nan), 0)
 
 
-def _checked(fn: str, cell, x, a0, parameters, labels, lengths):
-    """The sequence's arguments, the labels and the lengths checked together before any work."""
-    x, a0, p = cell.check(fn, [("x", x, "n_x m T_x"), ("a0", a0, "n_a m")], parameters)
+def _checked(fn: str, cell, x, a0, parameters, labels, lengths, initial):
+    """The sequence's arguments (the further initial states among them), the labels and the
+    lengths checked together before any work."""
+    specs, _ = checked_initial(cell, fn, initial)
+    data = [("x", x, "n_x m T_x"), ("a0", a0, "n_a m"), *specs]
+    x, a0, *_, p = cell.check(fn, data, parameters)
     labels = as_array(fn, "labels", labels)
     w = cell.output[0]
     if jnp.issubdtype(labels.dtype, jnp.integer):
@@ -99,7 +102,7 @@ def _checked(fn: str, cell, x, a0, parameters, labels, lengths):
     return x, a0, p, labels, lengths
 
 
-def cross_entropy(cell, x, a0, parameters, labels, *, lengths=None, reverse=False):
+def cross_entropy(cell, x, a0, parameters, labels, *, lengths=None, reverse=False, **initial):
     """:math:`J` of (L3): the softmax cross-entropy of the predictions, by the forward alone.
 
     Computed from the logits with a log-softmax, so a prediction that underflows to 0 gives a
@@ -109,8 +112,10 @@ def cross_entropy(cell, x, a0, parameters, labels, *, lengths=None, reverse=Fals
     """
     cell = resolve("cross_entropy", cell)
     fn = f"{cell.name} cross_entropy"
-    x, a0, parameters, labels, lengths = _checked(fn, cell, x, a0, parameters, labels, lengths)
-    a = cell.forward(x, a0, parameters, lengths=lengths, reverse=reverse)[0]
+    x, a0, parameters, labels, lengths = _checked(
+        fn, cell, x, a0, parameters, labels, lengths, initial
+    )
+    a = cell.forward(x, a0, parameters, lengths=lengths, reverse=reverse, **initial)[0]
     return output_loss(fn, cell, a, parameters, labels, lengths)[0]
 
 
@@ -124,13 +129,15 @@ def output_loss(fn, cell, a, parameters, labels, lengths):
     return J, Y, Wy, m
 
 
-def loss_and_gradients(cell, x, a0, parameters, labels, *, lengths=None, reverse=False):
+def loss_and_gradients(cell, x, a0, parameters, labels, *, lengths=None, reverse=False, **initial):
     """The loss (L3) and its complete hand-derived gradient, (L4)-(L8).
 
     Arguments:
         cell: ``"rnn"``, ``"lstm"``, ``"gru"``, a :class:`jaxrnn.Cell` or ``"module:NAME"``.
         x, a0, parameters, lengths, reverse: as for the cell's sequence forward; the steps
             beyond an example's length are left out of the loss.
+        c0 (each further state's ``<state>0``): where that state starts; its gradient is then
+            returned too.
         labels: integer class per example and step ``(m, T_x)``, or one-hot ``(n_y, m, T_x)``.
 
     Returns:
@@ -148,8 +155,10 @@ def loss_and_gradients(cell, x, a0, parameters, labels, *, lengths=None, reverse
     """
     cell = resolve("loss_and_gradients", cell)
     fn = f"{cell.name} loss_and_gradients"
-    x, a0, parameters, labels, lengths = _checked(fn, cell, x, a0, parameters, labels, lengths)
-    *outputs, caches = cell.forward(x, a0, parameters, lengths=lengths, reverse=reverse)
+    x, a0, parameters, labels, lengths = _checked(
+        fn, cell, x, a0, parameters, labels, lengths, initial
+    )
+    *outputs, caches = cell.forward(x, a0, parameters, lengths=lengths, reverse=reverse, **initial)
     a, y_pred = outputs[0], outputs[1]
     w, b = cell.output
     J, Y, Wy, m = output_loss(fn, cell, a, parameters, labels, lengths)

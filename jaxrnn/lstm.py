@@ -206,15 +206,16 @@ EQUATIONS_OF = {
 }  # fmt: skip
 
 
-def lstm_forward(x, a0, parameters, *, lengths=None, reverse=False):
+def lstm_forward(x, a0, parameters, *, c0=None, lengths=None, reverse=False):
     """The LSTM over a whole sequence (LSTM document, exercise "lstm_forward"), a ``lax.scan``.
 
-    ``x (n_x, m, T_x)``, ``a0 (n_a, m)`` (the cell state starts at zeros) and ``parameters`` as
-    for :func:`lstm_cell_forward`. Returns ``(a, y, c, caches)``: hidden states, predictions
+    ``x (n_x, m, T_x)``, ``a0 (n_a, m)`` and ``parameters`` as for :func:`lstm_cell_forward`;
+    the cell state starts at zeros, as the document has it, or at ``c0 (n_a, m)`` (the
+    backward then returns ``dc0``). Returns ``(a, y, c, caches)``: hidden states, predictions
     ``(n_y, m, T_x)``, cell states ``(n_a, m, T_x)`` and ``caches = (per-step caches, x)``;
     ``caches[0][t]`` is the 10-tuple of step ``t``.
     """
-    return sequence_forward(LSTM, x, a0, parameters, lengths=lengths, reverse=reverse)
+    return sequence_forward(LSTM, x, a0, parameters, lengths=lengths, reverse=reverse, c0=c0)
 
 
 def lstm_backward(da, caches):
@@ -222,8 +223,9 @@ def lstm_backward(da, caches):
 
     From the gradient of the first ``T_da <= T_x`` hidden states, ``da (n_a, m, T_da)``, and the
     ``caches`` of :func:`lstm_forward`, eqs. (7)-(21) over the steps, last first, ``dc_next`` of
-    the last step 0. Returns ``dx (n_x, m, T_x)``, ``da0 (n_a, m)``, ``dWf, dWi, dWc, dWo
-    (n_a, n_a + n_x)`` and ``dbf, dbi, dbc, dbo (n_a, 1)``.
+    the last step 0. Returns ``dx (n_x, m, T_x)``, ``da0 (n_a, m)`` (and ``dc0 (n_a, m)`` where
+    the forward was given ``c0``), ``dWf, dWi, dWc, dWo (n_a, n_a + n_x)`` and ``dbf, dbi, dbc,
+    dbo (n_a, 1)``.
     """
     return sequence_backward(LSTM, da, caches)
 

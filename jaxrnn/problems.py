@@ -7,6 +7,8 @@
 * ``"lengths"``: the same with every example its own length, ``T_x`` (always) and 0 among
   them;
 * ``"reverse"``: the same, each example's steps reversed within its length;
+* ``"initial"``: the same again with every state's initial value given (the LSTM's ``c0``
+  beside ``a0``), whose gradients the backward then returns;
 * ``"bidirectional"``: a bidirectional layer of the cell (:mod:`jaxrnn.layers`), with lengths;
 * ``"stacked"``: a bidirectional layer under a reversed one, the cross-entropy on top, with
   lengths: every layer's complete hand-derived gradient (``style="vjp"``).
@@ -29,7 +31,7 @@ from jaxrnn.autodiff import _paths
 from jaxrnn.cells import resolve
 from jaxrnn.gradcheck import Report, check_backward
 
-LEVELS = ("cell", "sequence", "lengths", "reverse", "bidirectional", "stacked")
+LEVELS = ("cell", "sequence", "lengths", "reverse", "initial", "bidirectional", "stacked")
 
 
 def cell_problem(cell, level: str = "cell", dtype=np.float64, *, sizes=None, seed: int = 0):
@@ -65,14 +67,16 @@ def cell_problem(cell, level: str = "cell", dtype=np.float64, *, sizes=None, see
         inputs = dict(zip(names, values, strict=True))
         cotangents = tuple(draw(n_a, m) for _ in cell.state)
         return cell.cell_forward, cell.cell_backward, inputs, cotangents
-    if level in ("sequence", "lengths", "reverse"):
+    if level in ("sequence", "lengths", "reverse", "initial"):
         parameters = cell.random_parameters(rng, n_x, n_a, n_y, dtype)
         inputs = {"x": draw(n_x, m, T_x), "a0": draw(n_a, m), "parameters": parameters}
+        if level == "initial":
+            inputs |= {f"{s}0": draw(n_a, m) for s in cell.state[1:]}
         if level != "sequence":
             inputs["lengths"] = lengths
-        forward = functools.partial(cell.forward, reverse=True) if level == "reverse" else (
-            cell.forward
-        )  # fmt: skip
+        forward = functools.partial(cell.forward, reverse=True) if level in (
+            "reverse", "initial"
+        ) else cell.forward  # fmt: skip
         return forward, cell.backward, inputs, (draw(n_a, m, T_x),)
     if level == "bidirectional":
         layer = layers.Bidirectional(cell)
@@ -126,7 +130,8 @@ def gradient_dims(cell, level: str) -> dict:
         return {"dx": "n_x m T_x", "da0": "n_a+n_a m", **directions}
     if level == "stacked":
         return {"dx": "n_x m T_x"}
-    return {"dx": "n_x m T_x", "da0": "n_a m", **parameters}
+    states = {f"d{s}0": "n_a m" for s in cell.state}
+    return {"dx": "n_x m T_x", **states, **parameters}
 
 
 def _bidirectional(layer):
