@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrnn import custom_vjp
-from jaxrnn._checks import integer
+from jaxrnn._checks import flag, integer
 from jaxrnn.cell import Cell
 from jaxrnn.cells import CELLS, resolve
 
@@ -81,22 +81,61 @@ def init_parameters(cell, vocabulary_size: int, n_a: int, seed: int = 0) -> dict
 def batch(ids: np.ndarray, vocabulary_size: int, m: int, T: int, rng: np.random.Generator):
     """``m`` random windows of ``T + 1`` characters: one-hot ``x (V, m, T)``, labels ``(m, T)``."""
     starts = rng.integers(0, len(ids) - T - 1, m)
+    return _windows(ids, vocabulary_size, starts, T)
+
+
+def _windows(ids, vocabulary_size: int, starts, T: int):
     windows = np.stack([ids[s : s + T + 1] for s in starts])  # (m, T + 1)
     x = np.eye(vocabulary_size, dtype=np.float32)[windows[:, :-1]].transpose(2, 0, 1)
     return x, windows[:, 1:]
 
 
-def cross_entropy(cell, parameters, x, labels):
+class Streams:
+    """``m`` readers of the corpus, spread over it, each reading on from where its last chunk
+    of ``T`` characters ended: truncated backpropagation through time, whose state carries
+    from one chunk to the next (as min-char-rnn's ``hprev`` does). A reader that would run off
+    the end starts again at a random place, with its state reset (so that no pass over the
+    corpus cuts it into the same chunks as the last)."""
+
+    def __init__(self, ids: np.ndarray, vocabulary_size: int, m: int, T: int, rng):
+        self.ids, self.V, self.T, self.rng = ids, vocabulary_size, T, rng
+        self.span = len(ids) - T - 1
+        self.positions = (np.arange(m) * self.span) // m
+
+    def next(self):
+        """``(x (V, m, T), labels (m, T), fresh (m,))``: ``fresh`` marks the readers that start
+        again, whose carried state is to be reset."""
+        fresh = self.positions + self.T + 1 > len(self.ids)
+        again = self.rng.integers(0, self.span, len(self.positions))
+        self.positions = np.where(fresh, again, self.positions)
+        x, labels = _windows(self.ids, self.V, self.positions, self.T)
+        self.positions = self.positions + self.T
+        return x, labels, fresh
+
+
+def cross_entropy(cell, parameters, x, labels, states=None):
     """J: the cross-entropy of the next character, summed over time, divided by ``m``.
 
     The predictions come from the custom-VJP forward, so ``jax.grad`` of this runs the manual
     backward (the softmax's VJP (L9), the output layer's (L5)-(L7), then the cell's equations).
+    ``states`` (a tuple, one per state of the cell) is where the sequence starts, zeros by
+    default.
     """
+    return _loss_and_last_states(cell, parameters, x, labels, states)[0]
+
+
+def _loss_and_last_states(cell, parameters, x, labels, states=None):
+    """``(J, the states after the last step)``: what the next chunk starts from."""
     cell = resolve("cross_entropy", cell)
     n_a, m = parameters[cell.output[0]].shape[1], x.shape[1]
-    y_pred = custom_vjp.of(cell)(x, jnp.zeros((n_a, m), x.dtype), parameters)[1]
+    if states is None:
+        states = tuple(jnp.zeros((n_a, m), x.dtype) for _ in cell.state)
+    a0, *others = states
+    initial = dict(zip((f"{s}0" for s in cell.state[1:]), others, strict=True))
+    a, y_pred, *rest = custom_vjp.of(cell)(x, a0, parameters, **initial)
     picked = jnp.take_along_axis(y_pred, labels[None], axis=0)[0]  # (m, T)
-    return -jnp.sum(jnp.log(jnp.maximum(picked, jnp.finfo(picked.dtype).tiny))) / m
+    J = -jnp.sum(jnp.log(jnp.maximum(picked, jnp.finfo(picked.dtype).tiny))) / m
+    return J, tuple(s[:, :, -1] for s in (a, *rest))
 
 
 #: the optimizers ``train`` offers: Optax's, each after clipping by the global norm
@@ -141,13 +180,17 @@ def train(
     corpus=CORPUS,
     progress: bool = True,
     optimizer: str = "adam",
+    carry: bool = False,
 ) -> Model:
     """Train a character model; ``Model.losses`` holds J (per sequence of ``T``) per step.
 
     Gradients come from ``jax.grad`` through :mod:`jaxrnn.custom_vjp` (the manual backward),
     clipped by their global norm to ``max_norm`` and applied by the Optax optimizer
-    ``optimizer`` (:data:`OPTIMIZERS`) at ``learning_rate``. Every argument is checked
-    before any work: a bad one raises ``ValueError`` or ``TypeError`` naming it.
+    ``optimizer`` (:data:`OPTIMIZERS`) at ``learning_rate``. By default every step reads ``m``
+    random windows of ``T`` characters from zero states; with ``carry``, ``m`` readers go
+    through the corpus in chunks of ``T``, each chunk starting from the state the last one
+    ended with (truncated backpropagation through time, :class:`Streams`). Every argument is
+    checked before any work: a bad one raises ``ValueError`` or ``TypeError`` naming it.
     """
     fn = "charlm.train"
     cell = cell if isinstance(cell, Cell) else resolve(fn, cell).name
@@ -169,18 +212,32 @@ def train(
     }
     state = transform.init(parameters)
 
+    carry = flag(fn, "carry", carry)
+
     @jax.jit
-    def update(parameters, state, x, labels):
-        J, gradients = jax.value_and_grad(lambda p: cross_entropy(cell, p, x, labels))(parameters)
+    def update(parameters, state, x, labels, states):
+        def loss(p):
+            return _loss_and_last_states(cell, p, x, labels, states)
+
+        (J, last), gradients = jax.value_and_grad(loss, has_aux=True)(parameters)
         updates, state = transform.update(gradients, state, parameters)
-        return jax.tree.map(jnp.add, parameters, updates), state, J
+        # the next chunk starts from where this one ended, as a constant: truncated there
+        return jax.tree.map(jnp.add, parameters, updates), state, J, jax.lax.stop_gradient(last)
 
     rng = np.random.default_rng(seed)
+    streams = Streams(ids, len(vocabulary), m, T, rng) if carry else None
+    n_state = len(resolve(fn, cell).state)
+    zeros = tuple(jnp.zeros((n_a, m), jnp.float32) for _ in range(n_state))
+    states = zeros
     bar = _progress(steps, progress)
     losses, smooth = [], None
     for _ in bar:
-        x, labels = batch(ids, len(vocabulary), m, T, rng)
-        parameters, state, J = update(parameters, state, x, labels)
+        if streams is None:
+            (x, labels), states = batch(ids, len(vocabulary), m, T, rng), zeros
+        else:
+            x, labels, fresh = streams.next()
+            states = tuple(jnp.where(fresh, 0.0, s) for s in states)
+        parameters, state, J, states = update(parameters, state, x, labels, states)
         losses.append(float(J))
         smooth = losses[-1] if smooth is None else 0.98 * smooth + 0.02 * losses[-1]
         if hasattr(bar, "set_postfix"):

@@ -264,6 +264,12 @@ def main(argv=None) -> int:
         "--learning-rate", type=_positive_number, default=1e-2, help="default 0.01"
     )
     train_parser.add_argument(
+        "--chunk", type=_at_least(1), metavar="T",
+        help="read the names in chunks of T characters, each starting from the state the last "
+        "one ended with (truncated backpropagation through time); by default random windows "
+        "of 25, each from zero states",
+    )  # fmt: skip
+    train_parser.add_argument(
         "--save", type=_writable, help="write the trained model to this file (.npz format)"
     )
     train_parser.add_argument(
@@ -349,14 +355,16 @@ def train(args) -> int:
     untrained = charlm.train(args.cell, steps=0, n_a=args.hidden, seed=args.seed, progress=False)
     names = lambda text, n: ", ".join([w for w in text.split("\n") if w][:n])  # noqa: E731
     print("samples before training:", names(charlm.sample(untrained, 120), 5))
+    T = args.chunk or 25
     model = charlm.train(
         args.cell, steps=args.steps, n_a=args.hidden, seed=args.seed,
-        learning_rate=args.learning_rate, optimizer=args.optimizer,
+        learning_rate=args.learning_rate, optimizer=args.optimizer, T=T,
+        carry=args.chunk is not None,
     )  # fmt: skip
     window = min(20, len(model.losses))
     first, last = np.mean(model.losses[:window]), np.mean(model.losses[-window:])
     print(
-        f"loss (J per sequence of 25 characters), mean of {window} steps: {first:.2f} at the "
+        f"loss (J per sequence of {T} characters), mean of {window} steps: {first:.2f} at the "
         f"start, {last:.2f} at the end"
     )
     print("samples after training: ", names(charlm.sample(model, 200), 8))

@@ -144,3 +144,27 @@ def test_the_optimizer_is_optax_and_can_be_chosen():
     model = charlm.train("rnn", steps=60, n_a=16, progress=False, optimizer="sgd",
                          learning_rate=0.1)  # fmt: skip
     assert np.mean(model.losses[-10:]) < np.mean(model.losses[:5])
+
+
+def test_the_character_model_carries_its_state_across_chunks():
+    ids = np.arange(100) % 7
+    streams = charlm.Streams(ids, 7, m=2, T=10, rng=np.random.default_rng(0))
+    (_, y1, fresh1), (x2, _, fresh2) = streams.next(), streams.next()
+    assert not fresh1.any() and not fresh2.any()
+    # the second chunk of each reader starts where its first ended
+    np.testing.assert_array_equal(np.argmax(x2[:, :, 0], axis=0), y1[:, -1])
+    model = charlm.train("lstm", steps=3, n_a=8, T=10, carry=True, progress=False)
+    assert len(model.losses) == 3 and all(np.isfinite(model.losses))
+
+
+def test_a_chunk_from_the_last_ones_states_continues_its_loss(rng):
+    """J over 2T characters is J over the first T plus J over the next T from the states the
+    first ended with: what train(carry=True) hands from one chunk to the next."""
+    parameters = charlm.init_parameters("lstm", 7, 8)
+    ids = rng.integers(0, 7, 41)
+    x, labels = charlm._windows(ids, 7, np.array([0, 20]), 20)
+    whole = charlm.cross_entropy("lstm", parameters, x, labels)
+    J1, states = charlm._loss_and_last_states("lstm", parameters, x[..., :10], labels[:, :10])
+    J2 = charlm.cross_entropy("lstm", parameters, x[..., 10:], labels[:, 10:], states)
+    np.testing.assert_allclose(J1 + J2, whole, rtol=1e-5)
+    assert abs(charlm.cross_entropy("lstm", parameters, x[..., 10:], labels[:, 10:]) - J2) > 1e-3

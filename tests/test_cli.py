@@ -85,6 +85,7 @@ def test_report_rows_cover_cells_levels_and_dtypes(capsys):
         (["--learning-rate", "0"], "--learning-rate: must be a finite number above 0"),
         (["--learning-rate", "nan"], "--learning-rate: must be a finite number above 0"),
         (["--optimizer", "adagrad"], "--optimizer: invalid choice: 'adagrad'"),
+        (["--chunk", "0"], "--chunk: must be at least 1"),
         (["--save", "/no/such/folder/model.npz"], "the folder '/no/such/folder' does not exist"),
         (["--plot", "/no/such/folder/loss.png"], "does not exist"),
     ],
@@ -103,10 +104,11 @@ def test_train_arguments_are_checked_before_any_work(argv, fragment, monkeypatch
 def test_train_saves_under_the_name_given_and_a_short_run_succeeds(tmp_path, capsys):
     path = tmp_path / "model"  # no .npz: written as given, not as model.npz
     argv = ["train", "--cell", "rnn", "--steps", "3", "--hidden", "4", "--optimizer", "sgd",
-            "--learning-rate", "0.1", "--save", str(path)]  # fmt: skip
+            "--learning-rate", "0.1", "--chunk", "10", "--save", str(path)]  # fmt: skip
     assert cli.main(argv) == 0
     assert path.exists() and not (tmp_path / "model.npz").exists()
-    assert f"saved to {path}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"saved to {path}" in out and "J per sequence of 10 characters" in out
 
 
 def test_check_in_bfloat16(capsys):
