@@ -135,3 +135,8 @@ def test_a_cell_that_cannot_be_had_is_one_line_before_any_row(cell, fragment, ca
     captured = capsys.readouterr()
     assert captured.out == ""  # no header, no rows
     assert fragment in captured.err and len(captured.err.strip().splitlines()) == 1
+
+
+def test_check_runs_the_initial_level_only_where_a_cell_has_a_state_after_a0(capsys):
+    assert cli.main(["check", "--cell", "rnn", "gru", "--level", "initial"]) == 2
+    assert "the cells chosen have none" in capsys.readouterr().err
