@@ -10,6 +10,12 @@ from jaxrnn.activations import sigmoid, softmax
 from jaxrnn.caches import SequenceCache
 from jaxrnn.cell import Cell, FastPath
 from jaxrnn.gru import gru_backward, gru_cell_backward, gru_cell_forward, gru_forward
+from jaxrnn.gru_reset_after import (
+    gru_reset_after_backward,
+    gru_reset_after_cell_backward,
+    gru_reset_after_cell_forward,
+    gru_reset_after_forward,
+)
 from jaxrnn.lstm import lstm_backward, lstm_cell_backward, lstm_cell_forward, lstm_forward
 from jaxrnn.rnn import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
 
@@ -24,6 +30,10 @@ __all__ = [
     "gru_cell_backward",
     "gru_cell_forward",
     "gru_forward",
+    "gru_reset_after_backward",
+    "gru_reset_after_cell_backward",
+    "gru_reset_after_cell_forward",
+    "gru_reset_after_forward",
     "lstm_backward",
     "lstm_cell_backward",
     "lstm_cell_forward",

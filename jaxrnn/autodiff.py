@@ -205,6 +205,8 @@ lstm_cell_backward = cell_backward_twin(CELLS["lstm"])
 lstm_backward = backward_twin(CELLS["lstm"])
 gru_cell_backward = cell_backward_twin(CELLS["gru"])
 gru_backward = backward_twin(CELLS["gru"])
+gru_reset_after_cell_backward = cell_backward_twin(CELLS["gru_reset_after"])
+gru_reset_after_backward = backward_twin(CELLS["gru_reset_after"])
 
 
 def hidden_state_gradients(cell: Cell | str, da, x, a0, parameters):

@@ -1,9 +1,9 @@
 """The built-in cells by name, and how generic code finds a cell.
 
 Each architecture is a :class:`jaxrnn.cell.Cell` defined at the end of its own module
-(``rnn.py``, ``lstm.py``, ``gru.py``); code that treats them alike (the autodiff twins, the
-loss, the gradient checker, ``jaxrnn check``, the tests) loops over :data:`CELLS` or takes any
-cell, built-in or not.
+(``rnn.py``, ``lstm.py``, ``gru.py``, ``gru_reset_after.py``); code that treats them alike (the
+autodiff twins, the loss, the gradient checker, ``jaxrnn check``, the tests) loops over
+:data:`CELLS` or takes any cell, built-in or not.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ import importlib
 
 from jaxrnn.cell import Cell
 from jaxrnn.gru import GRU
+from jaxrnn.gru_reset_after import GRU_RESET_AFTER
 from jaxrnn.lstm import LSTM
 from jaxrnn.rnn import RNN
 
 #: every built-in architecture, by name
-CELLS = {cell.name: cell for cell in (RNN, LSTM, GRU)}
+CELLS = {cell.name: cell for cell in (RNN, LSTM, GRU, GRU_RESET_AFTER)}
 
 
 def resolve(fn: str, cell) -> Cell:
@@ -53,4 +54,4 @@ def resolve(fn: str, cell) -> Cell:
     )
 
 
-__all__ = ["CELLS", "GRU", "LSTM", "RNN", "Cell", "resolve"]
+__all__ = ["CELLS", "GRU", "GRU_RESET_AFTER", "LSTM", "RNN", "Cell", "resolve"]

@@ -47,7 +47,7 @@ from jax.custom_derivatives import CustomVJPPrimal, SymbolicZero
 from jaxrnn._checks import flag, integer
 from jaxrnn.caches import checked_lengths
 from jaxrnn.cell import Cell, arranged_initial, backward_states, checked_initial, forward_states
-from jaxrnn.cells import GRU, LSTM, RNN, resolve
+from jaxrnn.cells import GRU, GRU_RESET_AFTER, LSTM, RNN, resolve
 from jaxrnn.lengths import masked, nan_examples, out_of_range
 from jaxrnn.output import output_layer_backward, predictions
 
@@ -176,3 +176,4 @@ def _of(cell: Cell):
 rnn = of(RNN)
 lstm = of(LSTM)
 gru = of(GRU)
+gru_reset_after = of(GRU_RESET_AFTER)

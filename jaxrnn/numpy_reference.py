@@ -123,6 +123,36 @@ def gru_cell_backward(da_next, cache):
     }  # fmt: skip
 
 
+def gru_reset_after_cell_forward(xt, a_prev, p):
+    gates = np.concatenate((a_prev, xt), axis=0)
+    rt = sigmoid(p["Wr"] @ gates + p["br"])
+    ut = sigmoid(p["Wu"] @ gates + p["bu"])
+    hh = p["Wcc"] @ a_prev + p["bcc"]
+    cct = np.tanh(p["Wcx"] @ xt + p["bcx"] + rt * hh)
+    a_next = ut * cct + (1 - ut) * a_prev
+    cache = (a_next, a_prev, rt, ut, cct, hh, xt, p)
+    return a_next, softmax(p["Wy"] @ a_next + p["by"]), cache
+
+
+def gru_reset_after_cell_backward(da_next, cache):
+    # the candidate first, then each gate, then what each of them reads
+    a_next, a_prev, rt, ut, cct, hh, xt, p = cache
+    n_a = a_prev.shape[0]
+    dz_c = da_next * ut * (1 - cct**2)
+    dz_u = da_next * (cct - a_prev) * ut * (1 - ut)
+    dz_r = dz_c * hh * rt * (1 - rt)
+    gates = np.concatenate((a_prev, xt), axis=0).T
+    return {
+        "dxt": p["Wcx"].T @ dz_c + p["Wu"][:, n_a:].T @ dz_u + p["Wr"][:, n_a:].T @ dz_r,
+        "da_prev": da_next * (1 - ut) + p["Wcc"].T @ (dz_c * rt)
+        + p["Wu"][:, :n_a].T @ dz_u + p["Wr"][:, :n_a].T @ dz_r,
+        "dWr": dz_r @ gates, "dbr": dz_r.sum(axis=1, keepdims=True),
+        "dWu": dz_u @ gates, "dbu": dz_u.sum(axis=1, keepdims=True),
+        "dWcc": (dz_c * rt) @ a_prev.T, "dbcc": (dz_c * rt).sum(axis=1, keepdims=True),
+        "dWcx": dz_c @ xt.T, "dbcx": dz_c.sum(axis=1, keepdims=True),
+    }  # fmt: skip
+
+
 def _loop_forward(cell_forward, n_state, x, a0, p, Wy, *, bent=()):
     """The documents' forward loop: every state after the first starts at zeros.
 
@@ -202,3 +232,13 @@ def gru_forward(x, a0, p):
 def gru_backward(da, caches):
     keys = ("dWr", "dbr", "dWu", "dbu", "dWc", "dbc")
     return _loop_backward(gru_cell_backward, 1, keys, da, caches)
+
+
+def gru_reset_after_forward(x, a0, p):
+    (a,), y_pred, caches = _loop_forward(gru_reset_after_cell_forward, 1, x, a0, p, "Wy")
+    return a, y_pred, caches
+
+
+def gru_reset_after_backward(da, caches):
+    keys = ("dWr", "dbr", "dWu", "dbu", "dWcc", "dbcc", "dWcx", "dbcx")
+    return _loop_backward(gru_reset_after_cell_backward, 1, keys, da, caches)
