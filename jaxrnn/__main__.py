@@ -1,6 +1,6 @@
 import sys
 
-from jaxrnn.cli import main
+from jaxrnn.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

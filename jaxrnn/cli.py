@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import os
 import pathlib
 import sys
@@ -30,7 +31,6 @@ import jax
 import numpy as np
 
 from jaxrnn import cells, exercises
-from jaxrnn.gradcheck import format_table
 from jaxrnn.problems import LEVELS as PROBLEM_LEVELS
 from jaxrnn.problems import check_problem
 from jaxrnn.tolerances import DOCUMENT
@@ -111,6 +111,17 @@ def report_row(cell, level, dtype, verbose=False):
     }  # fmt: skip
 
 
+def run_row(device, cell, level, dtype, verbose=False) -> dict:
+    """One row of the report, measured on ``device``, keyed by the report's columns."""
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(jax.default_device(device))
+        stack.enter_context(jax.enable_x64(dtype == np.float64))
+        # keep float32 matrix products out of TF32 on GPUs when comparing
+        stack.enter_context(jax.default_matmul_precision("highest"))
+        row = report_row(cell, level, dtype, verbose)
+    return {"device": f"{device.platform}:{device.id}", **row}
+
+
 def devices(spec: str):
     """``all`` (every device JAX sees, and the CPU), a platform (``gpu``), or ``cpu:0``."""
     found = list(dict.fromkeys([*jax.devices(), *jax.devices("cpu")]))
@@ -163,6 +174,21 @@ def _print(text: str) -> None:
     print(text.encode(encoding, "replace").decode(encoding, "replace"), flush=True)
 
 
+#: the report's columns, and the width of the widest value each can take (the result, last,
+#: takes what it needs): fixed, so that each row is printed the moment it is measured
+_COLUMNS = {
+    "device": 0, "cell": 0, "level": 0, "dtype": 0, "documents": len("12/12"),
+    "vs jax.vjp": len("1.0e-15 (<= 1e-12, in float64)"),
+    "vs jax.jvp": len("1.0e-15 (<= 1e-12)"),
+    "vs finite diff.": len("1.0e-15 (<= 1e-12)"),
+    "result": 0,
+}  # fmt: skip
+
+
+def _row_text(values, widths) -> str:
+    return "  ".join(str(v).ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
+
+
 def check(args) -> int:
     if args.files:
         return check_solution(args)
@@ -174,37 +200,153 @@ def check(args) -> int:
     except (ValueError, TypeError) as err:
         print(err, file=sys.stderr)
         return 2
-    rows = []
-    print(
-        "jaxrnn check: hand-derived backward passes against the documents' expected outputs,\n"
-        "jax.vjp of the forward, forward mode (jax.jvp, the dot-product test, in float64) and\n"
-        "central finite differences (float64); errors are max |manual - reference| /\n"
-        "max |reference| over each gradient (for jax.jvp, over the dot products' terms), the\n"
-        "worst shown"
-    )
-    for device in devices(args.device):
-        for cell in chosen:
-            for level in args.level:
-                if level == "initial" and len(cell.state) == 1:
-                    continue  # a0 is given at every level: this row would repeat "reverse"
-                for dtype in dtypes:
-                    with contextlib.ExitStack() as stack:
-                        stack.enter_context(jax.default_device(device))
-                        stack.enter_context(jax.enable_x64(dtype == np.float64))
-                        # keep float32 matrix products out of TF32 on GPUs when comparing
-                        stack.enter_context(jax.default_matmul_precision("highest"))
-                        row = report_row(cell, level, dtype, args.verbose)
-                    rows.append({"device": f"{device.platform}:{device.id}", **row})
-    if not rows:
-        print("\nno rows: the level 'initial' checks the states after a0 (the LSTM's c0), and "
+    plan = [
+        (device, name, cell, level, dtype)
+        for device in devices(args.device)
+        for name, cell in zip(args.cell, chosen, strict=True)
+        for level in args.level
+        # a0 is given at every level: a row for a cell without other states would repeat "reverse"
+        if level != "initial" or len(cell.state) > 1
+        for dtype in dtypes
+    ]
+    if not plan:
+        print("no rows: the level 'initial' checks the states after a0 (the LSTM's c0), and "
               "the cells chosen have none", file=sys.stderr)  # fmt: skip
         return 2
-    print()
-    print(format_table([list(rows[0]), *([str(v) for v in r.values()] for r in rows)]))
-    ok = all(row["result"] == "PASS" for row in rows)
+    names = {"device": [_device_name(d) for d, *_ in plan],
+             "cell": [c.name for _, _, c, *_ in plan], "level": args.level,
+             "dtype": [d.name for d in dtypes]}  # fmt: skip
+    widths = [max(len(column), width, *(len(n) for n in names.get(column, ())))
+              for column, width in _COLUMNS.items()]  # fmt: skip
+    jobs = _jobs(args.jobs, plan)
+    _print(
+        f"jaxrnn check: {len(plan)} rows"
+        + (f" in {jobs} processes" if jobs > 1 else "")
+        + ", hand-derived backward passes against the documents'\n"
+        "expected outputs, jax.vjp of the forward, forward mode (jax.jvp, the dot-product test,\n"
+        "in float64) and central finite differences (float64); errors are max |manual -\n"
+        "reference| / max |reference| over each gradient (for jax.jvp, over the dot products'\n"
+        "terms), the worst shown; each row is printed as it is measured\n"
+    )
+    _print(_row_text(_COLUMNS, widths))
+    ok = True
+    for row, verbose in _rows(plan, jobs, args.verbose):
+        if verbose:
+            _print(verbose.rstrip())
+        ok &= row["result"] == "PASS"
+        _print(_row_text([row[column] for column in _COLUMNS], widths))
     elapsed = time.perf_counter() - start
-    print(f"\n{len(rows)} rows in {elapsed:.1f} s: " + ("all agree" if ok else "DISAGREEMENT"))
+    _print(f"\n{len(plan)} rows in {elapsed:.1f} s: " + ("all agree" if ok else "DISAGREEMENT"))
     return 0 if ok else 1
+
+
+def _device_name(device) -> str:
+    return f"{device.platform}:{device.id}"
+
+
+#: rows per worker process below which the rows run in this process: a worker's start (a
+#: Python with JAX, about 3 s) would cost more than it saves
+_ROWS_PER_WORKER = 6
+
+
+def _jobs(asked: int | None, plan) -> int:
+    """How many processes run the rows: ``--jobs``, else one per CPU core up to 4 for rows on
+    the CPU (XLA compiles a program on one core; the report is mostly compilation), and one for
+    rows on an accelerator (processes would share, and contend for, its memory)."""
+    if asked is None:
+        on_cpu = all(device.platform == "cpu" for device, *_ in plan)
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        asked = min(cores or 1, 4) if on_cpu else 1
+    return max(1, min(asked, len(plan) // _ROWS_PER_WORKER))
+
+
+def _rows(plan, jobs: int, verbose: bool):
+    """``(row, verbose text)`` for each row of the plan, in its order, each as soon as it and
+    those before it are measured: here, or in ``jobs`` worker processes."""
+    if jobs == 1:
+        for device, _, cell, level, dtype in plan:
+            yield _measured(device, cell, level, dtype, verbose)
+        return
+    import concurrent.futures
+    import multiprocessing
+
+    folder = jax.config.jax_compilation_cache_dir
+    specs = [
+        (_device_name(d), name, level, dtype.name, verbose) for d, name, _, level, dtype in plan
+    ]
+    with concurrent.futures.ProcessPoolExecutor(
+        jobs, mp_context=multiprocessing.get_context("spawn"),  # forking a running JAX is unsafe
+        initializer=_start_worker, initargs=(folder,),
+    ) as pool:  # fmt: skip
+        futures = [pool.submit(_worker_row, *spec) for spec in specs]
+        try:
+            for future in futures:
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+def _measured(device, cell, level, dtype, verbose):
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text) if verbose else contextlib.nullcontext():
+        row = run_row(device, cell, level, dtype, verbose)
+    return row, text.getvalue()
+
+
+def _start_worker(folder) -> None:
+    if folder:
+        persistent_cache(folder)
+
+
+def _worker_row(device_name, cell_name, level, dtype_name, verbose):
+    (device,) = devices(device_name)
+    cell = cells.resolve("jaxrnn check --cell", cell_name)
+    return _measured(device, cell, level, np.dtype(dtype_name), verbose)
+
+
+#: where the commands keep JAX's persistent compilation cache: a folder, or "off" for none
+CACHE_VARIABLE = "JAXRNN_CACHE"
+
+
+def cache_folder() -> pathlib.Path | None:
+    """The persistent compilation cache's folder: ``$JAXRNN_CACHE``, else ``jaxrnn/xla`` in the
+    user's cache folder (``$XDG_CACHE_HOME``, ``~/Library/Caches`` on macOS, ``%LOCALAPPDATA%``
+    on Windows, ``~/.cache``); ``None`` where ``$JAXRNN_CACHE`` is ``off`` or JAX's own
+    ``JAX_COMPILATION_CACHE_DIR`` is set (JAX then reads that one itself)."""
+    chosen = os.environ.get(CACHE_VARIABLE)
+    if chosen is not None:
+        return None if chosen.lower() in ("", "off", "0", "no") else pathlib.Path(chosen)
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        return None
+    if os.environ.get("XDG_CACHE_HOME"):
+        base = pathlib.Path(os.environ["XDG_CACHE_HOME"])
+    elif sys.platform == "darwin":
+        base = pathlib.Path.home() / "Library" / "Caches"
+    elif sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        base = pathlib.Path(os.environ["LOCALAPPDATA"])
+    else:
+        base = pathlib.Path.home() / ".cache"
+    return base / "jaxrnn" / "xla"
+
+
+def persistent_cache(folder) -> None:
+    """JAX's persistent compilation cache in ``folder``, every program in it (the report's
+    programs each compile in well under JAX's default threshold of a second), so that a second
+    run reads its compiled programs instead of compiling them again. A global setting of JAX:
+    the commands (an application) set it; importing jaxrnn never does."""
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+
+
+def run(argv=None) -> int:
+    """The ``jaxrnn`` command: :func:`main`, with the persistent compilation cache of
+    :func:`cache_folder`."""
+    folder = cache_folder()
+    if folder is not None:
+        persistent_cache(folder)
+    return main(argv)
 
 
 def main(argv=None) -> int:
@@ -252,6 +394,11 @@ def main(argv=None) -> int:
         "--level", nargs="+", default=list(LEVELS), choices=list(LEVELS), help="default: all"
     )
     check_parser.add_argument("--verbose", action="store_true", help="print every gradient")
+    check_parser.add_argument(
+        "--jobs", type=_at_least(1), metavar="N",
+        help="processes to run the rows in (default: one per CPU core, up to 4, for rows on "
+        "the CPU; one for rows on an accelerator)",
+    )  # fmt: skip
     train_parser = commands.add_parser(
         "train",
         help="train a character-level model with the hand-derived gradients",
@@ -289,7 +436,7 @@ def main(argv=None) -> int:
 
 
 #: the options of jaxrnn's own report, and of the report on a solution
-_REPORT_OPTIONS = ("device", "cell", "dtype", "level", "verbose")
+_REPORT_OPTIONS = ("device", "cell", "dtype", "level", "verbose", "jobs")
 _SOLUTION_OPTIONS = ("json", "exercise", "show_output")
 
 

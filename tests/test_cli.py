@@ -140,3 +140,75 @@ def test_a_cell_that_cannot_be_had_is_one_line_before_any_row(cell, fragment, ca
 def test_check_runs_the_initial_level_only_where_a_cell_has_a_state_after_a0(capsys):
     assert cli.main(["check", "--cell", "rnn", "gru", "--level", "initial"]) == 2
     assert "the cells chosen have none" in capsys.readouterr().err
+
+
+def test_check_prints_each_row_as_it_is_measured(monkeypatch, capsys):
+    """The row count comes first, and each row is on the screen before the next is measured."""
+    seen = []
+    real = cli.run_row
+
+    def watched(*args, **kwargs):
+        seen.append(capsys.readouterr().out)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "run_row", watched)
+    argv = ["check", "--cell", "rnn", "--dtype", "float32", "float64", "--level", "cell"]
+    assert cli.main([*argv, "--jobs", "1"]) == 0
+    assert "jaxrnn check: 2 rows" in seen[0] and "cpu:0" not in seen[0]
+    assert [line.split()[:4] for line in seen[1].splitlines() if line] == [
+        ["cpu:0", "rnn", "cell", "float32"]
+    ]  # the first row, printed before the second is measured
+    last = [line for line in capsys.readouterr().out.splitlines() if line.startswith("cpu:0")]
+    assert last[0].split()[3] == "float64" and "2 rows in" not in seen[1]
+
+
+def test_rows_from_worker_processes_keep_their_order_and_verdicts(monkeypatch, capsys):
+    """In two worker processes (spawned: a learner's cell is imported there by its name), the
+    rows come in the plan's order, and a wrong backward still fails."""
+    monkeypatch.setattr(cli, "_ROWS_PER_WORKER", 1)
+    argv = ["check", "--cell", "user_cells:SLIPPED_MGU", "user_cells:MGU", "--dtype", "float32",
+            "--level", "cell", "sequence", "--jobs", "2"]  # fmt: skip
+    assert cli.main(argv) == 1
+    out = capsys.readouterr().out
+    assert "4 rows in 2 processes" in out
+    rows = [line.split() for line in out.splitlines() if line.startswith("cpu:0")]
+    assert [(row[1], row[2]) for row in rows] == [
+        ("slipped_mgu", "cell"), ("slipped_mgu", "sequence"), ("mgu", "cell"), ("mgu", "sequence")
+    ]  # fmt: skip
+    assert [row[-1] for row in rows[2:]] == ["PASS", "PASS"]
+    assert all("dbf vs autodiff" in " ".join(row) for row in rows[:2])
+
+
+def test_the_cache_folder_follows_the_environment(monkeypatch, tmp_path):
+    for name in ("JAXRNN_CACHE", "JAX_COMPILATION_CACHE_DIR", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    if cli.sys.platform not in ("darwin", "win32"):
+        assert cli.cache_folder() == tmp_path / "jaxrnn" / "xla"
+    monkeypatch.setenv("JAXRNN_CACHE", str(tmp_path / "mine"))
+    assert cli.cache_folder() == tmp_path / "mine"
+    monkeypatch.setenv("JAXRNN_CACHE", "off")
+    assert cli.cache_folder() is None
+    monkeypatch.delenv("JAXRNN_CACHE")
+    monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", str(tmp_path / "jax"))
+    assert cli.cache_folder() is None  # JAX reads its own variable
+
+
+def test_a_second_run_reads_its_programs_from_the_cache(tmp_path):
+    """The command keeps its compiled programs in the cache folder; a second run finds every
+    one there and writes none (importing jaxrnn sets no cache: see test_numbers)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_")}
+    env["JAXRNN_CACHE"] = str(tmp_path)
+    command = [sys.executable, "-m", "jaxrnn", "check", "--cell", "rnn", "--dtype", "float32",
+               "--level", "cell"]  # fmt: skip
+    first = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr[-2000:]
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert len(written) > 5
+    second = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == written

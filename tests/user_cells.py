@@ -6,6 +6,8 @@ resets the state the candidate sees.
     Γf = σ(Wf [a_prev; x] + bf)          c̃ = tanh(Wc [Γf * a_prev; x] + bc)
     a_next = (1 - Γf) * a_prev + Γf * c̃  ŷ = softmax(Wy a_next + by)
 
+SLIPPED_MGU, the same with a slip in its backward.
+
 NORM, an RNN on the input's direction (singular only at x = 0, as padding is), whose forward
 names its arguments its own way: a correct cell that zero padding and by-name calls trip.
 """
@@ -104,4 +106,20 @@ NORM = jaxrnn.Cell(
     cell_backward=norm_cell_backward,
     parameter_shapes=jaxrnn.rnn.PARAMETER_SHAPES,
     output=("Wya", "by"),
+)
+
+
+def slipped_mgu_cell_backward(da_next, cache):
+    """MGU's cell backward with a slip: dbf 1% too large."""
+    gradients = mgu_cell_backward(da_next, cache)
+    return {**gradients, "dbf": 1.01 * gradients["dbf"]}
+
+
+#: MGU with a slip in its backward, for a wrong verdict to come back from another process
+SLIPPED_MGU = jaxrnn.Cell(
+    cell_forward=mgu_cell_forward,
+    cell_backward=slipped_mgu_cell_backward,
+    parameter_shapes=MGU.parameter_shapes,
+    state=MGU.state,
+    name="slipped_mgu",
 )
