@@ -8,6 +8,10 @@ run many examples with one.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import jax
 import numpy as np
 import pytest
@@ -24,6 +28,34 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 settings.load_profile("jaxrnn")
+
+
+#: the variable naming the suite's compilation cache, shared by its processes
+_CACHE = "JAXRNN_TEST_COMPILATION_CACHE"
+
+
+def pytest_configure(config):
+    """One persistent compilation cache for this run of the suite, in a fresh temporary folder
+    shared by its processes (pytest-xdist's workers, the CLI's and the notebooks' subprocesses):
+    a program compiled once is read back wherever it recurs, after a module's clearing of the
+    caches below or in another process. It changes what is compiled again, never a result; a
+    run starts from an empty cache, so it depends on no earlier one."""
+    if _CACHE not in os.environ:  # the first process of the run; xdist's workers inherit it
+        os.environ[_CACHE] = tempfile.mkdtemp(prefix="jaxrnn-test-xla-")
+        config._jaxrnn_cache_owner = True
+    # pytest-xdist's workers share an accelerator: none may take most of its memory up front
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = os.environ[_CACHE]  # for subprocesses
+    os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+    os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "-1"
+    jax.config.update("jax_compilation_cache_dir", os.environ[_CACHE])
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "_jaxrnn_cache_owner", False):
+        shutil.rmtree(os.environ.pop(_CACHE), ignore_errors=True)
 
 
 def x64(dtype):
