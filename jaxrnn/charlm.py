@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxrnn import custom_vjp
+from jaxrnn import custom_vjp, parallel
 from jaxrnn._checks import flag, integer
 from jaxrnn.cell import Cell
 from jaxrnn.cells import CELLS, resolve
@@ -181,6 +181,7 @@ def train(
     progress: bool = True,
     optimizer: str = "adam",
     carry: bool = False,
+    mesh=None,
 ) -> Model:
     """Train a character model; ``Model.losses`` holds J (per sequence of ``T``) per step.
 
@@ -189,8 +190,13 @@ def train(
     ``optimizer`` (:data:`OPTIMIZERS`) at ``learning_rate``. By default every step reads ``m``
     random windows of ``T`` characters from zero states; with ``carry``, ``m`` readers go
     through the corpus in chunks of ``T``, each chunk starting from the state the last one
-    ended with (truncated backpropagation through time, :class:`Streams`). Every argument is
-    checked before any work: a bad one raises ``ValueError`` or ``TypeError`` naming it.
+    ended with (truncated backpropagation through time, :class:`Streams`). With ``mesh``
+    (:func:`jaxrnn.parallel.batch_mesh`, over the devices of one process or of several), each
+    global batch of ``m`` is split over its devices: every process builds the batch alike and
+    feeds its own part (:func:`jaxrnn.parallel.local_part`), each device takes the gradients of
+    its own examples, and they are averaged across devices once a step; the losses are those
+    of one process with the same batch, to rounding. Every argument is checked before any work: a bad
+    one raises ``ValueError`` or ``TypeError`` naming it.
     """
     fn = "charlm.train"
     cell = cell if isinstance(cell, Cell) else resolve(fn, cell).name
@@ -199,6 +205,17 @@ def train(
     learning_rate = _finite_positive(fn, "learning_rate", learning_rate)
     max_norm = _finite_positive(fn, "max_norm", max_norm)
     transform = make_optimizer(optimizer, learning_rate, max_norm)
+    if mesh is not None:
+        if not isinstance(mesh, jax.sharding.Mesh) or "batch" not in mesh.shape:
+            raise TypeError(
+                f"{fn}: `mesh` must be a jax.sharding.Mesh with an axis 'batch' "
+                f"(jaxrnn.parallel.batch_mesh()); got {mesh!r}"
+            )
+        if m % mesh.shape["batch"]:
+            raise ValueError(
+                f"{fn}: `m` ({m}) must be a multiple of the mesh's {mesh.shape['batch']} devices, "
+                f"over which each batch is split"
+            )
     text = load_corpus(corpus)
     if len(text) < T + 2:
         raise ValueError(
@@ -214,34 +231,61 @@ def train(
 
     carry = flag(fn, "carry", carry)
 
-    @jax.jit
-    def update(parameters, state, x, labels, states):
+    def gradients_of(parameters, x, labels_by_step, states, fresh):
+        labels = labels_by_step.T  # (m, T): placed as (T, m), the batch on axis 1
+        states = tuple(jnp.where(fresh, 0.0, s) for s in states)  # readers that start again
+
         def loss(p):
             return _loss_and_last_states(cell, p, x, labels, states)
 
         (J, last), gradients = jax.value_and_grad(loss, has_aux=True)(parameters)
+        if mesh is not None:  # J is a mean over examples: over equal parts, the parts' mean
+            J, gradients = jax.lax.pmean((J, gradients), "batch")
+        return J, last, gradients
+
+    if mesh is not None:  # each device its own examples; the gradients averaged once a step
+        split, whole = jax.sharding.PartitionSpec(None, "batch"), jax.sharding.PartitionSpec()
+        gradients_of = jax.shard_map(
+            gradients_of, mesh=mesh, check_vma=False,
+            in_specs=(whole, jax.sharding.PartitionSpec(None, "batch", None), split, split, split),
+            out_specs=(whole, split, whole),
+        )  # fmt: skip
+
+    @jax.jit
+    def update(parameters, state, x, labels_by_step, states, fresh):
+        J, last, gradients = gradients_of(parameters, x, labels_by_step, states, fresh)
         updates, state = transform.update(gradients, state, parameters)
         # the next chunk starts from where this one ended, as a constant: truncated there
         return jax.tree.map(jnp.add, parameters, updates), state, J, jax.lax.stop_gradient(last)
 
+    def place(*arrays):
+        """The global batch's arrays (batch on axis 1), split over the mesh where there is one."""
+        if mesh is None:
+            return arrays
+        return parallel.shard_batch(mesh, *parallel.local_part(mesh, *arrays))
+
+    if mesh is not None:
+        parameters = parallel.replicate(mesh, parameters)
+        state = transform.init(parameters)
     rng = np.random.default_rng(seed)
     streams = Streams(ids, len(vocabulary), m, T, rng) if carry else None
     n_state = len(resolve(fn, cell).state)
-    zeros = tuple(jnp.zeros((n_a, m), jnp.float32) for _ in range(n_state))
-    states = zeros
+    states = place(*(np.zeros((n_a, m), np.float32) for _ in range(n_state)))
     bar = _progress(steps, progress)
     losses, smooth = [], None
     for _ in bar:
-        if streams is None:
-            (x, labels), states = batch(ids, len(vocabulary), m, T, rng), zeros
+        if streams is None:  # random windows, each from zero states
+            (x, labels), fresh = batch(ids, len(vocabulary), m, T, rng), np.ones(m, bool)
         else:
             x, labels, fresh = streams.next()
-            states = tuple(jnp.where(fresh, 0.0, s) for s in states)
-        parameters, state, J, states = update(parameters, state, x, labels, states)
+        x, labels_by_step, fresh = place(x, labels.T, fresh[None])
+        parameters, state, J, states = update(parameters, state, x, labels_by_step, states, fresh)
         losses.append(float(J))
         smooth = losses[-1] if smooth is None else 0.98 * smooth + 0.02 * losses[-1]
         if hasattr(bar, "set_postfix"):
             bar.set_postfix(loss=f"{smooth:.2f}", refresh=False)
+    if mesh is not None:  # whole, on this process's default device
+        parameters = {k: jnp.asarray(v) for k, v in parallel.gather(parameters).items()}
     return Model(cell, vocabulary, parameters, losses)
 
 

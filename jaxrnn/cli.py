@@ -426,12 +426,30 @@ def main(argv=None) -> int:
         "--save", type=_writable, help="write the trained model to this file (.npz format)"
     )
     train_parser.add_argument(
+        "--processes", type=_at_least(1), metavar="N",
+        help="train in N processes, one per host or accelerator, each batch split over all "
+        "their devices; every process runs the same command with its own --process-id",
+    )  # fmt: skip
+    train_parser.add_argument(
+        "--process-id", type=_at_least(0), metavar="I", help="with --processes: 0 to N-1"
+    )
+    train_parser.add_argument(
+        "--coordinator", metavar="HOST:PORT",
+        help="with --processes: process 0's address and a free port, the same in every process",
+    )  # fmt: skip
+    train_parser.add_argument(
+        "--distributed", action="store_true",
+        help="join the processes JAX finds in the environment (SLURM, Kubernetes, Open MPI), "
+        "instead of --processes, --process-id and --coordinator",
+    )  # fmt: skip
+    train_parser.add_argument(
         "--plot", type=_writable, help="write the loss curve to this image (needs matplotlib)"
     )
     args = parser.parse_args(argv)
     if args.command == "check":
         _check_options(check_parser, args)
         return check(args)
+    _train_options(train_parser, args)
     return train(args)
 
 
@@ -450,6 +468,25 @@ def _check_options(parser, args) -> None:
                      f"not of a check of FILE")  # fmt: skip
     if wrong:
         parser.error(f"--{wrong[0].replace('_', '-')} needs a FILE to check")
+
+
+def _train_options(parser, args) -> None:
+    """The distributed options go together, and --process-id is one of the processes."""
+    given = [args.processes is not None, args.process_id is not None, args.coordinator is not None]
+    if args.distributed and any(given):
+        parser.error("--distributed finds the processes itself: give it without --processes, "
+                     "--process-id and --coordinator")  # fmt: skip
+    if any(given) and not all(given):
+        parser.error("--processes, --process-id and --coordinator go together: every process "
+                     "runs the same command with its own --process-id")  # fmt: skip
+    if all(given):
+        if args.process_id >= args.processes:
+            parser.error(f"--process-id: must be below --processes ({args.processes}); got "
+                         f"{args.process_id}")  # fmt: skip
+        host, _, port = args.coordinator.rpartition(":")
+        if not host or not port.isdigit():
+            parser.error(f"--coordinator: HOST:PORT, such as 10.0.0.1:1234; got "
+                         f"{args.coordinator!r}")  # fmt: skip
 
 
 def _at_least(minimum: int):
@@ -503,24 +540,41 @@ def train(args) -> int:
             )
             return 2
         matplotlib.use("Agg")
-    from jaxrnn import charlm
+    from jaxrnn import charlm, parallel
 
+    mesh = None
+    if args.distributed or args.processes is not None:
+        # before any other JAX work: the run's devices are known once the processes have met
+        parallel.initialize(args.coordinator, args.processes, args.process_id)
+        mesh = parallel.batch_mesh()
+    # every process trains alike; one speaks (and writes the model) for them all
+    lead = jax.process_index() == 0
+    say = print if lead else (lambda *a, **k: None)
     untrained = charlm.train(args.cell, steps=0, n_a=args.hidden, seed=args.seed, progress=False)
     names = lambda text, n: ", ".join([w for w in text.split("\n") if w][:n])  # noqa: E731
-    print("samples before training:", names(charlm.sample(untrained, 120), 5))
+    say("samples before training:", names(charlm.sample(untrained, 120), 5))
+    if mesh is not None:
+        say(f"{jax.process_count()} processes, {mesh.shape['batch']} devices: each batch of 32 "
+            f"split over them")  # fmt: skip
     T = args.chunk or 25
-    model = charlm.train(
-        args.cell, steps=args.steps, n_a=args.hidden, seed=args.seed,
-        learning_rate=args.learning_rate, optimizer=args.optimizer, T=T,
-        carry=args.chunk is not None,
-    )  # fmt: skip
+    try:
+        model = charlm.train(
+            args.cell, steps=args.steps, n_a=args.hidden, seed=args.seed,
+            learning_rate=args.learning_rate, optimizer=args.optimizer, T=T,
+            carry=args.chunk is not None, mesh=mesh, progress=lead,
+        )  # fmt: skip
+    except ValueError as err:  # a batch that the run's devices do not divide
+        print(f"jaxrnn train: {err}", file=sys.stderr)
+        return 2
     window = min(20, len(model.losses))
     first, last = np.mean(model.losses[:window]), np.mean(model.losses[-window:])
-    print(
+    say(
         f"loss (J per sequence of {T} characters), mean of {window} steps: {first:.2f} at the "
         f"start, {last:.2f} at the end"
     )
-    print("samples after training: ", names(charlm.sample(model, 200), 8))
+    say("samples after training: ", names(charlm.sample(model, 200), 8))
+    if not lead:
+        return 0
     if args.save:
         charlm.save(model, args.save)
         print(f"saved to {args.save}")

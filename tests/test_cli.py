@@ -88,6 +88,16 @@ def test_report_rows_cover_cells_levels_and_dtypes(capsys):
         (["--chunk", "0"], "--chunk: must be at least 1"),
         (["--save", "/no/such/folder/model.npz"], "the folder '/no/such/folder' does not exist"),
         (["--plot", "/no/such/folder/loss.png"], "does not exist"),
+        (["--processes", "2"], "--processes, --process-id and --coordinator go together"),
+        (
+            ["--processes", "2", "--process-id", "2", "--coordinator", "h:1"],
+            "--process-id: must be below --processes (2); got 2",
+        ),
+        (
+            ["--processes", "2", "--process-id", "0", "--coordinator", "host"],
+            "--coordinator: HOST:PORT",
+        ),
+        (["--distributed", "--processes", "2"], "--distributed finds the processes itself"),
     ],
 )
 def test_train_arguments_are_checked_before_any_work(argv, fragment, monkeypatch, capsys):

@@ -30,6 +30,19 @@ SCRIPT = textwrap.dedent(
         sharded = run(xs, a0s, ps, das), grad(xs, a0s, ps, das)
         assert len(sharded[0]["dx"].sharding.device_set) == 4  # the work really is spread
         chex.assert_trees_all_close(sharded, single, rtol=1e-12, atol=1e-13)
+        # parallel.backward: the same gradients, with one sum across devices, outside the loops
+        once = parallel.backward(cell, mesh)
+        chex.assert_trees_all_close(once(xs, a0s, ps, das), single[0], rtol=1e-12, atol=1e-13)
+        split = jax.sharding.PartitionSpec(None, "batch", None)
+        assert once(xs, a0s, ps, das)["dx"].sharding.spec == split  # dx stays split
+        program = once.lower(xs, a0s, ps, das).compile().as_text()
+        computation, found = None, []
+        for line in program.splitlines():
+            computation = line if line and not line.startswith(" ") else computation
+            for op in ("all-reduce(", "all-gather(", "all-to-all(", "collective-permute("):
+                if " " + op in line:
+                    found.append((op, computation.startswith("ENTRY")))
+        assert found == [("all-reduce(", True)], (name, found)
     print("ok")
     """
 )
@@ -76,3 +89,25 @@ def test_shard_batch_and_batch_mesh_refuse_bad_arguments():
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().endswith("ok")
+
+
+def test_the_distributed_helpers_in_one_process():
+    """In one process local_part is the whole batch and gather the arrays themselves; the
+    distributed options go together and are checked before JAX is asked to join anything."""
+    import numpy as np
+    import pytest
+
+    from jaxrnn import parallel
+
+    mesh = parallel.batch_mesh()
+    x = np.arange(24.0).reshape(2, 4, 3)
+    (part,) = parallel.local_part(mesh, x)
+    np.testing.assert_array_equal(part, x)
+    (placed,) = parallel.shard_batch(mesh, part)
+    np.testing.assert_array_equal(parallel.gather({"x": placed})["x"], x)
+    with pytest.raises(ValueError, match="give `coordinator`, `processes` and `process_id`"):
+        parallel.initialize("127.0.0.1:1234")
+    with pytest.raises(ValueError, match="`process_id` must be in 0..1; got 2"):
+        parallel.initialize("127.0.0.1:1234", 2, 2)
+    with pytest.raises(ValueError, match=r"`arrays\[0\]` has shape \(3,\); it needs a batch axis"):
+        parallel.local_part(mesh, np.ones(3))
