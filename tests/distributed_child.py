@@ -5,21 +5,20 @@
 ``jaxrnn train --processes 2`` first (which joins the run), then, in the same run, the three
 cells' gradients on a global batch made of both processes' examples: the manual backward,
 ``jax.grad`` through ``jaxrnn.custom_vjp``, the loss and ``jaxrnn.parallel.backward``.
-Process 0 writes them to OUT/grads.npz. Exits 77 where the installed jaxlib has no CPU collectives.
+Process 0 writes them to OUT/grads.npz. Exits 77 where the installed jaxlib has no CPU
+collectives. The test starts it with two host devices (``XLA_FLAGS``) on the CPU
+(``JAX_PLATFORMS``); importing it changes nothing.
 """
 
 import os
 import sys
 
-os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
-os.environ["JAX_PLATFORMS"] = "cpu"
+import jax
+import jax.numpy as jnp
+import numpy as np
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-
-from jaxrnn import cli, custom_vjp, loss, parallel  # noqa: E402
-from jaxrnn.cells import CELLS  # noqa: E402
+from jaxrnn import cli, custom_vjp, loss, parallel
+from jaxrnn.cells import CELLS
 
 #: the global batch: 8 examples, 4 in each process, 2 on each device
 SIZES = {"n_x": 3, "n_a": 5, "n_y": 4, "m": 8, "T_x": 6}

@@ -36,7 +36,8 @@ def free_port() -> int:
 def run_two(out: pathlib.Path):
     """Both processes' ``(returncode, stdout, stderr)``; neither outlives the call."""
     coordinator = f"127.0.0.1:{free_port()}"
-    env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "JAX_PLATFORMS")}
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+           "JAX_PLATFORMS": "cpu"}  # fmt: skip
     children = [
         subprocess.Popen([sys.executable, str(CHILD), str(i), coordinator, str(out)], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
