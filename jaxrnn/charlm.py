@@ -195,8 +195,8 @@ def train(
     global batch of ``m`` is split over its devices: every process builds the batch alike and
     feeds its own part (:func:`jaxrnn.parallel.local_part`), each device takes the gradients of
     its own examples, and they are averaged across devices once a step; the losses are those
-    of one process with the same batch, to rounding. Every argument is checked before any work: a bad
-    one raises ``ValueError`` or ``TypeError`` naming it.
+    of one process with the same batch, to rounding. Every argument is checked before any
+    work: a bad one raises ``ValueError`` or ``TypeError`` naming it.
     """
     fn = "charlm.train"
     cell = cell if isinstance(cell, Cell) else resolve(fn, cell).name

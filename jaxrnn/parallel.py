@@ -1,11 +1,11 @@
 """Data parallelism: the batch axis ``m`` split over a mesh of devices, in one process or
 several.
 
-jaxrnn's functions are jitted JAX code, so they need no change to run data-parallel: place the
-inputs with their batch axis sharded and XLA's partitioner (GSPMD) splits every step's products
-by examples, keeping the parameters replicated and summing the parameter gradients across
-devices. Every example's recurrence is independent of the others', so nothing else crosses
-devices.
+jaxrnn's functions are jitted JAX code, so they run on inputs placed with their batch axis
+sharded, with the same results: XLA's partitioner (GSPMD) decides what crosses devices, and for
+these programs it communicates at every time step (benchmarks/README.md). Every example's
+recurrence is independent of the others', so only the parameter gradients' sum need cross
+devices: :func:`backward` runs each device's examples on their own and sums them once.
 
 >>> import jax, numpy as np, jaxrnn
 >>> from jaxrnn import parallel
