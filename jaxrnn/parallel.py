@@ -105,14 +105,7 @@ def shard_batch(mesh: Mesh, *arrays, axis: str = "batch"):
     local = sum(d.process_index == jax.process_index() for d in mesh.devices.flat)
     out = []
     for i, array in enumerate(arrays):
-        array = as_array("shard_batch", f"arrays[{i}]", array)
-        if np.ndim(array) < 2:
-            raise ValueError(
-                f"shard_batch: `arrays[{i}]` has shape {np.shape(array)}; it needs a batch axis "
-                f"m on axis 1, as x (n_x, m, T_x) and a0 (n_a, m) have"
-            )
-        spec = PartitionSpec(None, axis, *([None] * (np.ndim(array) - 2)))
-        sharding = NamedSharding(mesh, spec)
+        array, sharding = _batch("shard_batch", i, array, mesh, axis)
         if not several:
             if np.shape(array)[1] % size:
                 raise ValueError(
@@ -142,24 +135,16 @@ def local_part(mesh: Mesh, *arrays, axis: str = "batch"):
     _check_mesh("local_part", mesh, axis)
     out = []
     for i, array in enumerate(arrays):
-        array = as_array("local_part", f"arrays[{i}]", array)
-        if np.ndim(array) < 2:
-            raise ValueError(
-                f"local_part: `arrays[{i}]` has shape {np.shape(array)}; it needs a batch axis "
-                f"m on axis 1, as x (n_x, m, T_x) and a0 (n_a, m) have"
-            )
+        array, sharding = _batch("local_part", i, array, mesh, axis)
         if np.shape(array)[1] % mesh.shape[axis]:
             raise ValueError(
                 f"local_part: `arrays[{i}]` has shape {np.shape(array)}; its batch axis (axis 1) "
                 f"must be a multiple of the {mesh.shape[axis]} devices on mesh axis {axis!r}"
             )
-        spec = PartitionSpec(None, axis, *([None] * (np.ndim(array) - 2)))
         columns = sorted(
             index[1].indices(np.shape(array)[1])[:2]
-            for index in NamedSharding(mesh, spec).addressable_devices_indices_map(
-                np.shape(array)
-            ).values()
-        )  # fmt: skip
+            for index in sharding.addressable_devices_indices_map(np.shape(array)).values()
+        )
         if any(a[1] != b[0] for a, b in zip(columns, columns[1:], strict=False)):
             raise ValueError(
                 "local_part: this process's devices are not side by side on the mesh, so its "
@@ -179,6 +164,18 @@ def gather(tree):
     return jax.tree.map(
         lambda leaf: np.asarray(multihost_utils.process_allgather(leaf, tiled=True)), tree
     )
+
+
+def _batch(fn: str, i: int, array, mesh: Mesh, axis: str):
+    """``arrays[i]`` as an array with a batch axis 1, and the sharding that splits it there."""
+    array = as_array(fn, f"arrays[{i}]", array)
+    if np.ndim(array) < 2:
+        raise ValueError(
+            f"{fn}: `arrays[{i}]` has shape {np.shape(array)}; it needs a batch axis m on axis "
+            f"1, as x (n_x, m, T_x) and a0 (n_a, m) have"
+        )
+    spec = PartitionSpec(None, axis, *([None] * (np.ndim(array) - 2)))
+    return array, NamedSharding(mesh, spec)
 
 
 def _check_mesh(fn: str, mesh, axis: str) -> None:
