@@ -39,7 +39,10 @@ def pytest_configure(config):
     shared by its processes (pytest-xdist's workers, the CLI's and the notebooks' subprocesses):
     a program compiled once is read back wherever it recurs, after a module's clearing of the
     caches below or in another process. It changes what is compiled again, never a result; a
-    run starts from an empty cache, so it depends on no earlier one."""
+    run starts from an empty cache, so it depends on no earlier one.
+    ``JAXRNN_TEST_COMPILATION_CACHE=off`` runs the suite without it."""
+    if os.environ.get(_CACHE) == "off":  # to measure the suite without it
+        return
     if _CACHE not in os.environ:  # the first process of the run; xdist's workers inherit it
         os.environ[_CACHE] = tempfile.mkdtemp(prefix="jaxrnn-test-xla-")
         config._jaxrnn_cache_owner = True
