@@ -251,7 +251,7 @@ _ROWS_PER_WORKER = 6
 
 def _jobs(asked: int | None, plan) -> int:
     """How many processes run the rows: ``--jobs``, else one per CPU core up to 4 for rows on
-    the CPU (XLA compiles a program on one core; the report is mostly compilation), and one for
+    the CPU (the report is mostly compilation, which the processes share out), and one for
     rows on an accelerator (processes would share, and contend for, its memory)."""
     if asked is None:
         on_cpu = all(device.platform == "cpu" for device, *_ in plan)
@@ -271,12 +271,14 @@ def _rows(plan, jobs: int, verbose: bool):
     import multiprocessing
 
     folder = jax.config.jax_compilation_cache_dir
+    # rows on the CPU alone: the workers leave any accelerator alone (and its memory unclaimed)
+    cpu_only = all(device.platform == "cpu" for device, *_ in plan)
     specs = [
         (_device_name(d), name, level, dtype.name, verbose) for d, name, _, level, dtype in plan
     ]
     with concurrent.futures.ProcessPoolExecutor(
         jobs, mp_context=multiprocessing.get_context("spawn"),  # forking a running JAX is unsafe
-        initializer=_start_worker, initargs=(folder,),
+        initializer=_start_worker, initargs=(folder, cpu_only),
     ) as pool:  # fmt: skip
         futures = [pool.submit(_worker_row, *spec) for spec in specs]
         try:
@@ -294,7 +296,9 @@ def _measured(device, cell, level, dtype, verbose):
     return row, text.getvalue()
 
 
-def _start_worker(folder) -> None:
+def _start_worker(folder, cpu_only: bool) -> None:
+    if cpu_only:
+        jax.config.update("jax_platforms", "cpu")
     if folder:
         persistent_cache(folder)
 
