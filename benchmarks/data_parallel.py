@@ -25,16 +25,15 @@ import time
 
 
 def run_one(n_x, n_a, m, T, seconds, process=None, how="backward"):
-    if process is not None:  # one of several processes: join them first
-        from jaxrnn import parallel
-
-        parallel.initialize(process["coordinator"], process["count"], process["id"])
     import jax
     import jax.numpy as jnp
     import numpy as np
 
     from jaxrnn import parallel
     from jaxrnn.cells import LSTM
+
+    if process is not None:  # one of several processes: join them before any JAX work
+        parallel.initialize(process["coordinator"], process["count"], process["id"])
 
     rng = np.random.default_rng(0)
     p = LSTM.random_parameters(rng, n_x, n_a, 10, np.float32, scale=1 / np.sqrt(n_a + n_x))

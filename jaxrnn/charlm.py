@@ -227,8 +227,6 @@ def train(
     parameters = {
         k: jnp.asarray(v) for k, v in init_parameters(cell, len(vocabulary), n_a, seed).items()
     }
-    state = transform.init(parameters)
-
     carry = flag(fn, "carry", carry)
 
     def gradients_of(parameters, x, labels_by_step, states, fresh):
@@ -266,7 +264,7 @@ def train(
 
     if mesh is not None:
         parameters = parallel.replicate(mesh, parameters)
-        state = transform.init(parameters)
+    state = transform.init(parameters)
     rng = np.random.default_rng(seed)
     streams = Streams(ids, len(vocabulary), m, T, rng) if carry else None
     n_state = len(resolve(fn, cell).state)

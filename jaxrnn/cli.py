@@ -119,7 +119,7 @@ def run_row(device, cell, level, dtype, verbose=False) -> dict:
         # keep float32 matrix products out of TF32 on GPUs when comparing
         stack.enter_context(jax.default_matmul_precision("highest"))
         row = report_row(cell, level, dtype, verbose)
-    return {"device": f"{device.platform}:{device.id}", **row}
+    return {"device": _device_name(device), **row}
 
 
 def devices(spec: str):
@@ -127,9 +127,9 @@ def devices(spec: str):
     found = list(dict.fromkeys([*jax.devices(), *jax.devices("cpu")]))
     if spec == "all":
         return found
-    chosen = [d for d in found if spec in (d.platform, f"{d.platform}:{d.id}")]
+    chosen = [d for d in found if spec in (d.platform, _device_name(d))]
     if not chosen:
-        names = ", ".join(f"{d.platform}:{d.id}" for d in found)
+        names = ", ".join(_device_name(d) for d in found)
         raise SystemExit(f"jaxrnn check: no device {spec!r}; JAX sees {names}")
     return chosen
 
@@ -244,6 +244,11 @@ def _device_name(device) -> str:
     return f"{device.platform}:{device.id}"
 
 
+def _cpu_only(plan) -> bool:
+    """Whether every row of the plan runs on the CPU."""
+    return all(device.platform == "cpu" for device, *_ in plan)
+
+
 #: rows per worker process below which the rows run in this process: a worker's start (a
 #: Python with JAX, about 3 s) would cost more than it saves
 _ROWS_PER_WORKER = 6
@@ -254,9 +259,8 @@ def _jobs(asked: int | None, plan) -> int:
     the CPU (the report is mostly compilation, which the processes share out), and one for
     rows on an accelerator (processes would share, and contend for, its memory)."""
     if asked is None:
-        on_cpu = all(device.platform == "cpu" for device, *_ in plan)
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        asked = min(cores or 1, 4) if on_cpu else 1
+        asked = min(cores or 1, 4) if _cpu_only(plan) else 1
     return max(1, min(asked, len(plan) // _ROWS_PER_WORKER))
 
 
@@ -272,7 +276,7 @@ def _rows(plan, jobs: int, verbose: bool):
 
     folder = jax.config.jax_compilation_cache_dir
     # rows on the CPU alone: the workers leave any accelerator alone (and its memory unclaimed)
-    cpu_only = all(device.platform == "cpu" for device, *_ in plan)
+    cpu_only = _cpu_only(plan)
     specs = [
         (_device_name(d), name, level, dtype.name, verbose) for d, name, _, level, dtype in plan
     ]
