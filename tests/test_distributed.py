@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 import socket
 import subprocess
 import sys
@@ -92,8 +93,11 @@ def test_training_over_two_processes_equals_one_process(two_processes):
     two = charlm.load(out / "model0.npz")
     assert not (out / "model1.npz").exists()  # process 0 writes for both
     assert "2 processes, 4 devices" in done[0][1]
-    # process 1 says nothing of its own (gloo's connection lines are gloo's)
-    assert [line for line in done[1][1].splitlines() if not line.startswith("[Gloo]")] == ["ok"]
+    # process 1 says nothing of its own; gloo's connection messages, written by its threads
+    # and so possibly run into another line, are gloo's
+    own = re.sub(r"\[Gloo\] Rank \d+ is connected to \d+ peer ranks\. Expected number of "
+                 r"connected peer ranks is : \d+", "", done[1][1])  # fmt: skip
+    assert own.split() == ["ok"], done[1][1][-2000:]
     one = charlm.train("gru", steps=20, n_a=16, seed=0, progress=False)
     tol = AGREEMENT[np.dtype("float32")]
     assert len(two.losses) == 20 and two.losses[-1] < two.losses[0]
