@@ -191,9 +191,10 @@ def common_float_dtype(*arrays) -> np.dtype:
 def cast(dtype, *arrays):
     """The arrays as JAX arrays of ``dtype``. A NumPy array is always copied: on the CPU
     ``jnp.asarray`` may share its memory, and a result (a cache) must not change when the
-    caller later writes into their own array."""
+    caller later writes into their own array. The copy and cast are NumPy's, then put on the
+    device (``jnp.array`` would compile a program per shape)."""
     return tuple(
-        jnp.array(a, dtype, copy=True) if isinstance(a, np.ndarray) else jnp.asarray(a, dtype)
+        jax.device_put(np.array(a, dtype)) if isinstance(a, np.ndarray) else jnp.asarray(a, dtype)
         for a in arrays
     )
 

@@ -283,7 +283,9 @@ def checked_lengths(fn: str, lengths, m: int, T_x: int, name: str = "lengths"):
             raise ValueError(
                 f"{fn}: `{name}` must lie in [0, T_x] = [0, {T_x}]; got values in [{low}, {high}]"
             )
-    return jnp.array(lengths, jnp.int32)  # a copy: the caller may write into theirs
+    if isinstance(lengths, jax.core.Tracer):
+        return jnp.asarray(lengths, jnp.int32)
+    return jax.device_put(np.array(lengths, np.int32))  # a copy: the caller may write into theirs
 
 
 def _parameter_specs(prefix: str, parameters: Mapping, shapes: Mapping):

@@ -66,7 +66,7 @@ def cell_problem(cell, level: str = "cell", dtype=np.float64, *, sizes=None, see
         names = ["xt", *(f"{s}_prev" for s in cell.state), "parameters"]
         inputs = dict(zip(names, values, strict=True))
         cotangents = tuple(draw(n_a, m) for _ in cell.state)
-        return cell.cell_forward, cell.cell_backward, inputs, cotangents
+        return (*compiled_cell_functions(cell), inputs, cotangents)
     if level in ("sequence", "lengths", "reverse", "initial"):
         parameters = cell.random_parameters(rng, n_x, n_a, n_y, dtype)
         inputs = {"x": draw(n_x, m, T_x), "a0": draw(n_a, m), "parameters": parameters}
@@ -138,7 +138,7 @@ def _bidirectional(layer):
     def bidirectional_forward(x, a0, parameters, lengths):
         return layers.layer_forward(layer, x, a0, parameters, lengths=lengths)
 
-    return bidirectional_forward
+    return jax.jit(bidirectional_forward)  # one program, not an operation at a time
 
 
 def _bidirectional_backward(layer):
@@ -155,7 +155,7 @@ def _stacked(stack):
         a0s, ps = [a0["layer0"], a0["layer1"]], [parameters["layer0"], parameters["layer1"]]
         return layers.stack_cross_entropy(stack, x, a0s, ps, output, labels, lengths=lengths)
 
-    return stacked_cross_entropy
+    return jax.jit(stacked_cross_entropy)  # one program, not an operation at a time
 
 
 def _stacked_backward(stack):
@@ -179,6 +179,23 @@ def _stacked_backward(stack):
         }
 
     return _compiled(stacked_loss_backward)
+
+
+def compiled_cell_functions(cell) -> tuple:
+    """``(cell_forward, cell_backward)`` of a cell, each one compiled program (op by op, every
+    operation would be a program of its own), the same two for the same functions: so that
+    the cell level's problems and ``jaxrnn check``'s documents column share their programs."""
+    return _jitted(cell.cell_forward), _compiled_once(cell.cell_backward)
+
+
+@functools.cache
+def _jitted(forward):
+    return jax.jit(forward)
+
+
+@functools.cache
+def _compiled_once(backward):
+    return _compiled(backward)
 
 
 def _compiled(backward):

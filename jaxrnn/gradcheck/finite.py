@@ -5,6 +5,7 @@ judges a NumPy forward's gradients (run untraced, step by step)."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import jax
@@ -56,26 +57,12 @@ def finite_differences(problem: Problem, manual: dict, reference: dict | None, n
             exact = _numpy(exact)
         if problem.dtype != np.float64:
             manual = exact.manual()
-        values = exact.values
-        cotangents = exact.cotangents
         size = reference if reference is not None else manual
-        # what rounding moves the loss by: its terms' size, and what rounding the inputs alone
-        # moves it by (large for a chaotic recurrence, whose quotients then carry a bias that
-        # looks like a plateau)
-        if problem.traced:  # one compiled program, not an operation at a time
-            magnitude = float(jax.jit(
-                lambda vals: _scalar_loss(exact.call, vals, cotangents, magnitude=True)
-            )(values))  # fmt: skip
-        else:
-            magnitude = float(_scalar_loss(exact.call, values, cotangents, True, numpy=True))
         sensitivity = math.sqrt(sum(
             float(np.sum((np.asarray(g, np.float64) * np.asarray(exact.leaf(n))) ** 2))
             for n, g in size.items() if array_problem(g) is None
             and np.shape(g) == np.shape(exact.leaf(n))
         ))  # fmt: skip
-        noise_size = np.finfo(np.float64).eps * (
-            FINITE_DIFFERENCE_NOISE * magnitude + FINITE_DIFFERENCE_SENSITIVITY * sensitivity
-        )
         losses = _losses(exact)
         for name in names:
             gradient, leaf = manual.get(name), exact.leaf(name)
@@ -91,7 +78,13 @@ def finite_differences(problem: Problem, manual: dict, reference: dict | None, n
             hs = steps.h0 * max(1.0, float(np.max(np.abs(theta)))) * 0.5 ** np.arange(steps.count)
             plus = theta[None] + hs.reshape(-1, *([1] * theta.ndim)) * direction
             minus = theta[None] - hs.reshape(-1, *([1] * theta.ndim)) * direction
-            f = losses(name, np.concatenate([plus, minus]))
+            f, magnitude = losses(name, np.concatenate([plus, minus]))
+            # what rounding moves the loss by: its terms' size, and what rounding the inputs
+            # alone moves it by (large for a chaotic recurrence, whose quotients then carry a
+            # bias that looks like a plateau)
+            noise_size = np.finfo(np.float64).eps * (
+                FINITE_DIFFERENCE_NOISE * magnitude + FINITE_DIFFERENCE_SENSITIVITY * sensitivity
+            )
             quotients = (f[: steps.count] - f[steps.count :]) / (2 * hs)
             taken = np.sum((gradient * (plus - minus)).reshape(steps.count, -1), axis=1) / (2 * hs)
             results[name] = _extrapolated(quotients, taken, noise_size / hs, gradient)
@@ -107,14 +100,16 @@ def _numpy(problem: Problem) -> Problem:
 
 
 def _losses(problem: Problem):
-    """``losses(name, leaves (K, ...)) -> (K,)``: the scalar loss with the leaf of ``name``
-    replaced by each of ``leaves``; one compiled map for a JAX forward, a loop for NumPy."""
+    """``losses(name, leaves (K, ...)) -> ((K,), magnitude)``: the scalar loss with the leaf of
+    ``name`` replaced by each of ``leaves``, and ``sum |cotangent| * |output|`` at the
+    problem's inputs; one compiled program for a JAX forward, a loop for NumPy."""
     if problem.traced:
-        mapped = jax.jit(
-            lambda stacked: jax.lax.map(
-                lambda vals: _scalar_loss(problem.call, vals, problem.cotangents), stacked
-            )
-        )
+
+        @jax.jit
+        def mapped(stacked, values):
+            loss = lambda vals: _scalar_loss(problem.call, vals, problem.cotangents)  # noqa: E731
+            magnitude = _scalar_loss(problem.call, values, problem.cotangents, magnitude=True)
+            return jax.lax.map(loss, stacked), magnitude
 
         def losses(name, leaves):
             count = len(leaves)
@@ -124,16 +119,21 @@ def _losses(problem: Problem):
                 for k, v in problem.inputs.items()
             }
             stacked = with_leaves(stacked, {**documents_names(stacked), name: leaves})
-            return np.asarray(mapped(tuple(stacked.values())))
+            f, magnitude = mapped(tuple(stacked.values()), problem.values)
+            return np.asarray(f), float(magnitude)
 
         return losses
+
+    magnitude = functools.cache(lambda: float(
+        _scalar_loss(problem.call, problem.values, problem.cotangents, True, numpy=True)
+    ))  # fmt: skip
 
     def losses(name, leaves):
         return np.array([
             float(_scalar_loss(problem.call, tuple(problem.with_leaf(name, leaf).values()),
                                problem.cotangents, numpy=True))
             for leaf in leaves
-        ])  # fmt: skip
+        ]), magnitude()  # fmt: skip
 
     return losses
 

@@ -118,7 +118,16 @@ def is_float(value) -> bool:
 
 def _as(value, dtype):
     """Floating arrays as new arrays of ``dtype``; anything else as it is."""
-    return jnp.array(value, dtype) if is_float(value) else value
+    return _array(value, dtype) if is_float(value) else value
+
+
+def _array(value, dtype):
+    """A JAX array of ``dtype``: a host value copied and cast by NumPy, then put on the device
+    (``jnp.array`` would compile a program per shape); a JAX array, immutable, as it is where
+    it has the dtype."""
+    if isinstance(value, jax.Array):
+        return jnp.asarray(value, dtype)
+    return jax.device_put(np.array(value, dtype))
 
 
 def with_leaves(inputs: Mapping, leaves: dict) -> dict:
@@ -151,13 +160,18 @@ def positional(forward: Callable, names: list[str]) -> Callable:
         signature = inspect.signature(forward)
     except (TypeError, ValueError):
         return forward
+    own = list(signature.parameters)
+    in_order = own[: len(names)] == names and all(
+        signature.parameters[n].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for n in names
+    )
+    if in_order:  # the same call by position (a jitted forward compiles once for both)
+        return forward
     try:
         signature.bind(**dict.fromkeys(names))
     except TypeError as err:
         by_name = err
     else:
         return lambda *values: forward(**dict(zip(names, values, strict=True)))
-    own = list(signature.parameters)
     try:
         signature.bind(*names)
     except TypeError as err:
@@ -226,5 +240,5 @@ def _checked_cotangents(outputs, cotangents, dtype, traced) -> tuple:
                 f"{FN}: `cotangents[{i}]` has shape {tuple(np.shape(c))}; output {i} of the "
                 f"forward has shape {tuple(np.shape(out))}"
             )
-        checked.append(jnp.array(c, dtype) if traced else np.array(c, dtype))
+        checked.append(_array(c, dtype) if traced else np.array(c, dtype))
     return tuple(checked)
