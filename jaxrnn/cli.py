@@ -32,7 +32,7 @@ import numpy as np
 
 from jaxrnn import cells, exercises
 from jaxrnn.problems import LEVELS as PROBLEM_LEVELS
-from jaxrnn.problems import check_problem
+from jaxrnn.problems import check_problem, compiled_cell_functions
 from jaxrnn.tolerances import DOCUMENT
 
 #: the long-sequence row's length: where a too coarse finite difference once failed a correct
@@ -45,13 +45,24 @@ DTYPES = ("float64", "float32", "float16", "bfloat16")
 
 
 def _api():
-    """The documents' function names, looked up in the cell registry at call time, jitted:
-    one compilation per function instead of one per operation of an op-by-op call."""
+    """The documents' function names, looked up in the cell registry at call time: the cell
+    functions compiled as the cell level's problems compile them, the sequence functions as
+    they are (compiled within), so that the report's rows and the documents' test cells share
+    programs; their results as NumPy arrays, which the test cells index (indexing a JAX array
+    is a compiled program per index)."""
     functions = {}
     for cell in cells.CELLS.values():
-        for f in (cell.cell_forward, cell.cell_backward, cell.forward, cell.backward):
-            functions[f.__name__] = jax.jit(f)
+        for f in (*compiled_cell_functions(cell), cell.forward, cell.backward):
+            functions[f.__name__] = _numpy_results(f)
     return SimpleNamespace(**functions)
+
+
+def _numpy_results(f):
+    def call(*args, **kwargs):
+        return jax.tree.map(np.asarray, f(*args, **kwargs))
+
+    call.__name__ = f.__name__
+    return call
 
 
 def documents_column(cell, level, dtype):
@@ -75,9 +86,17 @@ def documents_column(cell, level, dtype):
     return passed, total, failed
 
 
+#: the documents' test cells' sizes (besides n_x = 3, n_a = 5, n_y = 2, the problems' own):
+#: a documented cell's cell and sequence rows check problems of these sizes, so that the rows
+#: and the test cells share their compiled programs
+DOCUMENT_SIZES = {"rnn": {"m": 10, "T_x": 4}, "lstm": {"m": 10, "T_x": 7}}
+
+
 def report_row(cell, level, dtype, verbose=False):
     docs_passed, docs_total, docs_failed = documents_column(cell, level, dtype)
     sizes = {"T_x": LONG_T_X} if level == "long" else None
+    if level in ("cell", "sequence") and cells.CELLS.get(cell.name) is cell:
+        sizes = DOCUMENT_SIZES.get(cell.name)
     fd = np.dtype(dtype) == np.float64
     problem = "sequence" if level == "long" else level
     # the float64 opinions in the float64 row: the float32 one's problem is the same, rounded
@@ -255,9 +274,10 @@ _ROWS_PER_WORKER = 6
 
 
 def _jobs(asked: int | None, plan) -> int:
-    """How many processes run the rows: ``--jobs``, else one per CPU core up to 4 for rows on
-    the CPU (the report is mostly compilation, which the processes share out), and one for
-    rows on an accelerator (processes would share, and contend for, its memory)."""
+    """How many processes run the rows (this one and workers): ``--jobs``, else one per CPU
+    core up to 4 for rows on the CPU (the report is mostly compilation, which the processes
+    share out), and one for rows on an accelerator (processes would share, and contend for,
+    its memory)."""
     if asked is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
         asked = min(cores or 1, 4) if _cpu_only(plan) else 1
@@ -266,30 +286,47 @@ def _jobs(asked: int | None, plan) -> int:
 
 def _rows(plan, jobs: int, verbose: bool):
     """``(row, verbose text)`` for each row of the plan, in its order, each as soon as it and
-    those before it are measured: here, or in ``jobs`` worker processes."""
+    those before it are measured: here, and with ``jobs > 1`` in ``jobs - 1`` worker processes
+    besides, each row going to whichever is free."""
     if jobs == 1:
         for device, _, cell, level, dtype in plan:
             yield _measured(device, cell, level, dtype, verbose)
         return
+    import collections
     import concurrent.futures
     import multiprocessing
 
     folder = jax.config.jax_compilation_cache_dir
     # rows on the CPU alone: the workers leave any accelerator alone (and its memory unclaimed)
     cpu_only = _cpu_only(plan)
-    specs = [
-        (_device_name(d), name, level, dtype.name, verbose) for d, name, _, level, dtype in plan
-    ]
+    workers = jobs - 1
+    pending = collections.deque(range(len(plan)))
+    running, measured, shown = {}, {}, 0
     with concurrent.futures.ProcessPoolExecutor(
-        jobs, mp_context=multiprocessing.get_context("spawn"),  # forking a running JAX is unsafe
+        workers, mp_context=multiprocessing.get_context("spawn"),  # forking a running JAX is unsafe
         initializer=_start_worker, initargs=(folder, cpu_only),
     ) as pool:  # fmt: skip
-        futures = [pool.submit(_worker_row, *spec) for spec in specs]
         try:
-            for future in futures:
-                yield future.result()
+            while shown < len(plan):
+                mine = pending.popleft() if pending else None
+                # two rows queued per worker, so that none waits while this process measures
+                while pending and len(running) < 2 * workers:
+                    i = pending.popleft()
+                    device, name, _, level, dtype = plan[i]
+                    spec = (_device_name(device), name, level, dtype.name, verbose)
+                    running[i] = pool.submit(_worker_row, *spec)
+                if mine is not None:
+                    device, _, cell, level, dtype = plan[mine]
+                    measured[mine] = _measured(device, cell, level, dtype, verbose)
+                elif shown not in measured:
+                    measured[shown] = running.pop(shown).result()
+                for i in [i for i, future in running.items() if future.done()]:
+                    measured[i] = running.pop(i).result()
+                while shown in measured:
+                    yield measured.pop(shown)
+                    shown += 1
         finally:
-            for future in futures:
+            for future in running.values():
                 future.cancel()
 
 
@@ -348,9 +385,87 @@ def persistent_cache(folder) -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
 
 
+#: set to ``off`` to compile ``jaxrnn check``'s programs with XLA's default options
+FAST_COMPILE_VARIABLE = "JAXRNN_FAST_COMPILE"
+
+#: XLA's CPU compiler set for compile time, which is what the checks spend (small programs,
+#: each run a few times): the elemental emitters instead of the fusion emitters and one code
+#: generation thread per program. The same operations, rounded as IEEE arithmetic rounds them
+#: (no fast math); times in benchmarks/README.md.
+FAST_COMPILE_FLAGS = ("--xla_cpu_use_fusion_emitters=false",
+                      "--xla_cpu_parallel_codegen_split_count=1")  # fmt: skip
+#: LLVM without its optimizations: a setting of every backend's code generation, so only
+#: where JAX can find no accelerator
+CPU_ONLY_FLAGS = ("--xla_backend_optimization_level=0",)
+#: the jaxlib releases these flags were measured with; another release's XLA is asked first
+#: (in a subprocess: XLA stops the process on a flag it does not know)
+VERIFIED_JAXLIB = ("0.10.",)
+
+
+def fast_compile_flags(environ=os.environ) -> str | None:
+    """``XLA_FLAGS`` with :data:`FAST_COMPILE_FLAGS` before the caller's own (which win where
+    they set the same flag), or ``None``: where ``$JAXRNN_FAST_COMPILE`` is ``off``, or this
+    jaxlib's XLA does not take them. For a process whose backends have not started: XLA reads
+    its flags once."""
+    if environ.get(FAST_COMPILE_VARIABLE, "").lower() in ("off", "0", "no"):
+        return None
+    ours = [*FAST_COMPILE_FLAGS, *(() if accelerator_possible(environ) else CPU_ONLY_FLAGS)]
+    if not _xla_takes(ours):
+        return None
+    return " ".join([*ours, environ.get("XLA_FLAGS", "")]).strip()
+
+
+def _xla_takes(flags) -> bool:
+    import subprocess
+
+    import jaxlib
+
+    if jaxlib.__version__.startswith(VERIFIED_JAXLIB):
+        return True
+    probe = "import jax; jax.jit(lambda x: x + 1)(1.0)"
+    env = {**os.environ, "XLA_FLAGS": " ".join(flags), "JAX_PLATFORMS": "cpu"}
+    try:
+        done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                              timeout=120)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def accelerator_possible(environ=os.environ) -> bool:
+    """Whether JAX may find a device other than the CPU: a platform other than ``cpu`` asked
+    for (``$JAX_PLATFORMS``), or, with none asked for, a PJRT plugin installed (CUDA, ROCm,
+    TPU), which JAX would load."""
+    import importlib.metadata
+    import importlib.util
+    import pkgutil
+
+    asked = environ.get("JAX_PLATFORMS") or jax.config.jax_platforms
+    if asked:
+        return any(p.strip() not in ("", "cpu") for p in asked.split(","))
+    if importlib.util.find_spec("libtpu") is not None:
+        return True
+    if importlib.metadata.entry_points(group="jax_plugins"):
+        return True
+    try:
+        import jax_plugins
+    except ImportError:
+        return False
+    return any(pkgutil.iter_modules(jax_plugins.__path__))
+
+
 def run(argv=None) -> int:
     """The ``jaxrnn`` command: :func:`main`, with the persistent compilation cache of
-    :func:`cache_folder`."""
+    :func:`cache_folder`, and for ``jaxrnn check`` XLA set for compile time
+    (:func:`fast_compile_flags`; ``jaxrnn train`` keeps XLA's defaults). Both are settings of
+    the process, which the command (an application) makes; importing jaxrnn never does."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments[:1] == ["check"]:
+        flags = fast_compile_flags()
+        if flags is not None:
+            os.environ["XLA_FLAGS"] = (
+                flags  # read when the first backend starts; workers inherit it
+            )
     folder = cache_folder()
     if folder is not None:
         persistent_cache(folder)
