@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from jaxrnn.cells import CELLS
+from jaxrnn.cli import fast_compile_flags
 
 DTYPES = (np.dtype("float32"), np.dtype("float64"))
 
@@ -41,6 +42,7 @@ def pytest_configure(config):
     caches below or in another process. It changes what is compiled again, never a result; a
     run starts from an empty cache, so it depends on no earlier one.
     ``JAXRNN_TEST_COMPILATION_CACHE=off`` runs the suite without it."""
+    _fast_compile()
     if os.environ.get(_CACHE) == "off":  # to measure the suite without it
         return
     if _CACHE not in os.environ:  # the first process of the run; xdist's workers inherit it
@@ -54,6 +56,25 @@ def pytest_configure(config):
     jax.config.update("jax_compilation_cache_dir", os.environ[_CACHE])
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+
+
+#: set in the environment once the suite's XLA flags are, so that xdist's workers (which
+#: inherit them) do not add them again
+_FLAGS_SET = "JAXRNN_TEST_XLA_FLAGS_SET"
+
+
+def _fast_compile():
+    """XLA's CPU compiler set for compile time, as ``jaxrnn check`` sets it: the suite, too,
+    is mostly XLA compiling small programs. The same tests and tolerances; only how XLA's CPU
+    backend generates code changes. ``JAXRNN_FAST_COMPILE=off`` runs the suite with XLA's
+    defaults. Set before any backend starts (XLA reads its flags once), and inherited by the
+    workers and subprocesses."""
+    if os.environ.get(_FLAGS_SET):
+        return
+    flags = fast_compile_flags()
+    if flags is not None:
+        os.environ["XLA_FLAGS"] = flags
+        os.environ[_FLAGS_SET] = "1"
 
 
 def pytest_unconfigure(config):

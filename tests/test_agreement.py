@@ -132,10 +132,22 @@ def test_float32_cancellation_is_judged_against_float64():
 @pytest.mark.parametrize("level", ["cell", "sequence"])
 @pytest.mark.parametrize("scale", [30.0, 300.0])
 def test_saturated_gates_agree_and_stay_finite(cell, level, scale, dtype):
-    """Pre-activations of +-30 and far beyond: the gradients vanish, but must still agree."""
+    """Pre-activations of +-30 and far beyond: the gradients vanish, but must still agree,
+    relative to the problem's largest gradient. In saturation ``1 - a**2`` and ``s (1 - s)``
+    are differences of numbers next to 1: a gradient made of them is the rounding residue of
+    terms of the other gradients' size (3e-16 where the truth is e**-300), which the twin, in
+    a program of its own, rounds its own way; measured against itself it would be judged on
+    its rounding. The dtype's AGREEMENT tolerance, of the largest gradient (0 for an RNN at
+    300, whose every gradient is then exactly 0 both ways)."""
     sizes = {"n_x": 3, "n_a": 4, "n_y": 2, "m": 3, "T_x": 5, "T_da": 5, "seed": 3}
-    manual, reference, exact = run_both(cell, level, sizes, dtype, scale=scale)
-    assert_gradients_close(manual, reference, dtype, exact)
+    manual, reference, _ = run_both(cell, level, sizes, dtype, scale=scale)
+    assert set(manual) == set(reference)
+    largest = max(float(np.max(np.abs(np.asarray(g, np.float64)))) for g in reference.values())
+    bound = AGREEMENT[np.dtype(dtype)].rtol * largest
+    for key, want in reference.items():
+        got, want = np.asarray(manual[key], np.float64), np.asarray(want, np.float64)
+        assert np.all(np.isfinite(got)), key
+        assert np.max(np.abs(got - want), initial=0.0) <= bound, (key, got, want, bound)
 
 
 def test_saturation_is_reached():

@@ -296,11 +296,12 @@ def test_low_precision_is_checked_against_float64(dtype):
 
 
 def test_float32_cancellation_is_checked_against_float64():
-    """A 1 x 1 dWaa summed over 4 examples: float32 rounding puts the manual gradient 7.9e-4
-    from jax.vjp's (2e-4 is float32's tolerance), and jax.vjp's 1e-3 from float64's answer.
-    It is measured against float64 and passes; 5% off, it fails."""
+    """A 1 x 1 dWaa summed over 4 examples that nearly cancel: float32 rounding puts the
+    manual gradient 8.3e-4 from jax.vjp's with XLA's default options, 2.5e-3 with the suite's
+    (2e-4 is float32's tolerance; the draw is one where both round so). It is measured against
+    float64 and passes; 5% off, it fails."""
     xt, (a_prev,), parameters, (da,) = cell_inputs(
-        RNN, np.random.default_rng(2), 5, 1, 3, 4, np.float32
+        RNN, np.random.default_rng(113), 5, 1, 3, 4, np.float32
     )
     inputs = {"xt": xt, "a_prev": a_prev, "parameters": parameters}
 
