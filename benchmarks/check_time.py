@@ -4,12 +4,16 @@ execution. ``--cache DIR`` uses JAX's persistent compilation cache there, as the
 
     python benchmarks/check_time.py                 # every row, no persistent cache
     python benchmarks/check_time.py --cache /tmp/c  # run twice: the second run reads the cache
+
+XLA is set as ``jaxrnn check`` sets it (``jaxrnn.cli.fast_compile_flags``);
+``JAXRNN_FAST_COMPILE=off`` measures XLA's defaults.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import os
 import time
 
 import jax
@@ -32,6 +36,9 @@ def main() -> None:
     parser.add_argument("--level", nargs="+", default=list(cli.LEVELS))
     parser.add_argument("--dtype", nargs="+", default=["float64", "float32"])
     args = parser.parse_args()
+    flags = cli.fast_compile_flags()
+    if flags is not None:  # as the command sets them, before JAX's backend starts
+        os.environ["XLA_FLAGS"] = flags
     if args.cache:
         cli.persistent_cache(args.cache)
     spent = collections.Counter()
