@@ -122,11 +122,11 @@ def _as(value, dtype):
 
 
 def _array(value, dtype):
-    """A JAX array of ``dtype``: a host value copied and cast by NumPy, then put on the device
-    (``jnp.array`` would compile a program per shape); a JAX array, immutable, as it is where
-    it has the dtype."""
+    """A new JAX array of ``dtype``: a host value copied and cast by NumPy, then put on the
+    device (``jnp.array`` of it would compile a program per shape); a JAX array copied on its
+    device (a buffer of the caller's could be donated away)."""
     if isinstance(value, jax.Array):
-        return jnp.asarray(value, dtype)
+        return jnp.array(value, dtype)
     return jax.device_put(np.array(value, dtype))
 
 
