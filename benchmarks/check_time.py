@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import time
 
 import jax
@@ -36,9 +35,7 @@ def main() -> None:
     parser.add_argument("--level", nargs="+", default=list(cli.LEVELS))
     parser.add_argument("--dtype", nargs="+", default=["float64", "float32"])
     args = parser.parse_args()
-    flags = cli.fast_compile_flags()
-    if flags is not None:  # as the command sets them, before JAX's backend starts
-        os.environ["XLA_FLAGS"] = flags
+    cli.use_fast_compile()  # as the command does, before JAX's backend starts
     if args.cache:
         cli.persistent_cache(args.cache)
     spent = collections.Counter()

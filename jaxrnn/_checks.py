@@ -188,14 +188,18 @@ def common_float_dtype(*arrays) -> np.dtype:
     return dtype
 
 
+def host_array(value, dtype):
+    """A host value (NumPy, a list, a number) as a new JAX array of ``dtype``: copied and cast
+    by NumPy, then put on the device (``jnp.array`` of it compiles a program per shape)."""
+    return jax.device_put(np.array(value, dtype))
+
+
 def cast(dtype, *arrays):
-    """The arrays as JAX arrays of ``dtype``. A NumPy array is always copied: on the CPU
-    ``jnp.asarray`` may share its memory, and a result (a cache) must not change when the
-    caller later writes into their own array. The copy and cast are NumPy's, then put on the
-    device (``jnp.array`` would compile a program per shape)."""
+    """The arrays as JAX arrays of ``dtype``. A NumPy array is always copied
+    (:func:`host_array`): on the CPU ``jnp.asarray`` may share its memory, and a result (a
+    cache) must not change when the caller later writes into their own array."""
     return tuple(
-        jax.device_put(np.array(a, dtype)) if isinstance(a, np.ndarray) else jnp.asarray(a, dtype)
-        for a in arrays
+        host_array(a, dtype) if isinstance(a, np.ndarray) else jnp.asarray(a, dtype) for a in arrays
     )
 
 

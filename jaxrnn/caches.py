@@ -23,6 +23,7 @@ from jaxrnn._checks import (
     check_da_covers,
     check_shapes,
     common_float_dtype,
+    host_array,
     require_parameters,
     require_tuple,
 )
@@ -285,7 +286,7 @@ def checked_lengths(fn: str, lengths, m: int, T_x: int, name: str = "lengths"):
             )
     if isinstance(lengths, jax.core.Tracer):
         return jnp.asarray(lengths, jnp.int32)
-    return jax.device_put(np.array(lengths, np.int32))  # a copy: the caller may write into theirs
+    return host_array(lengths, np.int32)  # a copy: the caller may write into theirs
 
 
 def _parameter_specs(prefix: str, parameters: Mapping, shapes: Mapping):

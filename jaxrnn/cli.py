@@ -415,6 +415,16 @@ def fast_compile_flags(environ=os.environ) -> str | None:
     return " ".join([*ours, environ.get("XLA_FLAGS", "")]).strip()
 
 
+def use_fast_compile() -> bool:
+    """Set this process's ``XLA_FLAGS`` to :func:`fast_compile_flags`, where they apply: before
+    JAX's first backend starts, which reads them once (worker processes inherit them).
+    Whether they were set."""
+    flags = fast_compile_flags()
+    if flags is not None:
+        os.environ["XLA_FLAGS"] = flags
+    return flags is not None
+
+
 def _xla_takes(flags) -> bool:
     import subprocess
 
@@ -461,11 +471,7 @@ def run(argv=None) -> int:
     the process, which the command (an application) makes; importing jaxrnn never does."""
     arguments = sys.argv[1:] if argv is None else list(argv)
     if arguments[:1] == ["check"]:
-        flags = fast_compile_flags()
-        if flags is not None:
-            os.environ["XLA_FLAGS"] = (
-                flags  # read when the first backend starts; workers inherit it
-            )
+        use_fast_compile()
     folder = cache_folder()
     if folder is not None:
         persistent_cache(folder)

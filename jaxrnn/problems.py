@@ -188,16 +188,6 @@ def compiled_cell_functions(cell) -> tuple:
     return _jitted(cell.cell_forward), _compiled_once(cell.cell_backward)
 
 
-@functools.cache
-def _jitted(forward):
-    return jax.jit(forward)
-
-
-@functools.cache
-def _compiled_once(backward):
-    return _compiled(backward)
-
-
 def _compiled(backward):
     """A layer problem's manual backward as one compiled program: the same computation, which
     op by op costs a compilation per operation (``jaxrnn check`` runs it once per row). Its
@@ -222,3 +212,8 @@ def _compiled(backward):
 
     run.__name__ = run.__qualname__ = backward.__name__
     return run
+
+
+#: one compiled function per function, whoever asks (see compiled_cell_functions)
+_jitted = functools.cache(jax.jit)
+_compiled_once = functools.cache(_compiled)

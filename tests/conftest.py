@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from jaxrnn.cells import CELLS
-from jaxrnn.cli import fast_compile_flags
+from jaxrnn.cli import use_fast_compile
 
 DTYPES = (np.dtype("float32"), np.dtype("float64"))
 
@@ -69,11 +69,7 @@ def _fast_compile():
     backend generates code changes. ``JAXRNN_FAST_COMPILE=off`` runs the suite with XLA's
     defaults. Set before any backend starts (XLA reads its flags once), and inherited by the
     workers and subprocesses."""
-    if os.environ.get(_FLAGS_SET):
-        return
-    flags = fast_compile_flags()
-    if flags is not None:
-        os.environ["XLA_FLAGS"] = flags
+    if not os.environ.get(_FLAGS_SET) and use_fast_compile():
         os.environ[_FLAGS_SET] = "1"
 
 

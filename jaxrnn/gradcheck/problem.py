@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxrnn._checks import host_array
 from jaxrnn.autodiff import documents_names
 from jaxrnn.tolerances import AGREEMENT, LOW_PRECISION, tolerance
 
@@ -122,12 +123,9 @@ def _as(value, dtype):
 
 
 def _array(value, dtype):
-    """A new JAX array of ``dtype``: a host value copied and cast by NumPy, then put on the
-    device (``jnp.array`` of it would compile a program per shape); a JAX array copied on its
-    device (a buffer of the caller's could be donated away)."""
-    if isinstance(value, jax.Array):
-        return jnp.array(value, dtype)
-    return jax.device_put(np.array(value, dtype))
+    """A new JAX array of ``dtype``: a JAX array copied on its device (a buffer of the
+    caller's could be donated away), a host value by :func:`jaxrnn._checks.host_array`."""
+    return jnp.array(value, dtype) if isinstance(value, jax.Array) else host_array(value, dtype)
 
 
 def with_leaves(inputs: Mapping, leaves: dict) -> dict:
