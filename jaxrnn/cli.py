@@ -106,6 +106,7 @@ def report_row(cell, level, dtype, verbose=False):
     ok = report.ok and docs_passed == docs_total
     documents = f"{docs_passed}/{docs_total}" if docs_total else "-"  # the GRU has no document
     problems = docs_failed + [f"{name} vs autodiff" for name in report.failed]
+    problems += [f"{name} undecided (rounding)" for name in report.undecided]
     worst = max(report.rows, key=lambda r: r.rel_error / r.tolerance)
     formed = [r for r in report.rows if r.adjoint is not None and r.adjoint.settled]
     adjoint = max(formed, key=lambda r: r.adjoint.error / r.adjoint.tolerance, default=None)

@@ -31,6 +31,12 @@ What the verdict means:
   within the tolerance of every further opinion asked for: the dot-product test with forward
   mode (on by default), central differences, the batched and the second-order check
   (:mod:`jaxrnn.gradcheck.opinions`, :mod:`jaxrnn.gradcheck.finite`);
+* rounding is not a wrong derivative: a gradient outside its tolerance is allowed what
+  rounding moves the backward's answer by (:func:`opinions.rounding_noise`: its cache moved
+  by eps), where that is at most 1% of it (``RESOLVED``); one too small against the problem's
+  other gradients to be measured (saturated gates: within the tolerance of the largest
+  gradient, :func:`jaxrnn.tolerances.rounding_floor`) is *undecided*, ``report.undecided``,
+  neither ``ok`` nor in ``report.failed``;
 * an opinion that cannot be formed is said to be so and judges nothing: finite differences
   that settle on no value (a chaotic or exploding recurrence, whose derivative changes faster
   than any step float64 can take) are *unsettled*; forward mode cannot differentiate a
@@ -54,7 +60,13 @@ from jaxrnn.gradcheck import opinions
 from jaxrnn.gradcheck.finite import finite_differences as _finite_differences
 from jaxrnn.gradcheck.problem import FN, array_problem, checked_problem
 from jaxrnn.gradcheck.report import GradientCheck, Opinion, Report, format_table
-from jaxrnn.tolerances import AGREEMENT, agreement_reference, relative_error
+from jaxrnn.tolerances import (
+    AGREEMENT,
+    ROUNDING_NOISE,
+    agreement_reference,
+    relative_error,
+    rounding_floor,
+)
 from jaxrnn.where import locate
 
 
@@ -144,13 +156,21 @@ def check_backward(
     caller = None if rtol is None and atol is None else (
         float(rtol if rtol is not None else 0.0), float(atol if atol is not None else 0.0)
     )  # fmt: skip
+    # the problem's largest gradient entry, which sets the rounding floor
+    largest = np.nan if reference is None else max(
+        (float(np.max(np.abs(np.asarray(reference[n], np.float64)), initial=0.0))
+         for n in gradients if n not in skip), default=0.0,
+    )  # fmt: skip
     extra, not_applicable = _opinions(
         problem, manual, reference, floats, seed, finite_differences, adjoint, order,
-        check_batched, caller,
+        check_batched, caller, largest,
     )  # fmt: skip
+    # what rounding moves the manual gradients by, measured when a tolerance alone fails one
+    noise = functools.cache(lambda: opinions.rounding_noise(problem, manual, seed))
     rows, not_returned = [], []
     for name in names:
-        row = _row(problem, name, manual, reference, float64, extra, caller, dims or {})
+        row = _row(problem, name, manual, reference, float64, extra, caller, dims or {}, largest,
+                   noise)  # fmt: skip
         if row == "not returned":
             not_returned.append(name)
         else:
@@ -164,7 +184,8 @@ def _float_names(problem) -> list[str]:
     return [n for n in documents_names(dict(problem.inputs)) if problem.is_float(n)]
 
 
-def _opinions(problem, manual, reference, names, seed, fd, adjoint, order, batched, caller):
+def _opinions(problem, manual, reference, names, seed, fd, adjoint, order, batched, caller,
+              largest):  # fmt: skip
     """Every further opinion asked for, by gradient: ``({name: {opinion: value}},
     {opinion: why not formed})``. A NumPy forward's are finite differences, always."""
     found, why_not = {n: {} for n in names}, {}
@@ -177,8 +198,13 @@ def _opinions(problem, manual, reference, names, seed, fd, adjoint, order, batch
             found[name]["fd"] = value
     formed = []
     if adjoint and problem.traced:
-        formed.append(("adjoint", "forward mode",
-                       lambda: opinions.adjoint(problem, manual, names, seed)))  # fmt: skip
+        formed.append(
+            (
+                "adjoint",
+                "forward mode",
+                lambda: opinions.adjoint(problem, manual, names, seed, largest),
+            )
+        )
     elif adjoint:
         why_not["forward mode"] = "the forward is NumPy code, which jax.jvp cannot differentiate"
     if batched:
@@ -202,7 +228,7 @@ def _opinions(problem, manual, reference, names, seed, fd, adjoint, order, batch
     return found, why_not
 
 
-def _row(problem, name, manual, reference, float64, extra, caller, dims):
+def _row(problem, name, manual, reference, float64, extra, caller, dims, largest, noise):
     """One gradient's :class:`GradientCheck`, or ``"not returned"`` for one the backward
     leaves out where ``jax.vjp`` (finite differences, for a NumPy forward) gives 0."""
     leaf = problem.leaf(name)
@@ -236,24 +262,33 @@ def _row(problem, name, manual, reference, float64, extra, caller, dims):
         return GradientCheck(name, shape, fd_rel_error=fd_error, fd_tolerance=fd_tol,
                              fd_settled=settled, problem=finite, vjp=False, **others)  # fmt: skip
     want = np.asarray(reference[name])
-    if not np.any(got) and np.any(want):
-        zero = "returned zero where the gradient is not"
-        return GradientCheck(name, shape, float(np.max(np.abs(want))), 1.0, problem=zero,
-                             scale=float(np.max(np.abs(want))), **others)  # fmt: skip
     if caller is not None:
         row_tol, atol, against_float64 = caller[0], caller[1], False
     else:
         want, row_tol, atol, against_float64 = agreement_reference(
             problem.dtype, got, want, lambda: float64()[name]
         )
+    floor = rounding_floor(row_tol, atol, largest)
+    if not np.any(got) and np.any(reference[name]):
+        size = float(np.max(np.abs(np.asarray(reference[name], np.float64))))
+        if size > floor:
+            zero = "returned zero where the gradient is not"
+            return GradientCheck(name, shape, size, 1.0, problem=zero, scale=size, **others)
+        # a zero never agrees with a gradient that is not, whatever the tolerance: at most
+        # undecided, where the gradient is within the rounding floor
+        row_tol = atol = 0.0
     diff = np.abs(got.astype(np.float64) - np.asarray(want, np.float64))
     max_abs, scale = float(np.max(diff, initial=0.0)), float(np.max(np.abs(want), initial=0.0))
+    allowed = 0.0
+    if finite is None and max_abs > atol + row_tol * scale and name in noise():
+        allowed = ROUNDING_NOISE * float(np.max(noise()[name], initial=0.0))
     row = GradientCheck(
         name, shape, max_abs_error=max_abs, rel_error=relative_error(got, want),
         tolerance=row_tol, fd_rel_error=fd_error, fd_tolerance=fd_tol, problem=finite,
-        fd_settled=settled, against_float64=against_float64, atol=atol, scale=scale, **others,
+        fd_settled=settled, against_float64=against_float64, atol=atol, scale=scale,
+        noise=allowed, floor=floor, **others,
     )  # fmt: skip
-    if finite is None and max_abs > atol + row_tol * scale:  # where jax.vjp says it is wrong
+    if finite is None and not row.vjp_ok and not row.undecided:  # where jax.vjp says it is wrong
         where = locate(got, want, dims.get(name), (atol + row_tol * scale) / (scale or 1.0))
         row = dataclasses.replace(row, where=where)
     return row

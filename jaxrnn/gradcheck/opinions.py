@@ -16,14 +16,32 @@ composes them into the report.
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxrnn._checks import host_array
 from jaxrnn.autodiff import documents_names, vjp
-from jaxrnn.gradcheck.problem import Problem, array_problem, call_backward, leading, with_leaves
+from jaxrnn.gradcheck.problem import (
+    Problem,
+    array_problem,
+    call_backward,
+    is_float,
+    leading,
+    with_leaves,
+)
 from jaxrnn.gradcheck.report import Opinion
-from jaxrnn.tolerances import ADJOINT, ADJOINT_NOISE, AGREEMENT, relative_error
+from jaxrnn.tolerances import (
+    ADJOINT,
+    ADJOINT_NOISE,
+    AGREEMENT,
+    RESOLVED,
+    ROUNDING_NOISE,
+    relative_error,
+    rounding_floor,
+)
 
 #: the batch of cotangents :func:`batched` maps the backward over
 BATCH = 3
@@ -43,6 +61,44 @@ def reference(problem: Problem) -> dict:
     )
     gradients = documents_names(pullback(problem.values, problem.cotangents))
     return {name: g for name, g in gradients.items() if problem.is_float(name)}
+
+
+def rounding_noise(problem: Problem, manual: dict, seed: int) -> dict:
+    """How far rounding moves the hand-written backward's answer: ``{"d<name>": |backward of
+    the moved cache - backward|}``, entry by entry in float64, the backward given its cache
+    (documents style; a vjp-style backward, its inputs) with every floating entry moved by eps
+    of its dtype, relative, at random. A backward that forms ``s (1 - s)`` or ``1 - a**2`` of
+    saturated values loses most of a small gradient's digits, and shows it here
+    (:data:`jaxrnn.tolerances.ROUNDING_NOISE`). Gradients it cannot compare are left out, and
+    so are those of a backward whose answer changes as much when called again on the same
+    cache (random numbers are not rounding)."""
+    rng = np.random.default_rng(seed + 3)
+
+    def moved(leaf):
+        if not hasattr(leaf, "shape") or not is_float(leaf):
+            return leaf
+        host = np.asarray(leaf)
+        eps = float(jnp.finfo(host.dtype).eps)
+        out = host * (1 + eps * rng.uniform(-1.0, 1.0, host.shape)).astype(host.dtype)
+        return host_array(out, host.dtype) if isinstance(leaf, jax.Array) else out
+
+    try:
+        moved_answer, repeated = problem.manual(moved=moved), problem.manual()
+    except Exception:  # noqa: BLE001 - a backward that refuses the moved cache: no allowance
+        return {}
+    noise = {}
+    for name, value in manual.items():
+        others = [moved_answer.get(name), repeated.get(name)]
+        if array_problem(value) or any(o is None or array_problem(o) for o in others):
+            continue
+        if any(np.shape(o) != np.shape(value) for o in others):
+            continue
+        value = np.asarray(value, np.float64)
+        change, repeat = (np.abs(np.asarray(o, np.float64) - value) for o in others)
+        # a backward whose answer changes from call to call is not rounding: no allowance
+        if not ROUNDING_NOISE * np.max(repeat, initial=0.0) > np.max(change, initial=0.0):
+            noise[name] = change
+    return noise
 
 
 def float64_reference(problem: Problem) -> dict:
@@ -69,7 +125,7 @@ def _float_leaves(problem: Problem, names) -> tuple:
     return of, {n: all_leaves[n] for n in names}
 
 
-def adjoint(problem: Problem, manual: dict, names, seed: int) -> dict:
+def adjoint(problem: Problem, manual: dict, names, seed: int, largest: float = np.nan) -> dict:
     """The dot-product test, in float64: per gradient ``g`` of an input ``θ``, for a random
     direction ``v``, ``<u, J_θ v>`` by ``jax.jvp`` against ``<g, v>``.
 
@@ -79,7 +135,9 @@ def adjoint(problem: Problem, manual: dict, names, seed: int) -> dict:
     taken at the inputs moved by rounding's size, and the tolerance counts the difference
     (:data:`jaxrnn.tolerances.ADJOINT`). The backward is run on the inputs in float64, so that
     it is its mathematics that is judged, not its rounding (the ``jax.vjp`` column judges
-    that).
+    that). ``largest``, the problem's largest gradient entry, sets each opinion's rounding
+    floor: ``<g, v>`` with every entry of ``g`` uncertain by the tolerance of ``largest``
+    (:func:`jaxrnn.tolerances.rounding_floor`).
     """
     with jax.enable_x64(True):
         exact = problem.in_float64()
@@ -118,6 +176,7 @@ def adjoint(problem: Problem, manual: dict, names, seed: int) -> dict:
             forward_mode.append(float(dot))
             size.append(float(terms))
             rounded.append(float(compiled(moved, tangent)[0]))
+        manual_noise = functools.cache(lambda: rounding_noise(exact, manual, seed))
         opinions = {}
         for k, n in enumerate(names):
             g, v = np.asarray(manual[n], np.float64), directions[n]
@@ -129,7 +188,16 @@ def adjoint(problem: Problem, manual: dict, names, seed: int) -> dict:
             error = abs(float(forward_mode[k]) - reverse) / scale
             noise = abs(float(forward_mode[k]) - float(rounded[k]))
             tolerance = ADJOINT.rtol + ADJOINT_NOISE * noise / scale
-            opinions[n] = Opinion(error if np.isfinite(error) else np.inf, tolerance)
+            if error > tolerance and n in manual_noise():
+                # what rounding moves <g, v> by, the backward's cache moved by eps
+                moved = ROUNDING_NOISE * float(np.vdot(manual_noise()[n], np.abs(v))) / scale
+                if moved > RESOLVED:  # rounding alone moves it as a wrong term would
+                    opinions[n] = Opinion(error, tolerance + moved, settled=False)
+                    continue
+                tolerance += moved
+            floor = rounding_floor(ADJOINT.rtol, 0.0, largest) * float(np.sum(np.abs(v))) / scale
+            opinions[n] = Opinion(error if np.isfinite(error) else np.inf, tolerance,
+                                  floor=tolerance + floor)  # fmt: skip
         return opinions
 
 

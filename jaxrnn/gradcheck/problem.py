@@ -62,12 +62,13 @@ class Problem:
             self.inputs, {**documents_names(dict(self.inputs)), gradient_name: value}
         )
 
-    def manual(self, cotangents=None, inputs=None) -> dict:
+    def manual(self, cotangents=None, inputs=None, moved=None) -> dict:
         """The backward's gradients as ``{"d<name>": value}``, or a ``TypeError`` saying why
-        not; by default at the problem's inputs and cotangents."""
+        not; by default at the problem's inputs and cotangents (``moved``: see
+        :func:`call_backward`)."""
         inputs = self.inputs if inputs is None else inputs
         cotangents = self.cotangents if cotangents is None else cotangents
-        return call_backward(self.call, self.backward, inputs, cotangents, self.style)
+        return call_backward(self.call, self.backward, inputs, cotangents, self.style, moved)
 
     def in_float64(self) -> Problem:
         """The same problem in float64 (inside ``jax.enable_x64``)."""
@@ -193,14 +194,17 @@ def leading(call, count: int):
     return lambda *values: _outputs(call(*values))[:count]
 
 
-def call_backward(forward, backward, inputs, cotangents, style) -> dict:
-    """The backward's gradients as ``{"d<name>": value}``, or a ``TypeError`` saying why not."""
+def call_backward(forward, backward, inputs, cotangents, style, moved=None) -> dict:
+    """The backward's gradients as ``{"d<name>": value}``, or a ``TypeError`` saying why not;
+    with ``moved``, a function of an array, the backward is given its cache (documents style)
+    or its inputs (vjp style) with every array leaf replaced by ``moved`` of it."""
+    move = (lambda tree: tree) if moved is None else (lambda tree: jax.tree.map(moved, tree))
     if style == "documents":
         cache = _outputs(forward(*inputs.values()))[-1]
-        returned = backward(*cotangents, cache)
+        returned = backward(*cotangents, move(cache))
         what = "{'d<input>': gradient} (documents style)"
     else:
-        returned = backward(dict(inputs), tuple(cotangents))
+        returned = backward({k: move(v) for k, v in inputs.items()}, tuple(cotangents))
         what = "{input: gradient}, shaped like `inputs` (style='vjp')"
     if not isinstance(returned, Mapping):
         raise TypeError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from jaxrnn.tolerances import RESOLVED
 from jaxrnn.where import Where
 
 
@@ -18,12 +19,20 @@ class Opinion:
     tolerance: float | None = None
     settled: bool = True
     problem: str | None = None  # why it fails other than by its error (an error under vmap)
+    #: in the error's units, the error rounding of the problem's largest gradient can make
+    #: (:func:`jaxrnn.tolerances.rounding_floor`); ``None`` where not measured
+    floor: float | None = None
 
     @property
     def ok(self) -> bool:
         if self.problem is not None:
             return False
         return not self.settled or self.error <= self.tolerance
+
+    @property
+    def within_floor(self) -> bool:
+        """Failed by its own tolerance, but within the problem's rounding floor."""
+        return self.problem is None and self.floor is not None and self.error <= self.floor
 
 
 @dataclass(frozen=True)
@@ -57,18 +66,56 @@ class GradientCheck:
     where: Where | None = None
     #: ``False`` where no jax.vjp could be taken (a NumPy forward): finite differences judge
     vjp: bool = True
+    #: what rounding moves the manual gradient by, times ROUNDING_NOISE, allowed besides
+    #: (measured only where the tolerance alone is exceeded; :mod:`jaxrnn.tolerances`)
+    noise: float = 0.0
+    #: the difference from jax.vjp that rounding of the problem's largest gradient can make,
+    #: ``atol + tolerance * largest`` (:func:`jaxrnn.tolerances.rounding_floor`)
+    floor: float = math.nan
+
+    @property
+    def bound(self) -> float:
+        """``max |manual - ref|`` allowed: ``atol + tolerance * scale + noise``."""
+        return self.atol + self.tolerance * self.scale + self.noise
+
+    @property
+    def vjp_ok(self) -> bool:
+        return not self.vjp or self.max_abs_error <= self.bound
+
+    @property
+    def resolved(self) -> bool:
+        """Whether rounding leaves the gradient measurable: its noise allowance at most
+        RESOLVED of its size."""
+        return not self.noise > RESOLVED * self.scale
 
     @property
     def ok(self) -> bool:
         if self.problem is not None:
             return False
-        if self.vjp and not self.max_abs_error <= self.atol + self.tolerance * self.scale:
+        if not self.vjp_ok or not self.resolved:
             return False
         if not self.vjp and self.fd_settled is not True:  # no opinion at all settled
             return False
         if self.fd_rel_error is not None and not self.fd_rel_error <= self.fd_tolerance:
             return False
         return all(o is None or o.ok for o in (self.adjoint, self.batched, self.second_order))
+
+    @property
+    def undecided(self) -> bool:
+        """Neither agreeing nor wrong: it differs from jax.vjp (or forward mode) by more than
+        its own tolerance but by less than rounding of the problem's largest gradient can make
+        (:func:`jaxrnn.tolerances.rounding_floor`), or by less than rounding moves it, which
+        is more than RESOLVED of itself; and every other opinion agrees or is within its
+        floor."""
+        if self.ok or self.problem is not None or not self.vjp:
+            return False
+        if not self.vjp_ok and not self.max_abs_error <= self.floor:
+            return False
+        if self.fd_rel_error is not None and not self.fd_rel_error <= self.fd_tolerance:
+            return False
+        if self.adjoint is not None and not (self.adjoint.ok or self.adjoint.within_floor):
+            return False
+        return all(o is None or o.ok for o in (self.batched, self.second_order))
 
 
 @dataclass(frozen=True)
@@ -92,7 +139,14 @@ class Report:
 
     @property
     def failed(self) -> list[str]:
-        return [row.name for row in self.rows if not row.ok]
+        """The wrong gradients' names."""
+        return [row.name for row in self.rows if not row.ok and not row.undecided]
+
+    @property
+    def undecided(self) -> list[str]:
+        """Gradients the check cannot decide: too small against the problem's other gradients
+        for rounding to leave them measurable (saturated gates); not ``ok``, not failed."""
+        return [row.name for row in self.rows if row.undecided]
 
     @property
     def unsettled(self) -> list[str]:
@@ -115,7 +169,8 @@ class Report:
             head += [error, tol]
         body = []
         for r in rows:
-            line = [r.name, str(r.shape), _f(r.max_abs_error), _f(r.rel_error), _f(r.tolerance)]
+            tol = r.tolerance + (r.noise / r.scale if r.noise else 0.0)  # noise: as of the scale
+            line = [r.name, str(r.shape), _f(r.max_abs_error), _f(r.rel_error), _f(tol)]
             if not r.vjp:
                 line[2:5] = ["-", "-", "-"]
             if fd:
@@ -164,11 +219,38 @@ class Report:
                 + ", ".join(self.unsettled)
                 + f" (no step size gave consistent quotients); checked against {alone}"
             )
+        unformed = [r.name for r in self.rows if r.adjoint is not None and not r.adjoint.settled]
+        if unformed:
+            notes.append(
+                "forward mode formed no opinion of " + ", ".join(unformed) + ": rounding moves "
+                "the backward's <g, v> by more than 1% of the dot products' size"
+            )
+        noisy = [row.name for row in self.rows if row.noise]
+        if noisy:
+            notes.append(
+                "tolerance counting the rounding noise measured (the backward given its cache "
+                "moved by eps): " + ", ".join(noisy)
+            )
+        if self.undecided:
+            notes.append(
+                "undecided (rounding decides): " + ", ".join(self.undecided) + ": further from "
+                "the reference than their own tolerance, but within what rounding of the "
+                "problem's largest gradient can make (its tolerance, of that gradient), or "
+                "within what rounding moves them by, more than 1% of themselves: too small, or "
+                "too saturated, to be checked here; inputs of smaller scale check them"
+            )
         notes += [f"{what}: {why}" for what, why in self.not_applicable.items()]
         return notes
 
     def verdict(self) -> str:
-        return "all gradients agree" if self.ok else "WRONG: " + ", ".join(self.failed)
+        if self.ok:
+            return "all gradients agree"
+        if not self.rows:
+            return "nothing checked"
+        undecided = "undecided (rounding): " + ", ".join(self.undecided)
+        if not self.failed:
+            return "none wrong, but not all checked: " + undecided
+        return "WRONG: " + ", ".join(self.failed) + ("; " + undecided if self.undecided else "")
 
     __str__ = table
 
@@ -176,10 +258,12 @@ class Report:
 def _result(row: GradientCheck) -> str:
     if row.ok:
         return "ok"
+    if row.undecided:
+        return "undecided (rounding)"
     text = "FAIL" + (f": {row.problem}" if row.problem else "")
     if row.problem is None:
         against = [label for label, wrong in (
-            ("jax.vjp", row.vjp and not row.max_abs_error <= row.atol + row.tolerance * row.scale),
+            ("jax.vjp", not row.vjp_ok),
             ("finite differences", row.fd_rel_error is not None
              and not row.fd_rel_error <= row.fd_tolerance),
             ("no opinion settled", not row.vjp and row.fd_settled is not True),
