@@ -161,7 +161,8 @@ def rounding_floor(rtol: float, atol: float, largest: float) -> float:
     +-30, where ``s (1 - s)`` and ``1 - tanh**2`` are differences of numbers next to 1) is
     rounded like the terms it is summed from, which are of the other gradients' size, not its
     own. Measured on jaxrnn's own backward passes (3 to 300 times the usual scale, seeds 0-2,
-    cell and sequence, every cell, float64 and float32): 24 of 192 checks differed from
+    cell and sequence, every cell, float64 and float32; ``python tests/saturated_sweep.py``
+    runs the sweep with the rule in place): 24 of 192 checks differed from
     jax.vjp or forward mode by more than their own tolerance (a float64 dWcc of 4.5e-13 by
     3.9e-8 of itself, a dWr of 2e-38 by 2.5e-6); 21 by far less than this floor, the other 3
     (an RNN at 300, where every gradient saturates) by less than their rounding noise

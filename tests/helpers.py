@@ -21,3 +21,17 @@ def cell_inputs(cell, rng, n_x, n_a, n_y, m, dtype=np.float64, scale=1.0):
     state = [rng.standard_normal((n_a, m)).astype(dtype) for _ in cell.state]
     dstate = [rng.standard_normal((n_a, m)).astype(dtype) for _ in cell.state]
     return xt, state, parameters, dstate
+
+
+def saturated_problem(cell, level, dtype, scale, seed, sizes=(3, 4, 3, 5)):
+    """``(forward, backward, inputs, cotangents)`` for ``check_backward`` at the cell or
+    sequence level, weights ``scale`` times the usual; ``sizes`` are ``(n_x, n_a, m, T_x)``."""
+    n_x, n_a, m, T_x = sizes
+    rng = np.random.default_rng(seed)
+    if level == "cell":
+        xt, state, p, dstate = cell_inputs(cell, rng, n_x, n_a, 2, m, dtype, scale)
+        names = ["xt", *(f"{s}_prev" for s in cell.state), "parameters"]
+        inputs = dict(zip(names, [xt, *state, p], strict=True))
+        return cell.cell_forward, cell.cell_backward, inputs, tuple(dstate)
+    x, a0, p, da = sequence_inputs(cell, rng, n_x, n_a, 2, m, T_x, T_x, dtype, scale)
+    return cell.forward, cell.backward, {"x": x, "a0": a0, "parameters": p}, (da,)

@@ -3,7 +3,7 @@
 import jax
 import numpy as np
 import pytest
-from helpers import cell_inputs, sequence_inputs
+from helpers import cell_inputs, saturated_problem
 
 import jaxrnn
 from jaxrnn.cells import CELLS, LSTM, RNN
@@ -379,20 +379,12 @@ SATURATED = [
 
 
 def saturated(name, level, scale, seed, dtype):
-    """``(forward, backward, inputs, cotangents)`` with weights ``scale`` times the usual."""
-    cell, rng = CELLS[name], np.random.default_rng(seed)
-    if level == "cell":
-        xt, state, parameters, dstate = cell_inputs(cell, rng, 3, 4, 2, 3, dtype, scale)
-        names = ["xt", *(f"{s}_prev" for s in cell.state), "parameters"]
-        inputs = dict(zip(names, [xt, *state, parameters], strict=True))
-        return cell.cell_forward, cell.cell_backward, inputs, tuple(dstate)
-    x, a0, parameters, da = sequence_inputs(cell, rng, 3, 4, 2, 3, 5, 5, dtype, scale)
-    return cell.forward, cell.backward, {"x": x, "a0": a0, "parameters": parameters}, (da,)
+    return saturated_problem(CELLS[name], level, dtype, scale, seed)
 
 
 def check_saturated(case, backward=None):
-    *problem, dtype = case
-    forward, own, inputs, cotangents = saturated(*problem, dtype)
+    forward, own, inputs, cotangents = saturated(*case)
+    dtype = case[-1]
     with jax.enable_x64(dtype == "float64"):
         return check_backward(forward, backward or own, inputs, cotangents,
                               finite_differences=dtype == "float64")  # fmt: skip
