@@ -152,24 +152,30 @@ ROUNDING_NOISE = 4.0
 RESOLVED = 1e-2
 
 
-def rounding_floor(rtol: float, atol: float, largest: float) -> float:
+#: the rounding floor in eps of the dtype, of the problem's largest gradient entry (see
+#: :func:`rounding_floor`): the LOW_PRECISION rule's floor, here of the largest gradient
+ROUNDING_FLOOR_EPS = 64.0
+
+
+def rounding_floor(dtype, largest: float, atol: float = 0.0) -> float:
     """The difference from a reference below which rounding, not mathematics, decides:
-    ``atol + rtol * largest``, a gradient's tolerance taken of the problem's largest gradient
-    entry instead of its own.
+    ``atol + ROUNDING_FLOOR_EPS * eps * largest``, ``largest`` the problem's largest gradient
+    entry, ``eps`` the dtype's.
 
     A gradient small against the problem's others (gates saturated by pre-activations of
     +-30, where ``s (1 - s)`` and ``1 - tanh**2`` are differences of numbers next to 1) is
     rounded like the terms it is summed from, which are of the other gradients' size, not its
     own. Measured on jaxrnn's own backward passes (3 to 300 times the usual scale, seeds 0-2,
     cell and sequence, every cell, float64 and float32; ``python tests/saturated_sweep.py``
-    runs the sweep with the rule in place): 24 of 192 checks differed from
-    jax.vjp or forward mode by more than their own tolerance (a float64 dWcc of 4.5e-13 by
-    3.9e-8 of itself, a dWr of 2e-38 by 2.5e-6); 21 by far less than this floor, the other 3
-    (an RNN at 300, where every gradient saturates) by less than their rounding noise
-    (:data:`ROUNDING_NOISE`). A difference between the two bounds decides nothing either way:
-    the gradient is *undecided*, reported as neither agreeing nor wrong.
+    runs the sweep with the rule in place): 24 of 192 checks differed from jax.vjp or forward
+    mode by more than their own tolerance (a float64 dWcc of 4.5e-13 by 3.9e-8 of itself, a
+    dWr of 2e-38 by 2.5e-6), all of them WRONG before this rule. Every such gradient whose
+    rounding noise (:data:`ROUNDING_NOISE`) did not explain its difference was within 1.3e-3
+    eps of the largest gradient: the floor leaves a margin of 5e4. A difference between the
+    two bounds decides nothing either way: the gradient is *undecided*, reported as neither
+    agreeing nor wrong.
     """
-    return atol + rtol * largest
+    return atol + ROUNDING_FLOOR_EPS * float(jnp.finfo(dtype).eps) * largest
 
 
 #: hand-derived backward against forward mode (the dot-product test of jaxrnn.gradcheck), in

@@ -34,8 +34,8 @@ What the verdict means:
 * rounding is not a wrong derivative: a gradient outside its tolerance is allowed what
   rounding moves the backward's answer by (:func:`opinions.rounding_noise`: its cache moved
   by eps), where that is at most 1% of it (``RESOLVED``); one too small against the problem's
-  other gradients to be measured (saturated gates: within the tolerance of the largest
-  gradient, :func:`jaxrnn.tolerances.rounding_floor`) is *undecided*, ``report.undecided``,
+  other gradients to be measured (saturated gates: within 64 eps of the largest gradient,
+  :func:`jaxrnn.tolerances.rounding_floor`) is *undecided*, ``report.undecided``,
   neither ``ok`` nor in ``report.failed``;
 * an opinion that cannot be formed is said to be so and judges nothing: finite differences
   that settle on no value (a chaotic or exploding recurrence, whose derivative changes faster
@@ -124,6 +124,7 @@ def check_backward(
 
     Returns:
         A :class:`Report`; ``report.ok``, ``report.failed`` (the wrong gradients' names),
+        ``report.undecided`` (those rounding leaves unmeasurable: neither ok nor wrong),
         ``print(report)`` for the table.
     """
     if order not in (1, 2) or isinstance(order, bool):
@@ -268,7 +269,7 @@ def _row(problem, name, manual, reference, float64, extra, caller, dims, largest
         want, row_tol, atol, against_float64 = agreement_reference(
             problem.dtype, got, want, lambda: float64()[name]
         )
-    floor = rounding_floor(row_tol, atol, largest)
+    floor = rounding_floor(problem.dtype, largest, atol)
     if not np.any(got) and np.any(reference[name]):
         size = float(np.max(np.abs(np.asarray(reference[name], np.float64))))
         if size > floor:

@@ -136,7 +136,7 @@ def adjoint(problem: Problem, manual: dict, names, seed: int, largest: float = n
     (:data:`jaxrnn.tolerances.ADJOINT`). The backward is run on the inputs in float64, so that
     it is its mathematics that is judged, not its rounding (the ``jax.vjp`` column judges
     that). ``largest``, the problem's largest gradient entry, sets each opinion's rounding
-    floor: ``<g, v>`` with every entry of ``g`` uncertain by the tolerance of ``largest``
+    floor: ``<g, v>`` with every entry of ``g`` uncertain by float64's rounding floor
     (:func:`jaxrnn.tolerances.rounding_floor`).
     """
     with jax.enable_x64(True):
@@ -195,7 +195,7 @@ def adjoint(problem: Problem, manual: dict, names, seed: int, largest: float = n
                     opinions[n] = Opinion(error, tolerance + moved, settled=False)
                     continue
                 tolerance += moved
-            floor = rounding_floor(ADJOINT.rtol, 0.0, largest) * float(np.sum(np.abs(v))) / scale
+            floor = rounding_floor(np.float64, largest) * float(np.sum(np.abs(v))) / scale
             opinions[n] = Opinion(error if np.isfinite(error) else np.inf, tolerance,
                                   floor=tolerance + floor)  # fmt: skip
         return opinions

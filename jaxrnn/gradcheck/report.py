@@ -69,8 +69,8 @@ class GradientCheck:
     #: what rounding moves the manual gradient by, times ROUNDING_NOISE, allowed besides
     #: (measured only where the tolerance alone is exceeded; :mod:`jaxrnn.tolerances`)
     noise: float = 0.0
-    #: the difference from jax.vjp that rounding of the problem's largest gradient can make,
-    #: ``atol + tolerance * largest`` (:func:`jaxrnn.tolerances.rounding_floor`)
+    #: the difference from jax.vjp that rounding of the problem's largest gradient can make
+    #: (:func:`jaxrnn.tolerances.rounding_floor`)
     floor: float = math.nan
 
     @property
@@ -235,7 +235,7 @@ class Report:
             notes.append(
                 "undecided (rounding decides): " + ", ".join(self.undecided) + ": further from "
                 "the reference than their own tolerance, but within what rounding of the "
-                "problem's largest gradient can make (its tolerance, of that gradient), or "
+                "problem's largest gradient can make (64 eps of it), or "
                 "within what rounding moves them by, more than 1% of themselves: too small, or "
                 "too saturated, to be checked here; inputs of smaller scale check them"
             )
