@@ -1,5 +1,7 @@
 """The gradient checker catches a wrong backward and names the wrong gradient."""
 
+import re
+
 import jax
 import numpy as np
 import pytest
@@ -449,3 +451,33 @@ def test_rounding_noise_is_eps_sized_where_nothing_saturates():
     for name, moved in noise.items():
         size = float(np.max(np.abs(manual[name])))
         assert 0 < np.max(moved) <= 100 * eps * size, name
+
+
+@pytest.mark.parametrize(
+    ("size", "moving", "verdict"),
+    [(1e-25, False, "undecided"), (1e-25, True, "undecided"), (1e-6, False, "failed")],
+)
+def test_a_gradient_jax_vjp_gives_as_exactly_zero_is_judged_at_the_rounding_floor(
+    size, moving, verdict
+):
+    """dby, exactly 0 by jax.vjp when only the state has a cotangent: a backward's residue far
+    below the problem's rounding floor is undecided, also where it moves with the cache's last
+    bits (its noise then infinite against a zero gradient, shown so); one of 1e-6 is WRONG."""
+    from jaxrnn.problems import cell_problem
+
+    with jax.enable_x64(True):
+        forward, backward, inputs, cotangents = cell_problem("rnn", "cell")
+
+        def residue(da_next, cache):
+            a_next = np.asarray(cache[0])
+            bits = np.modf(a_next[0, 0] * 1e15)[0] if moving else 1.0  # moves with eps of a
+            return backward(da_next, cache) | {"dby": size * bits * np.ones((2, 1))}
+
+        report = check_backward(forward, residue, inputs, cotangents)
+    (row,) = [r for r in report.rows if r.name == "dby"]
+    assert report.failed == (["dby"] if verdict == "failed" else []), f"\n{report}"
+    assert (report.undecided == ["dby"]) == (verdict == "undecided") and not report.ok
+    assert (row.noise > 0) == moving
+    line = next(line for line in report.table().splitlines() if line.startswith("dby"))
+    tolerance = re.split(r"\s{2,}", line)[4]  # the tolerance column, the noise counted
+    assert (tolerance == "inf") == moving, line

@@ -169,7 +169,8 @@ class Report:
             head += [error, tol]
         body = []
         for r in rows:
-            tol = r.tolerance + (r.noise / r.scale if r.noise else 0.0)  # noise: as of the scale
+            # the noise as a fraction of the gradient (of an exactly zero one: infinite)
+            tol = r.tolerance + (0.0 if not r.noise else r.noise / r.scale if r.scale else math.inf)
             line = [r.name, str(r.shape), _f(r.max_abs_error), _f(r.rel_error), _f(tol)]
             if not r.vjp:
                 line[2:5] = ["-", "-", "-"]
