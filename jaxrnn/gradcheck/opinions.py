@@ -190,11 +190,12 @@ def adjoint(problem: Problem, manual: dict, names, seed: int, largest: float = n
             tolerance = ADJOINT.rtol + ADJOINT_NOISE * noise / scale
             if error > tolerance and n in manual_noise():
                 # what rounding moves <g, v> by, the backward's cache moved by eps
-                moved = ROUNDING_NOISE * float(np.vdot(manual_noise()[n], np.abs(v))) / scale
-                if moved > RESOLVED:  # rounding alone moves it as a wrong term would
-                    opinions[n] = Opinion(error, tolerance + moved, settled=False)
+                allowance = ROUNDING_NOISE * float(np.vdot(manual_noise()[n], np.abs(v))) / scale
+                if allowance > RESOLVED and error <= tolerance + allowance:
+                    # rounding alone moves it as far as a wrong term would: no opinion
+                    opinions[n] = Opinion(error, tolerance + allowance, settled=False)
                     continue
-                tolerance += moved
+                tolerance += allowance
             floor = rounding_floor(np.float64, largest) * float(np.sum(np.abs(v))) / scale
             opinions[n] = Opinion(error if np.isfinite(error) else np.inf, tolerance,
                                   floor=tolerance + floor)  # fmt: skip

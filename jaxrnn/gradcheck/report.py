@@ -145,7 +145,8 @@ class Report:
     @property
     def undecided(self) -> list[str]:
         """Gradients the check cannot decide: too small against the problem's other gradients
-        for rounding to leave them measurable (saturated gates); not ``ok``, not failed."""
+        for rounding to leave them measurable (saturated gates), or moved by rounding by more
+        than RESOLVED of themselves; not ``ok``, not failed."""
         return [row.name for row in self.rows if row.undecided]
 
     @property
