@@ -162,12 +162,12 @@ def check_backward(
         (float(np.max(np.abs(np.asarray(reference[n], np.float64)), initial=0.0))
          for n in gradients if n not in skip), default=0.0,
     )  # fmt: skip
-    extra, not_applicable = _opinions(
-        problem, manual, reference, floats, seed, finite_differences, adjoint, order,
-        check_batched, caller, largest,
-    )  # fmt: skip
     # what rounding moves the manual gradients by, measured when a tolerance alone fails one
     noise = functools.cache(lambda: opinions.rounding_noise(problem, manual, seed))
+    extra, not_applicable = _opinions(
+        problem, manual, reference, floats, seed, finite_differences, adjoint, order,
+        check_batched, caller, largest, noise,
+    )  # fmt: skip
     rows, not_returned = [], []
     for name in names:
         row = _row(problem, name, manual, reference, float64, extra, caller, dims or {}, largest,
@@ -186,7 +186,7 @@ def _float_names(problem) -> list[str]:
 
 
 def _opinions(problem, manual, reference, names, seed, fd, adjoint, order, batched, caller,
-              largest):  # fmt: skip
+              largest, noise):  # fmt: skip
     """Every further opinion asked for, by gradient: ``({name: {opinion: value}},
     {opinion: why not formed})``. A NumPy forward's are finite differences, always."""
     found, why_not = {n: {} for n in names}, {}
@@ -203,7 +203,7 @@ def _opinions(problem, manual, reference, names, seed, fd, adjoint, order, batch
             (
                 "adjoint",
                 "forward mode",
-                lambda: opinions.adjoint(problem, manual, names, seed, largest),
+                lambda: opinions.adjoint(problem, manual, names, seed, largest, noise),
             )
         )
     elif adjoint:

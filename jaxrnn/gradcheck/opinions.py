@@ -125,7 +125,8 @@ def _float_leaves(problem: Problem, names) -> tuple:
     return of, {n: all_leaves[n] for n in names}
 
 
-def adjoint(problem: Problem, manual: dict, names, seed: int, largest: float = np.nan) -> dict:
+def adjoint(problem: Problem, manual: dict, names, seed: int, largest: float = np.nan,
+            noise=None) -> dict:  # fmt: skip
     """The dot-product test, in float64: per gradient ``g`` of an input ``θ``, for a random
     direction ``v``, ``<u, J_θ v>`` by ``jax.jvp`` against ``<g, v>``.
 
@@ -137,7 +138,9 @@ def adjoint(problem: Problem, manual: dict, names, seed: int, largest: float = n
     it is its mathematics that is judged, not its rounding (the ``jax.vjp`` column judges
     that). ``largest``, the problem's largest gradient entry, sets each opinion's rounding
     floor: ``<g, v>`` with every entry of ``g`` uncertain by float64's rounding floor
-    (:func:`jaxrnn.tolerances.rounding_floor`).
+    (:func:`jaxrnn.tolerances.rounding_floor`). ``noise``, a float64 problem's
+    :func:`rounding_noise` as a function called when needed, is used rather than measured
+    again (a problem in another dtype has its backward's measured in float64 here).
     """
     with jax.enable_x64(True):
         exact = problem.in_float64()
@@ -176,7 +179,9 @@ def adjoint(problem: Problem, manual: dict, names, seed: int, largest: float = n
             forward_mode.append(float(dot))
             size.append(float(terms))
             rounded.append(float(compiled(moved, tangent)[0]))
-        manual_noise = functools.cache(lambda: rounding_noise(exact, manual, seed))
+        manual_noise = noise if noise is not None and problem.dtype == np.float64 else (
+            functools.cache(lambda: rounding_noise(exact, manual, seed))
+        )  # fmt: skip
         opinions = {}
         for k, n in enumerate(names):
             g, v = np.asarray(manual[n], np.float64), directions[n]
