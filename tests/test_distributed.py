@@ -25,7 +25,7 @@ from jaxrnn import charlm, parallel
 from jaxrnn.tolerances import AGREEMENT, scaled_error
 
 CHILD = pathlib.Path(__file__).with_name("distributed_child.py")
-TIMEOUT = 300  # seconds for the whole two-process run; it takes about 30 s on 2 cores
+TIMEOUT = 300  # seconds for the whole two-process run; it takes about 10 s on 2 cores
 
 
 def free_port() -> int:
@@ -37,8 +37,9 @@ def free_port() -> int:
 def run_two(out: pathlib.Path):
     """Both processes' ``(returncode, stdout, stderr)``; neither outlives the call."""
     coordinator = f"127.0.0.1:{free_port()}"
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
-           "JAX_PLATFORMS": "cpu"}  # fmt: skip
+    # the suite's XLA flags kept (XLA set for compile time: 6 s of CPU a process, not 27)
+    flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=2"
+    env = {**os.environ, "XLA_FLAGS": flags.strip(), "JAX_PLATFORMS": "cpu"}
     children = [
         subprocess.Popen([sys.executable, str(CHILD), str(i), coordinator, str(out)], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
