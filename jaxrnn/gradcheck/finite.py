@@ -22,9 +22,9 @@ from jaxrnn.tolerances import (
 )
 
 
-def _scalar_loss(forward, values, cotangents, magnitude=False, numpy=False):
-    """``sum <cotangent, output>``; with ``magnitude``, ``sum |cotangent| * |output|``."""
-    out = forward(*values)
+def _scalar_loss(out, cotangents, magnitude=False, numpy=False):
+    """``sum <cotangent, output>`` of a forward's outputs; with ``magnitude``,
+    ``sum |cotangent| * |output|``."""
     pairs = zip(cotangents, out if isinstance(out, tuple) else (out,), strict=False)
     xp = np if numpy else jnp
     if magnitude:
@@ -105,13 +105,19 @@ def _losses(problem: Problem):
     problem's inputs; one compiled program for a JAX forward, a loop for NumPy."""
     if problem.traced:
 
+        def both(vals):
+            out = problem.call(*vals)
+            return (_scalar_loss(out, problem.cotangents),
+                    _scalar_loss(out, problem.cotangents, magnitude=True))  # fmt: skip
+
+        # one forward per point: the problem's own inputs are the last point, whose
+        # magnitude is the one wanted (a second forward would double the program)
         @jax.jit
-        def mapped(stacked, values):
-            loss = lambda vals: _scalar_loss(problem.call, vals, problem.cotangents)  # noqa: E731
-            magnitude = _scalar_loss(problem.call, values, problem.cotangents, magnitude=True)
-            return jax.lax.map(loss, stacked), magnitude
+        def mapped(stacked):
+            return jax.lax.map(both, stacked)
 
         def losses(name, leaves):
+            leaves = np.concatenate([leaves, np.asarray(problem.leaf(name))[None]])
             count = len(leaves)
             # per input: jax.tree.map of the dictionary itself would sort its keys
             stacked = {
@@ -119,18 +125,18 @@ def _losses(problem: Problem):
                 for k, v in problem.inputs.items()
             }
             stacked = with_leaves(stacked, {**documents_names(stacked), name: leaves})
-            f, magnitude = mapped(tuple(stacked.values()), problem.values)
-            return np.asarray(f), float(magnitude)
+            f, magnitude = mapped(tuple(stacked.values()))
+            return np.asarray(f)[:-1], float(magnitude[-1])
 
         return losses
 
     magnitude = functools.cache(lambda: float(
-        _scalar_loss(problem.call, problem.values, problem.cotangents, True, numpy=True)
+        _scalar_loss(problem.call(*problem.values), problem.cotangents, True, numpy=True)
     ))  # fmt: skip
 
     def losses(name, leaves):
         return np.array([
-            float(_scalar_loss(problem.call, tuple(problem.with_leaf(name, leaf).values()),
+            float(_scalar_loss(problem.call(*problem.with_leaf(name, leaf).values()),
                                problem.cotangents, numpy=True))
             for leaf in leaves
         ]), magnitude()  # fmt: skip
