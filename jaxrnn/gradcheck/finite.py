@@ -125,8 +125,8 @@ def _losses(problem: Problem):
                 for k, v in problem.inputs.items()
             }
             stacked = with_leaves(stacked, {**documents_names(stacked), name: leaves})
-            f, magnitude = mapped(tuple(stacked.values()))
-            return np.asarray(f)[:-1], float(magnitude[-1])
+            f, magnitude = map(np.asarray, mapped(tuple(stacked.values())))  # NumPy's indexing
+            return f[:-1], float(magnitude[-1])
 
         return losses
 
