@@ -363,11 +363,13 @@ def backward_states(
         # nothing of the steps beyond a length counts, whatever the cell computed there:
         # selected away, not multiplied by zero (every length 0 leaves no step to stand in)
         dx = masked(dx, lengths)
-        dparams = {k: jnp.where(jnp.any(lengths > 0), v, 0) for k, v in dparams.items()}
+        some = jnp.any(lengths > 0)  # asked once, not once per parameter gradient
+        dparams = {k: jnp.where(some, v, 0) for k, v in dparams.items()}
     bad = out_of_range(lengths, T_x)
     if bad is not None:
         dx, dstate = nan_examples(bad, dx), tuple(nan_examples(bad, d) for d in dstate)
-        dparams = {k: jnp.where(jnp.any(bad), jnp.nan, v) for k, v in dparams.items()}
+        any_bad = jnp.any(bad)
+        dparams = {k: jnp.where(any_bad, jnp.nan, v) for k, v in dparams.items()}
     return dx, dstate, dparams, kept
 
 
