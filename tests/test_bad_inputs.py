@@ -27,6 +27,18 @@ SIZES = {"n_x": 3, "n_a": 4, "n_y": 2, "m": 5}
 T_X = 6
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _whole_tracebacks():
+    """JAX's traceback filtering off here: every error under jit or vmap passes JAX's API
+    boundaries, whose filtering of the frames costs more than the rest of the test (48 tests
+    of this module: 27.4 s with it, 15.3 s without). The messages checked are the same, and the
+    eager check sees every frame JAX has."""
+    before = jax.config.jax_traceback_filtering
+    jax.config.update("jax_traceback_filtering", "off")
+    yield
+    jax.config.update("jax_traceback_filtering", before)
+
+
 def valid_calls(cell, rng):
     """``{label: (function, {argument: value})}``: valid arguments for each public function."""
     xt, state, parameters, dstate = cell_inputs(cell, rng, *SIZES.values(), dtype=np.float32)
