@@ -125,7 +125,8 @@ def _losses(problem: Problem):
                 for k, v in problem.inputs.items()
             }
             stacked = with_leaves(stacked, {**documents_names(stacked), name: leaves})
-            f, magnitude = map(np.asarray, mapped(tuple(stacked.values())))  # NumPy's indexing
+            # indexed in NumPy: indexing a JAX array compiles a program of its own
+            f, magnitude = map(np.asarray, mapped(tuple(stacked.values())))
             return f[:-1], float(magnitude[-1])
 
         return losses
