@@ -481,3 +481,38 @@ def test_a_gradient_jax_vjp_gives_as_exactly_zero_is_judged_at_the_rounding_floo
     line = next(line for line in report.table().splitlines() if line.startswith("dby"))
     tolerance = re.split(r"\s{2,}", line)[4]  # the tolerance column, the noise counted
     assert (tolerance == "inf") == moving, line
+
+
+def test_finite_differences_losses_and_magnitude_are_the_forwards_own():
+    """The finite differences' one program per problem gives, per point, the loss
+    ``sum <u, forward>`` with the leaf replaced, and the magnitude ``sum |u| |forward|`` at
+    the problem's own inputs (carried as the last point): each as the forward gives it called
+    directly, and as the untraced path gives it."""
+    import dataclasses
+
+    from jaxrnn.gradcheck.finite import _losses
+    from jaxrnn.gradcheck.problem import checked_problem
+    from jaxrnn.problems import cell_problem
+
+    with jax.enable_x64(True):
+        forward, backward, inputs, cotangents = cell_problem("lstm", "sequence")
+        problem = checked_problem(forward, backward, inputs, cotangents, "documents")
+        leaf = np.asarray(problem.leaf("dWf"))
+        leaves = leaf[None] + np.linspace(-0.5, 0.5, 4)[:, None, None]
+        got, magnitude = _losses(problem)("dWf", leaves)
+
+        def direct(values):
+            outs = problem.call(*values)
+            pairs = list(zip(problem.cotangents, outs, strict=False))
+            loss = sum(float(np.vdot(np.asarray(u), np.asarray(o))) for u, o in pairs)
+            size = sum(float(np.vdot(np.abs(u), np.abs(np.asarray(o)))) for u, o in pairs)
+            return loss, size
+
+        want = [direct(tuple(problem.with_leaf("dWf", v).values()))[0] for v in leaves]
+        want_magnitude = direct(problem.values)[1]
+        untraced = dataclasses.replace(problem, traced=False)
+        numpy_got, numpy_magnitude = _losses(untraced)("dWf", leaves)
+    assert got.shape == (4,) and np.allclose(got, want, rtol=1e-12, atol=0)
+    assert np.isclose(magnitude, want_magnitude, rtol=1e-12, atol=0)
+    assert np.allclose(numpy_got, want, rtol=1e-12) and np.isclose(numpy_magnitude, magnitude)
+    assert not np.allclose(got[0], got[-1])  # the points differ: not one loss four times
