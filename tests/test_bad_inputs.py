@@ -29,10 +29,11 @@ T_X = 6
 
 @pytest.fixture(autouse=True, scope="module")
 def _whole_tracebacks():
-    """JAX's traceback filtering off here: every error under jit or vmap passes JAX's API
-    boundaries, whose filtering of the frames costs more than the rest of the test (48 tests
-    of this module: 27.4 s with it, 15.3 s without). The messages checked are the same, and the
-    eager check sees every frame JAX has."""
+    """JAX's traceback filtering off here. Filtering removes JAX's own frames from an error's
+    traceback at every API boundary it passes (``jnp`` functions are jitted), so an error
+    raised inside JAX would pass the eager check unseen; and it costs more than the rest of
+    the test (48 tests of this module: 27.4 s with it, 15.3 s without). The messages checked
+    are the same either way."""
     before = jax.config.jax_traceback_filtering
     jax.config.update("jax_traceback_filtering", "off")
     yield
