@@ -1,169 +1,84 @@
 """The documents' eight test cells and their printed **Expected Output**, as data.
 
-Each cell builds its inputs exactly as the document does (``np.random.seed(1)``, the same draws
-in the same order), runs them through an implementation of the documents' API (jaxrnn itself,
-or anything with the same function names, such as :mod:`jaxrnn.autodiff` for the backward
-passes), and returns what the document prints. :func:`compare` checks those values against the
-printed expectations to the printed precision. ``jaxrnn check`` and the test suite both use it.
+Each test cell is what the document writes: its draws from ``np.random.seed(1)``, in the same
+order and shapes (:meth:`Exercise.inputs`, drawn from a generator of its own so that nobody's
+global NumPy state changes), the call of its function (a backward's forward first, for the
+cache), and the expressions it prints, with the values it printed. :func:`run_exercise` runs
+a cell against an implementation of the documents' API (jaxrnn itself, or anything with the
+same function names, such as :mod:`jaxrnn.autodiff` for the backward passes) and returns
+what it would print; :func:`compare` checks those values against the printed ones, to the
+printed precision. ``jaxrnn check``, ``jaxrnn check FILE`` and the test suite use them.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-
-def _draw(dtype, *shapes):
-    return [np.random.randn(*shape).astype(dtype) for shape in shapes]
-
-
-def _draw_parameters(dtype, names_and_shapes):
-    return {name: np.random.randn(*shape).astype(dtype) for name, shape in names_and_shapes}
-
-
 _RNN_SHAPES = {"Wax": (5, 3), "Waa": (5, 5), "Wya": (2, 5), "ba": (5, 1), "by": (2, 1)}
 # the documents' RNN test cells draw the parameters in these orders
-_RNN_FORWARD_ORDER = [(k, _RNN_SHAPES[k]) for k in ("Waa", "Wax", "Wya", "ba", "by")]
-_RNN_BACKWARD_ORDER = [(k, _RNN_SHAPES[k]) for k in ("Wax", "Waa", "Wya", "ba", "by")]
-_LSTM_GATES_ORDER = [
+_RNN_FORWARD_ORDER = tuple((k, _RNN_SHAPES[k]) for k in ("Waa", "Wax", "Wya", "ba", "by"))
+_RNN_BACKWARD_ORDER = tuple((k, _RNN_SHAPES[k]) for k in ("Wax", "Waa", "Wya", "ba", "by"))
+_LSTM_GATES_ORDER = tuple(
     (k, (5, 8) if k[0] == "W" else (5, 1)) for k in ("Wf", "bf", "Wi", "bi", "Wo", "bo", "Wc", "bc")
-]
-_LSTM_ORDER = [*_LSTM_GATES_ORDER, ("Wy", (2, 5)), ("by", (2, 1))]
-
-
-def rnn_cell_forward_cell(api, dtype):
-    np.random.seed(1)
-    xt, a_prev = _draw(dtype, (3, 10), (5, 10))
-    parameters = _draw_parameters(dtype, _RNN_FORWARD_ORDER)
-    a_next, yt_pred, cache = api.rnn_cell_forward(xt, a_prev, parameters)
-    return {
-        "a_next[4]": a_next[4], "a_next.shape": a_next.shape,
-        "yt_pred[1]": yt_pred[1], "yt_pred.shape": yt_pred.shape,
-    }  # fmt: skip
-
-
-def rnn_forward_cell(api, dtype):
-    np.random.seed(1)
-    x, a0 = _draw(dtype, (3, 10, 4), (5, 10))
-    parameters = _draw_parameters(dtype, _RNN_FORWARD_ORDER)
-    a, y_pred, caches = api.rnn_forward(x, a0, parameters)
-    return {
-        "a[4][1]": a[4][1], "a.shape": a.shape,
-        "y_pred[1][3]": y_pred[1][3], "y_pred.shape": y_pred.shape,
-        "caches[1][1][3]": caches[1][1][3], "len(caches)": len(caches),
-    }  # fmt: skip
-
-
-def lstm_cell_forward_cell(api, dtype):
-    np.random.seed(1)
-    xt, a_prev, c_prev = _draw(dtype, (3, 10), (5, 10), (5, 10))
-    parameters = _draw_parameters(dtype, _LSTM_ORDER)
-    a_next, c_next, yt, cache = api.lstm_cell_forward(xt, a_prev, c_prev, parameters)
-    return {
-        "a_next[4]": a_next[4], "a_next.shape": a_next.shape,
-        "c_next[2]": c_next[2], "c_next.shape": c_next.shape,
-        "yt[1]": yt[1], "yt.shape": yt.shape,
-        "cache[1][3]": cache[1][3], "len(cache)": len(cache),
-    }  # fmt: skip
-
-
-def lstm_forward_cell(api, dtype):
-    np.random.seed(1)
-    x, a0 = _draw(dtype, (3, 10, 7), (5, 10))
-    parameters = _draw_parameters(dtype, _LSTM_ORDER)
-    a, y, c, caches = api.lstm_forward(x, a0, parameters)
-    return {
-        "a[4][3][6]": a[4][3][6], "a.shape": a.shape,
-        "y[1][4][3]": y[1][4][3], "y.shape": y.shape,
-        "caches[1][1][1]": caches[1][1][1], "c[1][2][1]": c[1][2][1],
-        "len(caches)": len(caches),
-    }  # fmt: skip
-
-
-def _gradient_lines(gradients, entries):
-    out = {}
-    for key, index in entries:
-        value = gradients[key]
-        for i in index:
-            value = value[i]
-        out[f'gradients["{key}"]' + "".join(f"[{i}]" for i in index)] = value
-        out[f'gradients["{key}"].shape'] = gradients[key].shape
-    return out
-
-
-def rnn_cell_backward_cell(api, dtype, forward_api=None):
-    forward_api = forward_api or api
-    np.random.seed(1)
-    xt, a_prev = _draw(dtype, (3, 10), (5, 10))
-    parameters = _draw_parameters(dtype, _RNN_BACKWARD_ORDER)
-    a_next, yt, cache = forward_api.rnn_cell_forward(xt, a_prev, parameters)
-    (da_next,) = _draw(dtype, (5, 10))
-    gradients = api.rnn_cell_backward(da_next, cache)
-    return _gradient_lines(
-        gradients,
-        [("dxt", (1, 2)), ("da_prev", (2, 3)), ("dWax", (3, 1)), ("dWaa", (1, 2)), ("dba", (4,))],
-    )
-
-
-def rnn_backward_cell(api, dtype, forward_api=None):
-    forward_api = forward_api or api
-    np.random.seed(1)
-    x, a0 = _draw(dtype, (3, 10, 4), (5, 10))
-    parameters = _draw_parameters(dtype, _RNN_BACKWARD_ORDER)
-    a, y, caches = forward_api.rnn_forward(x, a0, parameters)
-    (da,) = _draw(dtype, (5, 10, 4))
-    gradients = api.rnn_backward(da, caches)
-    return _gradient_lines(
-        gradients,
-        [("dx", (1, 2)), ("da0", (2, 3)), ("dWax", (3, 1)), ("dWaa", (1, 2)), ("dba", (4,))],
-    )
-
-
-_LSTM_GRADIENT_ENTRIES = [
-    ("dWf", (3, 1)), ("dWi", (1, 2)), ("dWc", (3, 1)), ("dWo", (1, 2)),
-    ("dbf", (4,)), ("dbi", (4,)), ("dbc", (4,)), ("dbo", (4,)),
-]  # fmt: skip
-
-
-def lstm_cell_backward_cell(api, dtype, forward_api=None):
-    forward_api = forward_api or api
-    np.random.seed(1)
-    xt, a_prev, c_prev = _draw(dtype, (3, 10), (5, 10), (5, 10))
-    parameters = _draw_parameters(dtype, _LSTM_ORDER)
-    a_next, c_next, yt, cache = forward_api.lstm_cell_forward(xt, a_prev, c_prev, parameters)
-    da_next, dc_next = _draw(dtype, (5, 10), (5, 10))
-    gradients = api.lstm_cell_backward(da_next, dc_next, cache)
-    return _gradient_lines(
-        gradients,
-        [("dxt", (1, 2)), ("da_prev", (2, 3)), ("dc_prev", (2, 3)), *_LSTM_GRADIENT_ENTRIES],
-    )
-
-
-def lstm_backward_cell(api, dtype, forward_api=None):
-    forward_api = forward_api or api
-    np.random.seed(1)
-    x, a0 = _draw(dtype, (3, 10, 7), (5, 10))
-    parameters = _draw_parameters(dtype, _LSTM_GATES_ORDER)
-    parameters["Wy"] = np.zeros((2, 5), dtype)  # unused by the backward, needed by the forward
-    parameters["by"] = np.zeros((2, 1), dtype)
-    a, y, c, caches = forward_api.lstm_forward(x, a0, parameters)
-    (da,) = _draw(dtype, (5, 10, 4))  # 4 steps of the 7: the document's quirk, kept
-    gradients = api.lstm_backward(da, caches)
-    return _gradient_lines(gradients, [("dx", (1, 2)), ("da0", (2, 3)), *_LSTM_GRADIENT_ENTRIES])
+)
+_LSTM_ORDER = (*_LSTM_GATES_ORDER, ("Wy", (2, 5)), ("by", (2, 1)))
 
 
 @dataclass(frozen=True)
 class Exercise:
+    """One exercise's test cell.
+
+    Attributes:
+        number, function, document: the exercise, its function and the document it is in.
+        draws: the forward's arguments in the order the cell draws them, ``(name, shape)``, or
+            ``("parameters", ((key, shape), ...))`` for the parameters' dictionary.
+        returns: the names the cell gives the function's results (``"gradients"`` for a
+            backward's dictionary); the printed expressions use them.
+        expected: ``{expression: printed value}``: what the cell prints, and the document's
+            Expected Output.
+        forward: for a backward, the forward whose cache it is given.
+        cotangents: for a backward, its gradient arguments drawn after the forward ran.
+        zeros: parameters the cell sets to zeros instead of drawing, ``{key: shape}``.
+    """
+
     number: int
     function: str
     document: str
-    run: Callable
+    draws: tuple
+    returns: tuple
     expected: dict
-    backward: bool = False
+    forward: str | None = None
+    cotangents: tuple = ()
+    zeros: dict = field(default_factory=dict)
+
+    @property
+    def backward(self) -> bool:
+        return self.forward is not None
+
+    def inputs(self, dtype=np.float64) -> tuple[tuple, tuple]:
+        """``(the forward's arguments, the cotangents)`` as the document draws them:
+        ``np.random.seed(1)``, then ``np.random.randn`` in order, cast to ``dtype``."""
+        draw = np.random.RandomState(1).randn
+        arguments = []
+        for name, shape in self.draws:
+            if name == "parameters":
+                p = {k: draw(*s).astype(dtype) for k, s in shape}
+                arguments.append(p | {k: np.zeros(s, dtype) for k, s in self.zeros.items()})
+            else:
+                arguments.append(draw(*shape).astype(dtype))
+        cotangents = tuple(draw(*shape).astype(dtype) for _, shape in self.cotangents)
+        return tuple(arguments), cotangents
+
+    def printed(self, results) -> dict:
+        """What the cell prints of the function's results: ``{expression: value}``."""
+        if self.backward:
+            results = (results,)
+        names = dict(zip(self.returns, results, strict=False))
+        return {label: eval(label, {"len": len}, names) for label in self.expected}  # noqa: S307
 
 
 def _g(key, index, value, shape):
@@ -171,7 +86,9 @@ def _g(key, index, value, shape):
 
 
 EXERCISES = (
-    Exercise(1, "rnn_cell_forward", "rnn_step_by_step.md", rnn_cell_forward_cell, {
+    Exercise(1, "rnn_cell_forward", "rnn_step_by_step.md",
+             (("xt", (3, 10)), ("a_prev", (5, 10)), ("parameters", _RNN_FORWARD_ORDER)),
+             ("a_next", "yt_pred", "cache"), {
         "a_next[4]": "[ 0.59584544  0.18141802  0.61311866  0.99808218  0.85016201  0.99980978"
                      " -0.18887155  0.99815551  0.6531151   0.82872037]",
         "a_next.shape": "(5, 10)",
@@ -179,7 +96,9 @@ EXERCISES = (
                       "  0.36920224  0.9966312   0.9982559   0.17746526]",
         "yt_pred.shape": "(2, 10)",
     }),
-    Exercise(2, "rnn_forward", "rnn_step_by_step.md", rnn_forward_cell, {
+    Exercise(2, "rnn_forward", "rnn_step_by_step.md",
+             (("x", (3, 10, 4)), ("a0", (5, 10)), ("parameters", _RNN_FORWARD_ORDER)),
+             ("a", "y_pred", "caches"), {
         "a[4][1]": "[-0.99999375  0.77911235 -0.99861469 -0.99833267]",
         "a.shape": "(5, 10, 4)",
         "y_pred[1][3]": "[ 0.79560373  0.86224861  0.11118257  0.81515947]",
@@ -187,7 +106,9 @@ EXERCISES = (
         "caches[1][1][3]": "[-1.1425182  -0.34934272 -0.20889423  0.58662319]",
         "len(caches)": "2",
     }),
-    Exercise(3, "lstm_cell_forward", "lstm_step_by_step.md", lstm_cell_forward_cell, {
+    Exercise(3, "lstm_cell_forward", "lstm_step_by_step.md",
+             (("xt", (3, 10)), ("a_prev", (5, 10)), ("c_prev", (5, 10)),
+              ("parameters", _LSTM_ORDER)), ("a_next", "c_next", "yt", "cache"), {
         "a_next[4]": "[-0.66408471  0.0036921   0.02088357  0.22834167 -0.85575339  0.00138482"
                      "  0.76566531  0.34631421 -0.00215674  0.43827275]",
         "a_next.shape": "(5, 10)",
@@ -201,7 +122,9 @@ EXERCISES = (
                        "  0.07651101 -1.03752894  1.41219977 -0.37647422]",
         "len(cache)": "10",
     }),
-    Exercise(4, "lstm_forward", "lstm_step_by_step.md", lstm_forward_cell, {
+    Exercise(4, "lstm_forward", "lstm_step_by_step.md",
+             (("x", (3, 10, 7)), ("a0", (5, 10)), ("parameters", _LSTM_ORDER)),
+             ("a", "y", "c", "caches"), {
         "a[4][3][6]": "0.172117767533",
         "a.shape": "(5, 10, 7)",
         "y[1][4][3]": "0.95087346185",
@@ -211,21 +134,27 @@ EXERCISES = (
         "c[1][2][1]": "-0.855544916718",
         "len(caches)": "2",
     }),
-    Exercise(5, "rnn_cell_backward", "rnn_step_by_step.md", rnn_cell_backward_cell, {
+    Exercise(5, "rnn_cell_backward", "rnn_step_by_step.md",
+             (("xt", (3, 10)), ("a_prev", (5, 10)), ("parameters", _RNN_BACKWARD_ORDER)),
+             ("gradients",), {
         **_g("dxt", "[1][2]", "-1.3872130506", "(3, 10)"),
         **_g("da_prev", "[2][3]", "-0.152399493774", "(5, 10)"),
         **_g("dWax", "[3][1]", "0.410772824935", "(5, 3)"),
         **_g("dWaa", "[1][2]", "1.15034506685", "(5, 5)"),
         **_g("dba", "[4]", "[ 0.20023491]", "(5, 1)"),
-    }, backward=True),
-    Exercise(6, "rnn_backward", "rnn_step_by_step.md", rnn_backward_cell, {
+    }, forward="rnn_cell_forward", cotangents=(("da_next", (5, 10)),)),
+    Exercise(6, "rnn_backward", "rnn_step_by_step.md",
+             (("x", (3, 10, 4)), ("a0", (5, 10)), ("parameters", _RNN_BACKWARD_ORDER)),
+             ("gradients",), {
         **_g("dx", "[1][2]", "[-2.07101689 -0.59255627  0.02466855  0.01483317]", "(3, 10, 4)"),
         **_g("da0", "[2][3]", "-0.314942375127", "(5, 10)"),
         **_g("dWax", "[3][1]", "11.2641044965", "(5, 3)"),
         **_g("dWaa", "[1][2]", "2.30333312658", "(5, 5)"),
         **_g("dba", "[4]", "[-0.74747722]", "(5, 1)"),
-    }, backward=True),
-    Exercise(7, "lstm_cell_backward", "lstm_step_by_step.md", lstm_cell_backward_cell, {
+    }, forward="rnn_forward", cotangents=(("da", (5, 10, 4)),)),
+    Exercise(7, "lstm_cell_backward", "lstm_step_by_step.md",
+             (("xt", (3, 10)), ("a_prev", (5, 10)), ("c_prev", (5, 10)),
+              ("parameters", _LSTM_ORDER)), ("gradients",), {
         **_g("dxt", "[1][2]", "3.23055911511", "(3, 10)"),
         **_g("da_prev", "[2][3]", "-0.0639621419711", "(5, 10)"),
         **_g("dc_prev", "[2][3]", "0.797522038797", "(5, 10)"),
@@ -237,8 +166,10 @@ EXERCISES = (
         **_g("dbi", "[4]", "[-0.40142491]", "(5, 1)"),
         **_g("dbc", "[4]", "[ 0.25587763]", "(5, 1)"),
         **_g("dbo", "[4]", "[ 0.13893342]", "(5, 1)"),
-    }, backward=True),
-    Exercise(8, "lstm_backward", "lstm_step_by_step.md", lstm_backward_cell, {
+    }, forward="lstm_cell_forward", cotangents=(("da_next", (5, 10)), ("dc_next", (5, 10)))),
+    Exercise(8, "lstm_backward", "lstm_step_by_step.md",
+             (("x", (3, 10, 7)), ("a0", (5, 10)), ("parameters", _LSTM_GATES_ORDER)),
+             ("gradients",), {
         **_g("dx", "[1][2]", "[ 0.00218254  0.28205375 -0.48292508 -0.43281115  0.  0.  0. ]",
              "(3, 10, 7)"),
         **_g("da0", "[2][3]", "0.312770310257", "(5, 10)"),
@@ -250,7 +181,8 @@ EXERCISES = (
         **_g("dbi", "[4]", "[-0.50848333]", "(5, 1)"),
         **_g("dbc", "[4]", "[-0.42510818]", "(5, 1)"),
         **_g("dbo", "[4]", "[ -0.17958196]", "(5, 1)"),
-    }, backward=True),
+    }, forward="lstm_forward", cotangents=(("da", (5, 10, 4)),),  # 4 of x's 7: kept
+       zeros={"Wy": (2, 5), "by": (2, 1)}),  # unused by the backward, needed by the forward
 )  # fmt: skip
 
 #: what an older edition of the LSTM document printed as lstm_backward's Expected Output, on
@@ -263,6 +195,14 @@ OLDER_EDITION = {
         'gradients["da0"][2][3]': "-0.095911501954",
         'gradients["dWf"][3][1]': "-0.0698198561274",
     }
+}
+#: what ``jaxrnn check FILE`` says of results that are an older edition's wrong numbers
+OLDER_EDITION_NOTE = {
+    8: "your results are the Expected Output an older edition of the LSTM document printed "
+    "(dx[1][2] = [-0.00173313 0.08287442 -0.30545663 -0.43281115], da0[2][3] = -0.0959115...): "
+    "those numbers came from a loop that carries nothing from step t+1 to step t, and are "
+    "wrong. This document prints the true gradient: dx[1][2] = [0.00218254 0.28205375 "
+    "-0.48292508 -0.43281115 0. 0. 0.], da0[2][3] = 0.3127703...",
 }
 
 _NUMBER = re.compile(r"-?\d+\.?\d*(?:e[-+]?\d+)?")
@@ -313,17 +253,20 @@ def compare(observed: dict, expected: dict, rtol: float = 0.0, atol: float = 0.0
 
 
 def run_exercise(exercise: Exercise, api=None, dtype=np.float64, forward_api=None) -> dict:
-    """Run one exercise's test cell against ``api`` (default: jaxrnn) and return its values."""
+    """Run one exercise's test cell against ``api`` (default: jaxrnn), a backward's forward
+    against ``forward_api`` (default: jaxrnn), and return what it prints."""
     import jaxrnn
 
-    api = api or jaxrnn
+    arguments, cotangents = exercise.inputs(dtype)
     if exercise.backward:
-        return exercise.run(api, dtype, forward_api=forward_api or jaxrnn)
-    return exercise.run(api, dtype)
+        cache = getattr(forward_api or jaxrnn, exercise.forward)(*arguments)[-1]
+        arguments = (*cotangents, cache)
+    return exercise.printed(getattr(api or jaxrnn, exercise.function)(*arguments))
 
 
 __all__ = [
-    "EXERCISES", "OLDER_EDITION", "Exercise", "Line", "compare", "parse_printed", "run_exercise",
+    "EXERCISES", "OLDER_EDITION", "OLDER_EDITION_NOTE", "Exercise", "Line", "compare",
+    "parse_printed", "run_exercise", "side_by_side",
 ]  # fmt: skip
 
 
