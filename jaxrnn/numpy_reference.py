@@ -6,13 +6,40 @@ code (the whole-array-maximum softmax aside, which is the per-column one here) a
 from ``x``, so a ``da`` covering only the first steps works for both cells.
 
 The cell backwards are split where an equation feeds the rest (the RNN's eq. (3), the LSTM's
-gates (7)-(10)), and the loops take ``bent``: so that :mod:`jaxrnn.slips` can write each of the
-ways learners get them wrong as one edit of the documents' form.
+gates (7)-(10)), and the loops are :class:`Forward` and :class:`Backward`, whose every choice
+is a small function: so that :mod:`jaxrnn.slips` can write each of the ways learners get them
+wrong as one edit of the documents' form. A cell backward checks that it is given one step's
+cache (:class:`NotAStepCache` otherwise), so that a loop handing it the wrong thing is told.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
+
+
+class NotAStepCache(TypeError):
+    """A cell backward given something other than one step's cache."""
+
+
+def _step_cache(cache, fields: int):
+    """``cache``, if it is one step's: a tuple (or list) of ``fields`` ending with the
+    parameters; :class:`NotAStepCache` saying what it is otherwise."""
+    if isinstance(cache, (tuple, list)) and len(cache) == fields and isinstance(cache[-1], dict):
+        return cache
+    raise NotAStepCache(f"its cache argument is {_described(cache)}, not one step's cache")
+
+
+def _described(value) -> str:
+    """``a list of 4 step caches``, ``a tuple of 2``: what a value is, in a few words."""
+    if isinstance(value, (tuple, list)):
+        kind = type(value).__name__
+        if value and all(isinstance(v, (tuple, list)) for v in value):
+            return f"a {kind} of {len(value)} step caches"
+        return f"a {kind} of {len(value)}"
+    return f"a {type(value).__name__}"
 
 
 def sigmoid(x):
@@ -30,7 +57,7 @@ def rnn_cell_forward(xt, a_prev, p):
 
 
 def rnn_cell_backward(da_next, cache):
-    a_next = cache[0]
+    a_next = _step_cache(cache, 4)[0]
     return rnn_gradients(da_next * (1 - a_next**2), cache)
 
 
@@ -57,6 +84,7 @@ def lstm_cell_forward(xt, a_prev, c_prev, p):
 
 
 def lstm_cell_backward(da_next, dc_next, cache):
+    _step_cache(cache, 10)
     return lstm_gradients(lstm_gate_gradients(da_next, dc_next, cache), da_next, dc_next, cache)
 
 
@@ -101,7 +129,7 @@ def gru_cell_forward(xt, a_prev, p):
 
 def gru_cell_backward(da_next, cache):
     # written gate by gate, in a different order from jaxrnn.gru, as an independent check
-    a_next, a_prev, rt, ut, cct, xt, p = cache
+    a_next, a_prev, rt, ut, cct, xt, p = _step_cache(cache, 7)
     n_a = a_prev.shape[0]
     Wc_a, Wc_x = p["Wc"][:, :n_a], p["Wc"][:, n_a:]
     dz_c = da_next * ut * (1 - cct**2)
@@ -136,7 +164,7 @@ def gru_reset_after_cell_forward(xt, a_prev, p):
 
 def gru_reset_after_cell_backward(da_next, cache):
     # the candidate first, then each gate, then what each of them reads
-    a_next, a_prev, rt, ut, cct, hh, xt, p = cache
+    a_next, a_prev, rt, ut, cct, hh, xt, p = _step_cache(cache, 8)
     n_a = a_prev.shape[0]
     dz_c = da_next * ut * (1 - cct**2)
     dz_u = da_next * (cct - a_prev) * ut * (1 - ut)
@@ -153,75 +181,101 @@ def gru_reset_after_cell_backward(da_next, cache):
     }  # fmt: skip
 
 
-def _loop_forward(cell_forward, n_state, x, a0, p, Wy, *, bent=()):
-    """The documents' forward loop: every state after the first starts at zeros.
+def _zeros(n_state: int, shape) -> list:
+    return [np.zeros(shape) for _ in range(n_state)]
 
-    ``bent`` names ways learners bend it (:mod:`jaxrnn.slips`): ``"a0 at every step"``,
-    ``"a from zeros"``, ``"c from a0"``, ``"c is a"`` (one array for both).
+
+@dataclass(frozen=True)
+class Forward:
+    """The documents' forward loop, each of its choices a function that a slip may replace
+    (:mod:`jaxrnn.slips`).
+
+    Attributes:
+        arrays: ``(n_state, shape)`` -> the arrays the states are stored in, zeros.
+        first: ``(a0, arrays)`` -> the states entering the first step: ``a0``, then zeros.
+        entering: ``(t, states, a0, arrays)`` -> the states step ``t`` is given: the last
+            step's.
+        steps: ``T_x`` -> the steps, in order: all of them.
     """
+
+    arrays: Callable = _zeros
+    first: Callable = lambda a0, arrays: [a0, *(np.zeros(a0.shape) for _ in arrays[1:])]
+    entering: Callable = lambda t, states, a0, arrays: states
+    steps: Callable = range
+
+
+@dataclass(frozen=True)
+class Backward:
+    """The documents' reverse loop, each of its choices a function that a slip may replace
+    (:mod:`jaxrnn.slips`); ``dx`` sized from ``x``, steps after ``da``'s get no gradient.
+
+    Attributes:
+        steps: ``T_da`` -> the steps, in order: the last first.
+        first: ``(da, n_state)`` -> the gradients carried into the last step: zeros.
+        upstream: ``(da, t)`` -> what step ``t``'s cell backward gets besides the carried
+            hidden-state gradient: ``da[:, :, t]``.
+        carried: ``(step, n_state)`` -> the gradients step ``t`` hands to step ``t - 1``:
+            ``da_prev`` (and ``dc_prev``).
+        summed: ``(total, step)`` -> a parameter's gradient after a step: summed over them.
+        da0: ``(carried, step)`` -> ``da0`` after the loop: the carried ``da_prev``.
+    """
+
+    steps: Callable = lambda T: reversed(range(T))
+    first: Callable = lambda da, n_state: _zeros(n_state, da.shape[:2])
+    upstream: Callable = lambda da, t: da[:, :, t]
+    carried: Callable = lambda step, n_state: [step[k] for k in ("da_prev", "dc_prev")[:n_state]]
+    summed: Callable = lambda total, step: total + step
+    da0: Callable = lambda carried, step: carried[0]
+
+
+def _loop_forward(cell_forward, n_state, x, a0, p, Wy, loop: Forward = Forward()):
+    """The documents' forward loop: every state after the first starts at zeros."""
     n_x, m, T_x = x.shape
     n_y, n_a = p[Wy].shape
-    states = [np.zeros((n_a, m, T_x)) for _ in range(n_state)]
-    if "c is a" in bent:
-        states[1] = states[0]
+    arrays = loop.arrays(n_state, (n_a, m, T_x))
     y_pred, caches = np.zeros((n_y, m, T_x)), []
-    state = [np.zeros((n_a, m)) if "a from zeros" in bent else a0]
-    state += [a0 if "c from a0" in bent else np.zeros((n_a, m)) for _ in range(n_state - 1)]
-    for t in range(T_x):
-        if "a0 at every step" in bent:
-            state[0] = a0
+    state = loop.first(a0, arrays)
+    for t in loop.steps(T_x):
+        state = loop.entering(t, state, a0, arrays)
         *state, y_pred[:, :, t], cache = cell_forward(x[:, :, t], *state, p)
-        for stacked, s in zip(states, state, strict=True):
+        for stacked, s in zip(arrays, state, strict=True):
             stacked[:, :, t] = s
         caches.append(cache)
-    return states, y_pred, (caches, x)
+    return arrays, y_pred, (caches, x)
 
 
-def _loop_backward(cell_backward, n_state, keys, da, caches, *, bent=()):
-    """The documents' reverse loop, dx sized from x: steps after da's get no gradient.
-
-    ``bent`` names ways learners bend it (:mod:`jaxrnn.slips`): ``"a not carried"`` and
-    ``"c not carried"`` (the step's gradient from step t + 1 left out), ``"overwritten"`` (the
-    parameters' gradients assigned instead of summed), ``"da summed once"`` (the hidden
-    states' gradients of all steps summed into the carry before the loop).
-    """
+def _loop_backward(cell_backward, n_state, keys, da, caches, loop: Backward = Backward()):
+    """The documents' reverse loop, dx sized from x: steps after da's get no gradient."""
     caches, x = caches
-    g = {"dx": np.zeros(x.shape), **{k: 0.0 for k in keys}}
-    dstate = [np.zeros(da.shape[:2]) for _ in range(n_state)]
-    if "da summed once" in bent:
-        dstate[0] = da.sum(axis=2)
-    for t in reversed(range(da.shape[2])):
-        upstream = 0 if "da summed once" in bent else da[:, :, t]
-        step = cell_backward(upstream + dstate[0], *dstate[1:], caches[t])
-        dstate = [step[k] for k in ("da_prev", "dc_prev")[:n_state]]
-        if "a not carried" in bent:
-            dstate[0] = np.zeros_like(dstate[0])
-        if "c not carried" in bent and n_state > 1:
-            dstate[1] = np.zeros_like(dstate[1])
+    p = caches[0][-1]
+    g = {"dx": np.zeros(x.shape), **{k: np.zeros(np.shape(p[k[1:]])) for k in keys}}
+    carried, step = loop.first(da, n_state), None
+    for t in loop.steps(da.shape[2]):
+        step = cell_backward(loop.upstream(da, t) + carried[0], *carried[1:], caches[t])
+        carried = loop.carried(step, n_state)
         g["dx"][:, :, t] = step["dxt"]
-        g |= {k: step[k] if "overwritten" in bent else g[k] + step[k] for k in keys}
-    da0 = step["da_prev"] if "a not carried" in bent else dstate[0]
-    return {"dx": g["dx"], "da0": da0, **{k: g[k] for k in keys}}
+        g |= {k: loop.summed(g[k], step[k]) for k in keys}
+    return {"dx": g["dx"], "da0": loop.da0(carried, step), **{k: g[k] for k in keys}}
 
 
-def rnn_forward(x, a0, p, *, bent=()):
-    (a,), y_pred, caches = _loop_forward(rnn_cell_forward, 1, x, a0, p, "Wya", bent=bent)
+def rnn_forward(x, a0, p, *, loop: Forward = Forward()):
+    (a,), y_pred, caches = _loop_forward(rnn_cell_forward, 1, x, a0, p, "Wya", loop)
     return a, y_pred, caches
 
 
-def rnn_backward(da, caches, *, bent=(), cell_backward=None):
+def rnn_backward(da, caches, *, loop: Backward = Backward(), cell_backward=None):
     keys = ("dWax", "dWaa", "dba")
-    return _loop_backward(cell_backward or rnn_cell_backward, 1, keys, da, caches, bent=bent)
+    return _loop_backward(cell_backward or rnn_cell_backward, 1, keys, da, caches, loop)
 
 
-def lstm_forward(x, a0, p, *, bent=()):
-    (a, c), y, caches = _loop_forward(lstm_cell_forward, 2, x, a0, p, "Wy", bent=bent)
+def lstm_forward(x, a0, p, *, loop: Forward = Forward()):
+    (a, c), y, caches = _loop_forward(lstm_cell_forward, 2, x, a0, p, "Wy", loop)
     return a, y, c, caches
 
 
-def lstm_backward(da, caches, *, bent=(), cell_backward=None):
+def lstm_backward(da, caches, *, loop: Backward = Backward(), cell_backward=None):
     keys = ("dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo")
-    return _loop_backward(cell_backward or lstm_cell_backward, 2, keys, da, caches, bent=bent)
+    return _loop_backward(cell_backward or lstm_cell_backward, 2, keys, da, caches, loop)
 
 
 def gru_forward(x, a0, p):
