@@ -155,7 +155,9 @@ def devices(spec: str):
 
 
 def check_solution(args) -> int:
-    """``jaxrnn check FILE...``: the learner's solution, each exercise's block as it comes."""
+    """``jaxrnn check FILE...``: the learner's solution, each exercise's block as it comes;
+    the files of each folder are one solution (:func:`jaxrnn.solution.solutions`), checked in
+    turn. The exit status is the worst of theirs."""
     from jaxrnn import solution
     from jaxrnn.solution.report import verdict_lines
 
@@ -170,21 +172,38 @@ def check_solution(args) -> int:
     exercises = None if args.exercise is None else [
         int(e) if e.isdigit() else e for e in args.exercise
     ]  # fmt: skip
-    try:
-        report = solution.check(args.files, exercises=exercises, timeout=args.timeout,
-                                progress=show)  # fmt: skip
-    except ValueError as err:  # an exercise that is none of the eight
-        print(f"jaxrnn check: {err}", file=sys.stderr)
-        return 2
+    reports = []
+    for files in solution.solutions(args.files):
+        if reports and not args.json:
+            _print("")
+        try:
+            report = solution.check(files, exercises=exercises, timeout=args.timeout,
+                                    progress=show)  # fmt: skip
+        except ValueError as err:  # an exercise that is none of the eight
+            print(f"jaxrnn check: {err}", file=sys.stderr)
+            return 2
+        reports.append(report)
+        if args.json:
+            continue
+        if report.unreadable is not None:
+            _print(report.header())
+        else:
+            remaining = report.unchecked_lines()
+            _print("\n".join([*remaining, "", report.summary()]))
+        if args.show_output and report.output:
+            _print("\nwhat your code printed:\n" + report.output.rstrip())
+    status = max(report.exit_status for report in reports)
     if args.json:
-        _print(report.to_json())
-    elif report.unreadable is not None:
-        _print(report.header())
-    else:
-        _print("\n" + report.summary())
-    if args.show_output and report.output:
-        _print("\nwhat your code printed:\n" + report.output.rstrip())
-    return report.exit_status
+        if len(reports) == 1:
+            _print(reports[0].to_json(output=args.show_output))
+        else:
+            import json
+
+            _print(json.dumps({
+                "ok": all(r.ok for r in reports), "exit_status": status,
+                "solutions": [r.to_dict(output=args.show_output) for r in reports],
+            }, indent=2))  # fmt: skip
+    return status
 
 
 def _print(text: str) -> None:
@@ -503,12 +522,13 @@ def main(argv=None) -> int:
         help="with FILE: only these exercises (1-8, or the functions' names)",
     )  # fmt: skip
     check_parser.add_argument(
-        "--timeout", type=_positive_number, default=10.0,
-        help="with FILE: seconds each call into your code may take (default 10)",
+        "--timeout", type=_seconds, default=10.0,
+        help="with FILE: seconds each call into your code may take (default 10, at most a day)",
     )  # fmt: skip
     check_parser.add_argument(
         "--show-output", action="store_true",
-        help="with FILE: also print what your code printed (kept apart from the report)",
+        help="with FILE: also print what your code printed (kept apart from the report; with "
+        "--json, as its output field)",
     )  # fmt: skip
     check_parser.add_argument("--device", default="all", help="all (default), cpu, gpu, cpu:0...")
     check_parser.add_argument(
@@ -643,6 +663,16 @@ def _positive_number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"must be a finite number above 0; got {text}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a number of seconds above 0 and at most a day."""
+    from jaxrnn.solution import MAX_TIMEOUT
+
+    value = _positive_number(text)
+    if value > MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_TIMEOUT:g} (a day); got {text}")
     return value
 
 

@@ -77,7 +77,7 @@ def locate(got, want, dims: str | None = None, tolerance: float = 0.0, sizes=Non
     """
     got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
     scale = float(np.max(np.abs(want), initial=0.0)) or 1.0
-    diff = np.abs(got - want)
+    diff = np.array(np.abs(got - want))  # an array even for a 0-d one, to be written into
     diff[~np.isfinite(diff)] = np.inf
     index = tuple(int(i) for i in np.unravel_index(np.argmax(diff), diff.shape))
     symbols = dims.split() if dims else None

@@ -4,26 +4,37 @@ runner (:mod:`jaxrnn.solution.learner`), the documents' way, with NumPy float64 
 the documents' plain caches, and never traces them.
 
 Every function is called on three problems: the documents' test cell and two random ones
-(``n_a != n_x``; ``m = 1``, ``T_x = 1``). A forward's every output and cache field is compared
-with jaxrnn's forward; a backward's gradients with ``jax.vjp`` of jaxrnn's forward in float64
-and, on the first random problem, central finite differences too
-(:func:`jaxrnn.gradcheck.check_backward`). A backward gets the caches of the learner's own
+(``n_a != n_x``; ``m = 1``, ``T_x = 1``). What it returns is read as the documents' results
+whatever it is (:func:`learner_array`): ``None`` (a function still the template is *not
+written yet*), a list, a complex or object array, a dictionary without a key are each said
+so, never an error of jaxrnn's; a ``dx`` sized from ``da`` (the template's own) is compared
+on ``da``'s steps. A forward's every output and cache field is compared with jaxrnn's
+forward; a backward's gradients with ``jax.vjp`` of jaxrnn's forward in float64 and, on the
+first random problem, central finite differences too (:func:`jaxrnn.gradcheck.check_backward`).
+A result returned in float32 is right when it is right to float32's rounding, and said so;
+rounding never makes an equation a suspect. A backward gets the caches of the learner's own
 forward where that forward is right, jaxrnn's otherwise. For a wrong function it gives:
 
 * the wrong outputs, each with the equations it depends on, and the **suspects**: equations
   every wrong output depends on and no right one does (``EQUATIONS_OF`` of each cell module);
 * **where** (:mod:`jaxrnn.where`): a sequence function's first wrong time step, counted from the
   last step for a backward (where its reverse loop first goes wrong), from the first for a
-  forward; for a loop, whether the learner's own cell function is right and, if not, whether
-  the loop is right with jaxrnn's cell in its place;
+  forward; for a loop, whether the learner's own cell function is right and, if not, what the
+  loop does with jaxrnn's cell in its place (said as such);
 * the **slip**, when the results equal one of :mod:`jaxrnn.slips`' variants to rounding on
-  every problem, with its fix;
+  every problem, with its fix; a slip seen by behaviour (a probe) only where its definition
+  holds;
 * for an error the learner's code raised: where in their file, and a hint where one is known.
+
+Nothing in the diagnosis can end the report: a step of it that fails is said so, and the
+verdict stands (:func:`check`).
 """
 
 from __future__ import annotations
 
 import functools
+import traceback
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -33,8 +44,8 @@ import numpy as np
 from jaxrnn import autodiff, exercises, lstm, rnn, slips
 from jaxrnn.cells import LSTM, RNN
 from jaxrnn.gradcheck import check_backward
-from jaxrnn.solution.learner import KEPT, LearnerError, Raised
-from jaxrnn.tolerances import LEARNER
+from jaxrnn.solution.learner import KEPT, LearnerError, NotSwapped, Raised
+from jaxrnn.tolerances import DOCUMENT, LEARNER
 from jaxrnn.where import Where, locate
 
 
@@ -79,6 +90,8 @@ SIZES = ({"n_x": 4, "n_a": 3, "n_y": 2, "m": 5, "T_x": 6},
 #: the documents' names of a sequence function's outputs, as the cell's equations name them
 _AS_CELL = {"a": "a_next", "c": "c_next", "y": "yt_pred", "y_pred": "yt_pred", "dx": "dxt",
             "da0": "da_prev"}  # fmt: skip
+#: the dtypes a learner's result may be rounded to, with the tolerance of that rounding
+_ROUNDED = {np.dtype(d): DOCUMENT[np.dtype(d)] for d in ("float32", "float16")}
 
 
 @dataclass(frozen=True)
@@ -93,13 +106,29 @@ class Problem:
 
 @dataclass(frozen=True)
 class Finding:
-    """One output (or gradient, or cache field) compared with its reference."""
+    """One output (or gradient, or cache field) compared with its reference.
+
+    Attributes:
+        name: the output's name (``"dx"``, ``"caches[0][t] (c_prev)"``).
+        ok: whether it is right.
+        error: ``max |got - want| / max |want|``.
+        problem: why it could not be compared as an array (``"None"``, a shape), or ``None``.
+        where: where it is worst, for a wrong array.
+        note: for a right one, what was allowed (a scalar 0 in a cache).
+        rounded: for a right one, the dtype it was returned in, right to its rounding.
+        rounding: wrong by no more than float32's rounding: no equation is suspected for it.
+        none: the learner returned ``None`` for it (the template's placeholder).
+    """
 
     name: str
     ok: bool
     error: float = 0.0
     problem: str | None = None
     where: Where | None = None
+    note: str | None = None
+    rounded: str | None = None
+    rounding: bool = False
+    none: bool = False
 
 
 @dataclass
@@ -124,50 +153,28 @@ class Verdict:
     caches_from: str | None = None
     problem: str | None = None  # the problem the findings come from
     cell_ok: bool | None = None  # a loop's own cell function
+    #: the outputs a function still the template returns as None (it is *not written yet*)
+    unwritten: list = field(default_factory=list)
+    #: a loop's first wrong step with jaxrnn's cell function in its place (never its own),
+    #: and the steps of the problem it was found on
+    swapped_step: tuple[int, int] | None = None
+    #: why jaxrnn could not check it at all (a failure of jaxrnn's, said as one)
+    unchecked: str | None = None
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
 
 
 # --------------------------------------------------------------------------------- problems
-
-
-class _Recorded(Exception):
-    pass
-
-
-class _Recorder:
-    """Stands in for the documents' API in an exercise's test cell, to read its arguments."""
-
-    def __init__(self, results: int | None = None):
-        self.calls, self.results = {}, results
-
-    def __getattr__(self, name):
-        def record(*args):
-            self.calls[name] = args
-            if self.results is None:
-                raise _Recorded
-            return (None,) * self.results
-
-        return record
 
 
 @functools.cache
 def problems(function: str) -> tuple[Problem, ...]:
     """The documents' test cell of the exercise, then one problem of each of :data:`SIZES`."""
     spec = SPECS[function]
-    exercise = exercises.EXERCISES[spec.number - 1]
-    api, forward_api = _Recorder(), _Recorder(results=len(spec.cell.state) + 2)
-    try:
-        if spec.backward:
-            exercise.run(api, np.float64, forward_api=forward_api)
-        else:
-            exercise.run(api, np.float64)
-    except _Recorded:
-        pass
-    if spec.backward:
-        (inputs,) = forward_api.calls.values()
-        *cotangents, _ = api.calls[function]
-    else:
-        inputs, cotangents = api.calls[function], ()
-    found = [Problem("the documents' test cell", tuple(inputs), tuple(cotangents))]
+    inputs, cotangents = exercises.EXERCISES[spec.number - 1].inputs(np.float64)
+    found = [Problem("the documents' test cell", inputs, cotangents)]
     rng = np.random.default_rng(spec.number)
     for sizes in SIZES:
         n_x, n_a, n_y, m, T_x = sizes.values()
@@ -231,45 +238,98 @@ def gradient_names(spec: Spec) -> list[str]:
 # ------------------------------------------------------------------------------ comparisons
 
 
-def compare_array(name: str, got, want, dims: str | None) -> Finding:
-    """One array against its reference, at :data:`jaxrnn.tolerances.LEARNER`."""
-    if isinstance(got, Mapping) and "__opaque__" in got:
-        return Finding(name, False, problem=f"not an array ({got['__opaque__']})")
+def learner_array(value) -> tuple[np.ndarray | None, str | None]:
+    """A learner's value as an array of real numbers, ``(array, None)``, or ``(None, what it
+    is instead)``: ``None``, a string, a dictionary, complex values, Python objects, a ragged
+    list. Lists of numbers are arrays, as NumPy reads them."""
+    if value is None:
+        return None, "None: not computed (the template's placeholder?)"
+    if isinstance(value, Mapping):
+        if "__opaque__" in value:
+            return None, f"not an array ({value['__opaque__']})"
+        return None, "a dictionary, not an array"
+    if isinstance(value, (str, bytes)):
+        return None, f"a string ({value[:20]!r}), not an array"
     try:
-        got = np.asarray(got, np.float64)
-    except (TypeError, ValueError):
-        return Finding(name, False, problem=f"not an array ({type(got).__name__})")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            array = np.asarray(value)
+    except (ValueError, TypeError):
+        return None, f"a {type(value).__name__} that is not an array of numbers (ragged?)"
+    kind = array.dtype.kind
+    if kind == "c":
+        return None, f"complex values ({array.dtype}): the documents' results are real"
+    if kind == "O":
+        return None, "an array of Python objects (dtype object), not of numbers"
+    if kind in "US":
+        return None, f"an array of strings ({array.dtype}), not of numbers"
+    if kind not in "fiu":
+        return None, f"not numbers (dtype {array.dtype})"
+    return array, None
+
+
+def compare_array(name: str, got, want, dims: str | None, field: bool = False) -> Finding:
+    """One array against its reference, at :data:`jaxrnn.tolerances.LEARNER`; a result
+    returned in float32 (or float16) at its rounding's tolerance, said in the finding's note.
+    ``field``: a cache field, where a scalar that every entry of the reference equals (``c_next
+    = 0`` before the loop) computes the same values and is right, with a note."""
+    array, what = learner_array(got)
+    if array is None:
+        return Finding(name, False, problem=what, none=got is None)
     want = np.asarray(want, np.float64)
-    if got.shape != want.shape:
-        return Finding(name, False, problem=f"shape {got.shape}, expected {want.shape}")
+    if array.shape != want.shape:
+        if field and array.ndim == 0 and want.size and np.all(want == array):
+            return Finding(name, True, note=(
+                f"{name} is the scalar {array.item()!r} where the documents hold an array of "
+                f"it: the same values, and the documents' backward takes it"
+            ))  # fmt: skip
+        return Finding(name, False, problem=f"shape {array.shape}, expected {want.shape}")
+    values = array.astype(np.float64)
     scale = float(np.max(np.abs(want), initial=0.0))
-    diff = np.abs(got - want)
-    bound = LEARNER.atol + LEARNER.rtol * scale
+    diff = np.abs(values - want)
     error = float(np.max(diff, initial=0.0)) / (scale or 1.0)
-    if not np.all(np.isfinite(got)):
-        return Finding(name, False, np.inf, "not finite", locate(got, want, dims, LEARNER.rtol))
-    if np.all(diff <= bound):
+    if not np.all(np.isfinite(values)):
+        return Finding(name, False, np.inf, "not finite", locate(values, want, dims, LEARNER.rtol))
+    if np.all(diff <= LEARNER.atol + LEARNER.rtol * scale):
         return Finding(name, True, error)
-    tolerance = bound / (scale or 1.0)
-    return Finding(name, False, error, None, locate(got, want, dims, tolerance))
+    rounded = _ROUNDED.get(array.dtype)
+    if rounded is not None and np.all(diff <= rounded.atol + rounded.rtol * scale):
+        return Finding(name, True, error, rounded=array.dtype.name)
+    float32 = _ROUNDED[np.dtype("float32")]
+    rounding = bool(np.all(diff <= float32.atol + float32.rtol * scale))
+    bound = (LEARNER.atol + LEARNER.rtol * scale) / (scale or 1.0)
+    return Finding(name, False, error, None, locate(values, want, dims, bound), rounding=rounding)
 
 
-def compare(spec: Spec, got, want) -> list[Finding]:
-    """Every output of one call against jaxrnn's (see :class:`Finding`)."""
+def compare(spec: Spec, got, want, scalars: bool = False) -> list[Finding]:
+    """Every output of one call against jaxrnn's (see :class:`Finding`); ``scalars``: a
+    scalar stands for an array all of whose entries it equals everywhere (a loop's ``dWf = 0``
+    that no step added to), not only in a cache."""
     if spec.backward:
-        return _compare_gradients(spec, got, want)
+        return _compare_gradients(spec, got, want, scalars)
     n = len(spec.outputs)
     if not isinstance(got, (tuple, list)) or len(got) != n:
-        shown = f"{type(got).__name__}" + (f" of {len(got)}" if hasattr(got, "__len__") else "")
-        return [Finding("the result", False, problem=f"returned {shown}; the documents' "
-                        f"function returns ({', '.join(spec.outputs)})")]  # fmt: skip
+        return [Finding("the result", False, none=got is None, problem=(
+            f"returned {_described(got)}; the documents' function returns "
+            f"({', '.join(spec.outputs)})"
+        ))]  # fmt: skip
     findings = []
     for name, g, w in zip(spec.outputs[:-1], got[:-1], want[:-1], strict=True):
         dims = ("n_y" if name.startswith("y") else "n_a") + " m" + (" T_x" if spec.sequence else "")
-        findings.append(compare_array(name, g, w, dims))
+        findings.append(compare_array(name, g, w, dims, field=scalars))
     if spec.sequence:
         return findings + _compare_caches(spec, got[-1], want[-1])
     return findings + _compare_cache(spec, "cache", got[-1], want[-1])
+
+
+def _described(value) -> str:
+    """What a value is, in a few words: ``None``, ``tuple of 2``, ``str``."""
+    if value is None:
+        return "None"
+    if isinstance(value, Mapping) and "__opaque__" in value:
+        return str(value["__opaque__"])
+    shown = type(value).__name__
+    return shown + (f" of {len(value)}" if isinstance(value, (tuple, list, dict)) else "")
 
 
 def _cache_names(spec) -> list[str]:
@@ -279,8 +339,7 @@ def _cache_names(spec) -> list[str]:
 def _compare_cache(spec, name, got, want) -> list[Finding]:
     names = _cache_names(spec)
     if not isinstance(got, (tuple, list)) or len(got) != len(names):
-        shown = type(got).__name__ + (f" of {len(got)}" if hasattr(got, "__len__") else "")
-        return [Finding(name, False, problem=f"{shown}; the documents' cache is the "
+        return [Finding(name, False, problem=f"{_described(got)}; the documents' cache is the "
                         f"{len(names)}-tuple ({', '.join(names)})")]  # fmt: skip
     findings = []
     for i, (field_name, g, w) in enumerate(zip(names, got, want, strict=True)):
@@ -288,13 +347,15 @@ def _compare_cache(spec, name, got, want) -> list[Finding]:
         if field_name == "parameters":
             findings += _compare_parameters(spec, f"{name}[{i}]", g, w)
         else:
-            findings.append(compare_array(label, g, w, spec.cell.cache_fields[field_name]))
+            findings.append(
+                compare_array(label, g, w, spec.cell.cache_fields[field_name], field=True)
+            )
     return findings
 
 
 def _compare_parameters(spec, label, got, want) -> list[Finding]:
-    if not isinstance(got, Mapping):
-        return [Finding(label, False, problem=f"{type(got).__name__}, not the parameters")]
+    if not isinstance(got, Mapping) or "__opaque__" in got:
+        return [Finding(label, False, problem=f"{_described(got)}, not the parameters")]
     return [
         compare_array(f"{label}['{k}']", got[k], want[k], dims)
         if k in got else Finding(f"{label}['{k}']", False, problem="missing")
@@ -309,32 +370,37 @@ def _compare_caches(spec, got, want) -> list[Finding]:
     steps, x = got
     findings = [compare_array("caches[1] (x)", x, want[1], "n_x m T_x")]
     if not isinstance(steps, (tuple, list)) or len(steps) != len(want[0]):
-        shown = f"{len(steps)} step caches" if hasattr(steps, "__len__") else type(steps).__name__
+        shown = f"{len(steps)} step caches" if isinstance(steps, (tuple, list)) else (
+            _described(steps)
+        )  # fmt: skip
         return findings + [Finding("caches[0]", False, problem=f"{shown}; expected one per "
                                    f"step, {len(want[0])}")]  # fmt: skip
     per_step = [_compare_cache(spec, "caches[0][t]", g, w)
                 for g, w in zip(steps, want[0], strict=True)]  # fmt: skip
-    for i in range(len(per_step[0])):
+    for i in range(len(per_step[0]) if per_step else 0):
         column = [step[i] for step in per_step if i < len(step)]
         wrong = [t for t, f in enumerate(column) if not f.ok]
         if not wrong:
-            findings.append(column[0])
+            noted = next((f for f in column if f.note), column[0])
+            findings.append(noted)
             continue
         first = column[wrong[0]]
         where = Where(first.where.index if first.where else (), first.error,
                       f"step {wrong[0]}" + (f", {first.where.meaning}" if first.where else ""),
                       (wrong[0], wrong[-1]))  # fmt: skip
-        findings.append(Finding(first.name, False, first.error, first.problem, where))
+        findings.append(Finding(first.name, False, first.error, first.problem, where,
+                                rounding=all(column[t].rounding for t in wrong)))  # fmt: skip
     return findings
 
 
-def _compare_gradients(spec, got, want) -> list[Finding]:
+def _compare_gradients(spec, got, want, scalars=False) -> list[Finding]:
     if not isinstance(got, Mapping) or "__opaque__" in got:
-        shown = got.get("__opaque__") if isinstance(got, Mapping) else type(got).__name__
-        return [Finding("the result", False, problem=f"returned {shown}; the documents' "
-                        f"function returns a dictionary of gradients")]  # fmt: skip
+        return [Finding("the result", False, none=got is None, problem=(
+            f"returned {_described(got)}; the documents' function returns a dictionary of "
+            f"gradients"
+        ))]  # fmt: skip
     return [
-        compare_array(name, got[name], want[name], _gradient_dims(spec, name))
+        compare_array(name, got[name], want[name], _gradient_dims(spec, name), field=scalars)
         if name in got else Finding(name, False, problem="not returned")
         for name in gradient_names(spec)
     ]  # fmt: skip
@@ -346,6 +412,42 @@ def _gradient_dims(spec, name) -> str:
     if name in ("da0", "da_prev", "dc_prev"):
         return "n_a m"
     return spec.cell.parameter_shapes[name[1:]]
+
+
+def _as_documents(spec, index, result):
+    """The learner's result read in the documents' shapes: a sequence backward's ``dx`` sized
+    from ``da`` (the template's own), where ``da`` covers fewer steps than ``x``, padded with
+    zeros to ``x``'s steps, which get no gradient. ``(result, note or None)``."""
+    problem = problems(spec.function)[index]
+    if not (spec.sequence and spec.backward and isinstance(result, Mapping)):
+        return result, None
+    array, _ = learner_array(result.get("dx"))
+    x_shape, T_da = problem.inputs[0].shape, problem.cotangents[0].shape[-1]
+    if array is None or T_da == x_shape[-1] or array.shape != (*x_shape[:2], T_da):
+        return result, None
+    padded = np.zeros(x_shape, array.dtype)
+    padded[..., :T_da] = array
+    note = (
+        f"on {problem.label} your dx has da's {T_da} steps, not x's {x_shape[-1]}: compared on "
+        f"them (jaxrnn sizes dx from x: the later steps get no gradient, and are 0)"
+    )
+    return {**result, "dx": padded}, note
+
+
+def _unwritten(spec, result) -> list[str]:
+    """The outputs a function still the template returns as ``None``: all of them, or none
+    (a function that computes some and not others is wrong, not unwritten)."""
+    if result is None:
+        return ["its result"]
+    if spec.backward:
+        if not isinstance(result, Mapping) or "__opaque__" in result:
+            return []
+        names = [n for n in gradient_names(spec) if n in result]
+        return names if names and all(result[n] is None for n in names) else []
+    if not isinstance(result, (tuple, list)) or len(result) != len(spec.outputs):
+        return []
+    names = list(spec.outputs[:-1])
+    return names if all(v is None for v in result[:-1]) else []
 
 
 # ------------------------------------------------------------------------------- diagnosis
@@ -363,31 +465,71 @@ def diagnose(runner, function: str, verdicts: Mapping) -> Verdict:
     for index in range(len(problems(function))):
         try:
             args, given = _arguments(runner, spec, index, use_theirs)
-            arguments.append(given)
-            results.append(runner.call(function, *args))
+        except LearnerError as error:  # their forward, for the caches
+            arguments.append(None)
+            results.append(error.raised)
+            continue
+        arguments.append(given)
+        try:
+            result, note = _as_documents(spec, index, runner.call(function, *args))
         except LearnerError as error:
             results.append(error.raised)
+            continue
+        results.append(result)
+        if note is not None:
+            verdict.note(note)
     if any(isinstance(r, Raised) for r in results):
         return _errored(runner, spec, verdict, verdicts, arguments, results)
+    unwritten = [_unwritten(spec, r) for r in results]
+    if all(unwritten):
+        verdict.ok, verdict.unwritten = False, unwritten[0]
+        return verdict
     findings = [compare(spec, got, _target(spec, i)) for i, got in enumerate(results)]
+    extra = [k for k in results[0] if k not in gradient_names(spec)] if (
+        spec.backward and isinstance(results[0], Mapping) and "__opaque__" not in results[0]
+    ) else []  # fmt: skip
+    if extra:
+        verdict.note(f"it also returns {', '.join(map(repr, extra))}, which the documents' "
+                     f"function does not: left alone")  # fmt: skip
     if spec.backward:  # the first random problem, also against finite differences
         findings[1] = _with_finite_differences(spec, findings[1], results[1])
-    if spec.number == 8:
-        _dx_from_da(verdict, findings[0], results[0])
     _aggregate(verdict, findings)
-    if spec.number == 8:
-        _older_edition(verdict, results[0])
+    _guarded(verdict, _older_edition, spec, verdict, results[0])
     if verdict.ok:
         return verdict
     _where(spec, verdict, findings)
     loop_results = results
     if spec.uses is not None:
-        loop_results = _cell_or_loop(runner, spec, verdict, verdicts, arguments, results)
+        loop_results = _guarded(
+            verdict, _cell_or_loop, runner, spec, verdict, verdicts, arguments, results
+        )
     if loop_results is not None:
-        verdict.slip = _matching_slip(spec, loop_results, arguments)
-    if verdict.slip is None and spec.number in (5, 7):
-        verdict.slip = _weights_from_outside(runner, spec, arguments[1], results[1])
+        verdict.slip = _guarded(verdict, _matching_slip, spec, loop_results, arguments)
+    if verdict.slip is not None and verdict.slip.equation == "the loop":
+        verdict.suspects = ["the loop"]
+    right_on_test_cell = all(f.ok for f in findings[0])
+    if verdict.slip is None and right_on_test_cell:
+        verdict.slip = _guarded(verdict, _weights_from_outside, runner, spec, arguments[1],
+                                results[1])  # fmt: skip
     return verdict
+
+
+def _guarded(verdict, step, *args):
+    """One step of the diagnosis, whose failure (jaxrnn's, not the learner's) is said in a
+    note and leaves the verdict as it stands; ``None`` then."""
+    try:
+        return step(*args)
+    except Exception as error:  # noqa: BLE001 - never the end of the report
+        verdict.note(f"jaxrnn's diagnosis could not finish ({_jaxrnn_failure(error)}); the "
+                     f"verdict above stands")  # fmt: skip
+        return None
+
+
+def _jaxrnn_failure(error: BaseException) -> str:
+    """A failure of jaxrnn's own code, said with where it happened, for a report of it."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" at {frames[-1].filename.split('jaxrnn')[-1]}:{frames[-1].lineno}" if frames else ""
+    return f"{type(error).__name__}: {error}{where}"
 
 
 def _arguments(runner, spec, index, use_theirs) -> tuple[list, list]:
@@ -420,36 +562,67 @@ def _errored(runner, spec, verdict, verdicts, arguments, results) -> Verdict:
     right = [i for i in ran
              if all(f.ok for f in compare(spec, results[i], _target(spec, i)))]  # fmt: skip
     if right:
-        verdict.notes.append("right on " + " and ".join(labels[i] for i in right))
+        verdict.note("right on " + " and ".join(labels[i] for i in right))
     if spec.uses is not None and raised.frames and raised.frames[-1][2] == spec.uses:
-        _loop_of_a_raising_cell(runner, spec, verdict, verdicts, arguments)
-    if verdict.slip is None and spec.number in (5, 7) and ran:
-        verdict.slip = _weights_from_outside(runner, spec, arguments[ran[0]], results[ran[0]])
+        _guarded(verdict, _loop_of_a_raising_cell, runner, spec, verdict, verdicts, arguments)
+    if verdict.slip is None and 0 in right:  # right on the documents' test cell
+        probed = [i for i in ran if arguments[i] is not None]
+        verdict.slip = _guarded(verdict, _weights_from_outside, runner, spec,
+                                arguments[probed[-1]], results[probed[-1]])  # fmt: skip
     return verdict
+
+
+def _swapped_call(runner, spec, given):
+    """The learner's loop called with jaxrnn's NumPy cell function in place of theirs."""
+    return runner.call(spec.function, *given, substitute={spec.uses: spec.uses})
 
 
 def _loop_of_a_raising_cell(runner, spec, verdict, verdicts, arguments) -> None:
     """The error came from the loop's cell function: is that function wrong, or the loop,
-    that gave it what it cannot take? The loop again, with jaxrnn's cell function in its place
-    checking what it is given (a backward's cache)."""
+    that gave it what it cannot take? The loop again, with jaxrnn's cell function in its place,
+    which says what it is given when that is not one step's cache."""
     cell = verdicts.get(spec.uses)
     if cell is not None and not cell.ok:
-        verdict.notes.append(f"it raised in your {spec.uses}, which is wrong: fix exercise "
-                             f"{cell.number} first")  # fmt: skip
-    stand_in = f"checked {spec.uses}" if spec.backward else spec.uses
+        verdict.note(f"it raised in your {spec.uses}, which is wrong: fix exercise {cell.number} "
+                     f"first")  # fmt: skip
+    if any(given is None for given in arguments):
+        return
     try:
-        rerun = [runner.call(spec.function, *given, substitute={spec.uses: stand_in})
-                 for given in arguments]  # fmt: skip
+        rerun = [_swapped_call(runner, spec, given) for given in arguments]
+    except NotSwapped as error:
+        verdict.note(f"jaxrnn's {spec.uses} could not be put in place of yours: {error}")
+        return
     except LearnerError as error:
         if error.raised.kind == "NotAStepCache":
             verdict.slip = next(s for s in slips.for_exercise(spec.number) if s.probe)
-            verdict.notes.append(f"{spec.uses}, called by your loop: {error.raised.message}")
+            verdict.note(f"{spec.uses}, called by your loop: {error.raised.message}")
+        else:
+            verdict.note(f"with jaxrnn's {spec.uses} in its place your loop raises too: "
+                         f"{error.raised}")  # fmt: skip
         return
-    if all(f.ok for i, got in enumerate(rerun) for f in compare(spec, got, _target(spec, i))):
-        verdict.notes.append(f"with jaxrnn's {spec.uses} in its place your loop is right")
+    _swapped_verdict(spec, verdict, rerun, arguments)
+
+
+def _swapped_verdict(spec, verdict, rerun, arguments) -> None:
+    """What the loop does with jaxrnn's cell function in its place, said as such: right, or
+    wrong with the slip and the step it shows there; with neither, only that the cell comes
+    first."""
+    findings = [compare(spec, _as_documents(spec, i, got)[0], _target(spec, i))
+                for i, got in enumerate(rerun)]  # fmt: skip
+    swapped = f"with jaxrnn's {spec.uses} in its place"
+    if all(f.ok for fs in findings for f in fs):
+        verdict.note(f"{swapped} your loop is right: the mistakes are {spec.uses}'s")
         return
-    verdict.notes.append(f"with jaxrnn's {spec.uses} in its place your loop is still wrong")
-    verdict.slip = _matching_slip(spec, rerun, arguments)
+    verdict.slip = _matching_slip(spec, [_as_documents(spec, i, r)[0] for i, r in
+                                         enumerate(rerun)], arguments)  # fmt: skip
+    step, steps = _first_wrong_step(spec, findings)
+    verdict.swapped_step = None if step is None else (step, steps)
+    if verdict.slip is None and verdict.swapped_step is None:
+        verdict.note(f"{swapped} your loop is still wrong: fix your {spec.uses} first, then "
+                     f"check again")  # fmt: skip
+    else:
+        verdict.note(f"{swapped} your loop is still wrong")
+    verdict.suspects = ["the loop"]
 
 
 def _hint(spec, raised: Raised, problem: Problem) -> str | None:
@@ -459,6 +632,9 @@ def _hint(spec, raised: Raised, problem: Problem) -> str | None:
         if name in spec.cell.parameter_shapes:
             where = "the cache's parameters: parameters = cache[-1]; " if spec.backward else ""
             return f"read it from {where or 'the parameters: '}{name} = parameters['{name}']"
+    if "NoneType" in raised.message:
+        return ("a value here is None: a placeholder of the template still to be written "
+                "(between ### START CODE HERE ### and ### END CODE HERE ###)?")  # fmt: skip
     if raised.kind == "IndexError" and spec.sequence and spec.backward and (
         problem.label.startswith("the documents'")
     ):  # fmt: skip
@@ -470,44 +646,31 @@ def _hint(spec, raised: Raised, problem: Problem) -> str | None:
 
 
 def _with_finite_differences(spec, findings, result) -> list[Finding]:
-    """The random problem's gradients also judged by :func:`check_backward` (jax.vjp in float64
-    and central finite differences): a gradient it fails is wrong, whatever else said."""
+    """The random problem's gradients also judged by central finite differences of jaxrnn's
+    forward in float64 (:func:`check_backward`): a gradient right to float64's tolerance that
+    they fail is wrong, whatever else said."""
     if not isinstance(result, Mapping) or "__opaque__" in result:
         return findings
     problem = problems(spec.function)[1]
     names = ["x", "a0"] if spec.sequence else ["xt", *(f"{s}_prev" for s in spec.cell.state)]
     inputs = dict(zip([*names, "parameters"], problem.inputs, strict=True))
     forward = spec.cell.forward if spec.sequence else spec.cell.cell_forward
-    returned = {k: v for k, v in result.items() if isinstance(v, np.ndarray)}
+    judged = {f.name for f in findings if f.ok and f.note is None}
+    returned = {k: learner_array(result[k])[0].astype(np.float64) for k in judged}
     with jax.enable_x64(True):
         report = check_backward(forward, lambda *_: returned, inputs, problem.cotangents,
-                                finite_differences=True)  # fmt: skip
-    failed = set(report.failed)
+                                finite_differences=True, adjoint=False)  # fmt: skip
+    failed = {r.name for r in report.rows if r.fd_rel_error is not None
+              and not r.fd_rel_error <= r.fd_tolerance}  # fmt: skip
     fd = "disagrees with finite differences"
     return [
         Finding(f.name, False, f.error, fd) if f.ok and f.name in failed else f for f in findings
     ]
 
 
-def _dx_from_da(verdict, findings, result) -> None:
-    """The 4-of-7 test cell: a ``dx`` sized from ``da``, right on its steps, is accepted."""
-    dx = result.get("dx") if isinstance(result, Mapping) else None
-    problem = problems("lstm_backward")[0]
-    want = reference("lstm_backward", 0)[0]["dx"]
-    T_da = problem.cotangents[0].shape[-1]
-    if isinstance(dx, np.ndarray) and dx.shape == (*want.shape[:2], T_da):
-        finding = compare_array("dx", dx, want[..., :T_da], "n_x m T_x")
-        if finding.ok:
-            findings[:] = [finding if f.name == "dx" else f for f in findings]
-            verdict.notes.append(
-                f"on the documents' test cell your dx has da's {T_da} steps, not x's "
-                f"{want.shape[-1]}: right on them (jaxrnn sizes dx from x: the later steps get "
-                f"no gradient, and are 0)"
-            )
-
-
 def _aggregate(verdict, findings_per_problem) -> None:
-    """Wrong on any problem is wrong; the first problem an output is wrong on is the one shown."""
+    """Wrong on any problem is wrong; the first problem an output is wrong on is the one
+    shown; what was allowed of a right one is noted."""
     labels = [p.label for p in problems(verdict.function)]
     for label, findings in zip(labels, findings_per_problem, strict=True):
         for f in findings:
@@ -518,6 +681,17 @@ def _aggregate(verdict, findings_per_problem) -> None:
     verdict.wrong = [n for n in names if n in verdict.findings]
     verdict.right = [n for n in names if n not in verdict.findings]
     verdict.ok = not verdict.wrong
+    rounded = {}
+    for findings in findings_per_problem:
+        for f in findings:
+            if f.ok and f.note:
+                verdict.note(f.note)
+            if f.ok and f.rounded:
+                rounded[f.rounded] = max(rounded.get(f.rounded, 0.0), f.error)
+    for dtype, error in rounded.items():
+        verdict.note(f"computed in {dtype}: right to {dtype}'s rounding (off by up to {error:.1e} "
+                     f"of the largest entry; float64, as the documents compute, is checked to "
+                     f"1e-10)")  # fmt: skip
 
 
 def equations_of(spec, name) -> set:
@@ -538,21 +712,29 @@ def suspects(spec, wrong, right) -> list[str]:
     return sorted(found, key=order.index)
 
 
-def _where(spec, verdict, findings_per_problem) -> None:
-    verdict.suspects = suspects(spec, verdict.wrong, verdict.right)
-    verdict.first_wrong_step = verdict.steps = None
+def _first_wrong_step(spec, findings_per_problem) -> tuple[int | None, int | None]:
+    """``(first wrong step, the problem's steps)``: a backward's dx departs first at its
+    latest wrong step, a forward's a or c at its earliest; ``(None, None)`` without one."""
     if not spec.sequence:
-        return
-    # the time step: a backward's dx departs first at its latest wrong step, a forward's a or c
-    # at its earliest
+        return None, None
     names = ("dx",) if spec.backward else ("a", "c")
     for index, findings in enumerate(findings_per_problem):
         for f in findings:
             if f.name in names and f.where is not None and f.where.steps:
-                verdict.first_wrong_step = f.where.steps[1 if spec.backward else 0]
                 problem = problems(spec.function)[index]  # the steps da covers, or x's
-                verdict.steps = (problem.cotangents or problem.inputs)[0].shape[-1]
-                return
+                steps = (problem.cotangents or problem.inputs)[0].shape[-1]
+                return f.where.steps[1 if spec.backward else 0], steps
+    return None, None
+
+
+def _where(spec, verdict, findings_per_problem) -> None:
+    """The suspects, from the wrong outputs that rounding does not explain, and the step."""
+    wrong = [n for n in verdict.wrong if not verdict.findings[n].rounding]
+    verdict.suspects = suspects(spec, wrong, verdict.right) if wrong else []
+    verdict.first_wrong_step, verdict.steps = _first_wrong_step(spec, findings_per_problem)
+    if not wrong:
+        verdict.note("off by no more than float32's rounding makes: not a wrong equation; does "
+                     "your code compute in float32 (np.float32, astype) somewhere?")  # fmt: skip
 
 
 def _cell_or_loop(runner, spec, verdict, verdicts, arguments, results):
@@ -562,50 +744,60 @@ def _cell_or_loop(runner, spec, verdict, verdicts, arguments, results):
     cell = verdicts.get(spec.uses)
     verdict.cell_ok = None if cell is None else cell.ok
     if cell is not None and cell.ok:
-        verdict.notes.append(f"your {spec.uses} (exercise {cell.number}) is right: the "
-                             f"mistake is in this loop")  # fmt: skip
+        verdict.note(f"your {spec.uses} (exercise {cell.number}) is right: the mistake is in "
+                     f"this loop")  # fmt: skip
         verdict.suspects = ["the loop"]
         return results
     if cell is not None:
-        verdict.notes.append(f"your {spec.uses} is wrong: fix exercise {cell.number} first")
+        verdict.note(f"your {spec.uses} is wrong: fix exercise {cell.number} first")
+    if any(given is None for given in arguments):
+        return None
     try:
-        rerun = [runner.call(spec.function, *given, substitute={spec.uses: spec.uses})
-                 for given in arguments]  # fmt: skip
+        rerun = [_swapped_call(runner, spec, given) for given in arguments]
+    except NotSwapped as error:
+        verdict.note(f"jaxrnn's {spec.uses} could not be put in place of yours: {error}")
+        return results
     except LearnerError:
         return None
+    rerun = [_as_documents(spec, i, r)[0] for i, r in enumerate(rerun)]
     findings = [compare(spec, got, _target(spec, i)) for i, got in enumerate(rerun)]
     if all(f.ok for fs in findings for f in fs):
-        verdict.notes.append(f"with jaxrnn's {spec.uses} in its place your loop is right: the "
-                             f"mistakes are {spec.uses}'s")  # fmt: skip
+        verdict.note(f"with jaxrnn's {spec.uses} in its place your loop is right: the "
+                     f"mistakes are {spec.uses}'s")  # fmt: skip
         if cell is not None:
             verdict.suspects = list(cell.suspects)
         return None
-    verdict.notes.append(f"with jaxrnn's {spec.uses} in its place your loop is still wrong")
-    _where(spec, verdict, findings)  # the loop's own first wrong step
+    verdict.note(f"with jaxrnn's {spec.uses} in its place your loop is still wrong")
+    step, steps = _first_wrong_step(spec, findings)
+    verdict.swapped_step = None if step is None else (step, steps)
     verdict.suspects = ["the loop"]
     return rerun
 
 
 def _matching_slip(spec, results, arguments):
-    """The catalogue's slip whose variant gives the learner's results on every problem."""
+    """The catalogue's slip one of whose variants gives the learner's results on every
+    problem."""
     for slip in slips.for_exercise(spec.number):
-        if slip.run is None:
-            continue
-        try:
-            variants = [slip.run(*args) for args in arguments]
-        except Exception:  # noqa: BLE001 - a variant that cannot run here does not match
-            continue
-        if all(all(f.ok for f in compare(spec, got, want))
-               for got, want in zip(results, variants, strict=True)):  # fmt: skip
-            return slip
+        for variant in slip.variants:
+            try:
+                variants = [variant(*args) for args in arguments]
+            except Exception:  # noqa: BLE001 - a variant that cannot run here does not match
+                continue
+            if all(all(f.ok for f in compare(spec, got, want, scalars=True))
+                   for got, want in zip(results, variants, strict=True)):  # fmt: skip
+                return slip
     return None
 
 
 def _weights_from_outside(runner, spec, arguments, result):
-    """The probe: the same cache with other weights; a backward whose ``dxt`` and ``da_prev``
-    do not change reads its weights from elsewhere."""
+    """The probe of a cell backward right on the documents' test cell: the same cache with
+    other weights; one whose ``dxt`` and the previous states' gradients, which read the
+    weights, do not change reads them from elsewhere. Only a function right on the test cell
+    (whose weights a notebook's globals hold) can be reading its globals."""
+    probe = next((s for s in slips.for_exercise(spec.number)
+                  if s.probe == "weights-from-globals"), None)  # fmt: skip
     *cotangents, cache = arguments
-    if not isinstance(cache, (tuple, list)) or not isinstance(cache[-1], Mapping):
+    if probe is None or not isinstance(cache, (tuple, list)) or not isinstance(cache[-1], Mapping):
         return None
     rng = np.random.default_rng(0)
     weights = [k for k in spec.cell.gradient_keys if k.startswith("W")]
@@ -614,47 +806,50 @@ def _weights_from_outside(runner, spec, arguments, result):
         changed = runner.call(spec.function, *cotangents, (*cache[:-1], other))
     except LearnerError:
         return None
+    reading = ["dxt", *(f"d{s}_prev" for s in spec.cell.state[:1])]
     same = all(
         isinstance(changed, Mapping) and k in changed and k in result
         and compare_array(k, changed[k], result[k], None).ok
-        for k in ("dxt", "da_prev")
+        for k in reading
     )  # fmt: skip
-    return next((s for s in slips.for_exercise(spec.number) if s.probe), None) if same else None
+    return probe if same else None
 
 
-def _older_edition(verdict, result) -> None:
-    """lstm_backward's results on the documents' test cell against what an older edition of
-    the document printed (computed by the slip "carries-nothing")."""
-    if not isinstance(result, Mapping):
+def _older_edition(spec, verdict, result) -> None:
+    """The results on the documents' test cell against what an older edition of the document
+    printed, where one printed wrong numbers (:data:`jaxrnn.exercises.OLDER_EDITION`)."""
+    printed = exercises.OLDER_EDITION.get(spec.number)
+    if printed is None or not isinstance(result, Mapping):
         return
-    printed = exercises.OLDER_EDITION[8]
+    exercise = exercises.EXERCISES[spec.number - 1]
     try:
-        observed = exercises._gradient_lines(result, [("dx", (1, 2)), ("da0", (2, 3)),
-                                                      ("dWf", (3, 1))])  # fmt: skip
-    except (KeyError, IndexError, TypeError):
+        observed = exercise.printed(result)
+    except (KeyError, IndexError, TypeError, ValueError):
         return
-    key = 'gradients["dx"][1][2]'
-    observed[key] = np.asarray(observed[key])[:4]
-    lines = exercises.compare(observed, printed)
-    if all(line.ok for line in lines):
-        verdict.notes.append(
-            "your results are the Expected Output an older edition of the LSTM document printed "
-            "(dx[1][2] = [-0.00173313 0.08287442 -0.30545663 -0.43281115], da0[2][3] = "
-            "-0.0959115...): those numbers came from a loop that carries nothing from step t+1 "
-            "to step t, and are wrong. This document prints the true gradient: dx[1][2] = "
-            "[0.00218254 0.28205375 -0.48292508 -0.43281115 0. 0. 0.], da0[2][3] = 0.3127703..."
-        )
+    observed = {k: observed[k] for k in printed}
+    for key, text in printed.items():  # the older edition printed dx sized from da
+        size = len(exercises.parse_printed(text)[0])
+        observed[key] = np.ravel(np.asarray(observed[key], np.float64))[:size]
+    if all(line.ok for line in exercises.compare(observed, printed)):
+        verdict.note(exercises.OLDER_EDITION_NOTE[spec.number])
 
 
 def check(runner, names=None, progress=None) -> list[Verdict]:
     """The verdicts on every exercise the runner's solution defines (or those of ``names``),
-    in the documents' order; ``progress`` is called with each as it is found."""
+    in the documents' order; ``progress`` is called with each as it is found. A failure of
+    jaxrnn's own while checking one is its verdict (*not checked*), never the end of the
+    report."""
     found = runner.loaded.functions
     wanted = [n for n in NAMES if n in found and (names is None or n in names)]
     verdicts = {}
     for name in NAMES:  # an exercise's forward before its backward, a cell before its loop
         if name in found and (name in wanted or _needed(name, wanted)):
-            verdicts[name] = diagnose(runner, name, verdicts)
+            try:
+                verdicts[name] = diagnose(runner, name, verdicts)
+            except Exception as error:  # noqa: BLE001 - jaxrnn's own failure, said as such
+                spec = SPECS[name]
+                verdicts[name] = Verdict(spec.number, name, found[name], ok=False,
+                                         unchecked=_jaxrnn_failure(error))  # fmt: skip
             if progress is not None and name in wanted:
                 progress(verdicts[name])
     return [verdicts[n] for n in wanted]

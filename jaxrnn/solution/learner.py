@@ -1,13 +1,21 @@
 """A learner's solution, in a room of its own: their files read and run, their functions
-called on request. It knows nothing of gradients.
+called on request, any of them swapped for another function on request. It knows nothing
+of gradients.
 
 ``jaxrnn check FILE`` runs the learner's code as they wrote it, which is what they ask for:
 
 * a ``.py`` is imported with its folder first on the path, its top-level statements one at a
   time, so that one that raises (a missing ``public_tests``, a test call) is reported and the
   rest still runs; modules of the solution that import each other are loaded the same way;
-* a notebook's code cells run in order in one namespace, IPython lines (``%...``, ``!...``)
-  left out; a cell that raises is reported (its number, the error) and skipped;
+* a notebook's code cells run in order in one namespace (nbformat 4, or 3), IPython's syntax
+  (``%magic``, ``!shell``, ``name?``) turned into Python by IPython's own transformer where it
+  is installed, else told from Python by the tokenizer: magics and shell lines do nothing,
+  ``%time``/``%%time``-like ones run their Python; a cell that raises is reported (its
+  number, the error) and skipped;
+* a file is read as Python reads it: a BOM or a PEP 263 ``# -*- coding: ... -*-`` line is
+  honoured;
+* a function of the names asked for that is defined in code which did not run (a cell that
+  does not parse, or raised before its ``def``) is reported as such (:attr:`Loaded.unrun`);
 * a folder without the documents' ``rnn_utils`` gets jaxrnn's copy (last on the path);
 * the documents' functions are found by their names, the last definition winning.
 
@@ -36,12 +44,14 @@ import linecache
 import os
 import pathlib
 import pickle
+import re
 import select
 import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import tokenize
 import traceback
 import types
 from dataclasses import dataclass, field
@@ -111,11 +121,18 @@ class Loaded:
         functions: ``{name: "file:line"}``, where each function looked for was defined.
         problems: ``(where, Raised)`` for every cell or statement that raised and was skipped.
         output_lines: how many lines the learner's code printed while loading.
+        unrun: ``{name: (where, Raised)}``: functions looked for that are defined in code which
+            did not run (a cell that does not parse, or raised before defining them), and
+            nowhere else.
+        shadowed: ``{name: [where, ...]}``: functions defined in several of the files, each
+            place but the last, whose definition wins.
     """
 
     functions: dict
     problems: list = field(default_factory=list)
     output_lines: int = 0
+    unrun: dict = field(default_factory=dict)
+    shadowed: dict = field(default_factory=dict)
 
 
 def _shown(file: str) -> str:
@@ -127,6 +144,11 @@ def _shown(file: str) -> str:
 
 
 # ----------------------------------------------------------------------------- the child side
+
+
+class NotSwapped(Exception):
+    """A call asked to swap a function for another, whose code never called the one swapped
+    in: it reaches the function some way the swap cannot follow."""
 
 
 class _TimeUp(BaseException):
@@ -219,6 +241,9 @@ class _Solution:
         self.functions: dict = {}
         self.kept: dict = {}
         self._reference = None
+        self.folders = {os.path.dirname(p) for p in self.paths}
+        #: (where, source, Raised) of every cell, file or statement that did not run
+        self._not_run: list = []
 
     # loading
 
@@ -229,7 +254,7 @@ class _Solution:
         modules = {pathlib.Path(p).stem: p for p in self.paths if p.endswith(".py")}
         finder = _ModuleFinder(self, modules)
         sys.meta_path.insert(0, finder)
-        found = {}
+        found, places = {}, {}
         for path in self.paths:
             if path.endswith(".ipynb"):
                 namespace = self._run_notebook(path)
@@ -238,76 +263,99 @@ class _Solution:
             for name in self.names:
                 if callable(namespace.get(name)):
                     found[name] = namespace[name]
+                    places.setdefault(name, []).append(_defined_at(namespace[name]))
         self.functions = found
-        return Loaded({n: _defined_at(f) for n, f in found.items()}, self.problems)
+        unrun = {}
+        for where, source, raised in self._not_run:
+            for name in _defined_names(source, self.names):
+                if name not in found:
+                    unrun.setdefault(name, (where, raised))
+        shadowed = {n: list(dict.fromkeys(p))[:-1] for n, p in places.items()
+                    if len(set(p)) > 1}  # fmt: skip
+        return Loaded({n: _defined_at(f) for n, f in found.items()}, self.problems, 0, unrun,
+                      shadowed)  # fmt: skip
 
-    def run_statements(self, path: str, source: str, namespace: dict):
-        """A ``.py`` run one top-level statement at a time, as notebook cells are."""
+    def run_statements(self, path: str, source: bytes, namespace: dict):
+        """A ``.py`` run one top-level statement at a time, as notebook cells are; ``source``
+        the file's bytes, decoded as Python decodes them (a BOM, a PEP 263 line)."""
         try:
             tree = ast.parse(source, path)
-        except SyntaxError as error:
-            self.problems.append((_shown(path), _raised(error, [path])))
+        except (SyntaxError, ValueError) as error:  # ValueError: bytes its coding cannot decode
+            raised = _raised(error, [path])
+            self.problems.append((_shown(path), raised))
+            self._not_run.append((_shown(path), _text(source), raised))
             return
+        lines = _text(source).splitlines(True)
         for statement in tree.body:
             module = ast.Module(body=[statement], type_ignores=[])
             where = f"{_shown(path)}:{statement.lineno}"
+            text = "".join(lines[statement.lineno - 1 : statement.end_lineno])
             self._execute(compile(module, path, "exec", dont_inherit=True), namespace, where,
-                          [path])  # fmt: skip
+                          [path], text)  # fmt: skip
 
     def _run_notebook(self, path: str) -> dict:
         namespace = {"__name__": "__main__", "__file__": path}
-        try:
-            cells = json.loads(pathlib.Path(path).read_text(encoding="utf-8"))["cells"]
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise NotASolution(
-                f"{_shown(path)} is not a notebook jaxrnn can read: {error}"
-            ) from None
-        code = [c for c in cells if c.get("cell_type") == "code"]
-        for number, cell in enumerate(code, 1):
-            source = cell.get("source", "")
-            source = "".join(source) if isinstance(source, list) else str(source)
-            source = _python_of(source)
-            if source is None:
+        namespace["get_ipython"] = lambda: _Shell(namespace)
+        for number, source in enumerate(_code_cells(path), 1):
+            python = _python_of(source)
+            if python is None:
                 continue  # a cell in another language (%%bash, %%html...)
             name = f"{path} [code cell {number}]"
-            linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+            linecache.cache[name] = (len(python), None, python.splitlines(True), name)
             where = f"{_shown(path)}, code cell {number}"
             try:
-                compiled = compile(source, name, "exec", dont_inherit=True)
-            except SyntaxError as error:
-                self.problems.append((where, _raised(error, [path])))
+                compiled = compile(python, name, "exec", dont_inherit=True)
+            except (SyntaxError, ValueError) as error:  # ValueError: a null byte
+                raised = _raised(error, [path])
+                self.problems.append((where, raised))
+                self._not_run.append((where, source, raised))
                 continue
-            self._execute(compiled, namespace, where, [path])
+            self._execute(compiled, namespace, where, [path], source)
         return namespace
 
-    def _execute(self, code, namespace, where, files):
+    def _execute(self, code, namespace, where, files, source):
         try:
             with _time_limit(self.cell_timeout):
                 exec(code, namespace)  # noqa: S102 - the learner's own code, as they asked
-        except (Exception, _TimeUp, SystemExit) as error:  # noqa: BLE001 - reported, skipped
-            self.problems.append((where, _raised(error, files)))
+        except BaseException as error:  # noqa: BLE001 - the learner's: reported, skipped
+            raised = _raised(error, files)
+            self.problems.append((where, raised))
+            self._not_run.append((where, source, raised))
 
     # calling
 
     def call(self, name, args, keep=None, substitute=None, timeout=None):
+        """``name(*args)``; ``substitute``: ``{function name: the reference's function name}``,
+        each of the learner's functions replaced by the reference's for the call, wherever the
+        function called can reach it by name (see :func:`_swapped`)."""
         function = self.functions[name]
         args = [self._resolved(a) for a in args]
-        patched = {}
-        for global_name, reference_name in (substitute or {}).items():
-            patched[global_name] = function.__globals__.get(global_name, _ABSENT)
-            function.__globals__[global_name] = self._stand_in(reference_name)
-        try:
+        calls = {target: 0 for target in substitute or {}}
+        with contextlib.ExitStack() as stack:
+            for target, reference_name in (substitute or {}).items():
+                stand_in = self._counted(calls, target, getattr(self.reference, reference_name))
+                stack.enter_context(_swapped(function, target, self.functions.get(target),
+                                             stand_in, self.folders))  # fmt: skip
             with _time_limit(timeout):
                 result = function(*args)
-        finally:
-            for global_name, previous in patched.items():
-                if previous is _ABSENT:
-                    function.__globals__.pop(global_name, None)
-                else:
-                    function.__globals__[global_name] = previous
+        missed = [target for target, count in calls.items() if not count]
+        if missed:
+            raise NotSwapped(
+                f"{name} never called it: it reaches its {', '.join(missed)} some way a swap "
+                f"cannot follow (a default argument, a closure, an object's attribute)"
+            )
         if keep is not None:
             self.kept[keep] = result
         return _plain(result)
+
+    @staticmethod
+    def _counted(calls: dict, target: str, function):
+        def stand_in(*args, **kwargs):
+            calls[target] += 1
+            return function(*args, **kwargs)
+
+        stand_in.__name__ = target
+        return stand_in
 
     def _resolved(self, argument):
         """An argument, or a copy of the kept object it names (so that a call that writes
@@ -319,30 +367,74 @@ class _Solution:
             return copy.deepcopy(value)
         return argument
 
-    def _stand_in(self, name: str):
-        """The reference's function ``name``; ``"checked NAME"``: one that first checks that
-        its last argument is one step's cache (a tuple ending with the parameters), and
-        raises :class:`NotAStepCache` saying what it got instead."""
-        checked = name.startswith("checked ")
-        function = getattr(self.reference, name.removeprefix("checked "))
-        if not checked:
-            return function
-
-        def stand_in(*args):
-            cache = args[-1] if args else None
-            if not (isinstance(cache, (tuple, list)) and cache and isinstance(cache[-1], dict)):
-                raise NotAStepCache(f"its cache argument is {_described(cache)}")
-            return function(*args)
-
-        return stand_in
-
     @property
     def reference(self):
         if self._reference is None:
             spec = importlib.util.spec_from_file_location("_jaxrnn_numpy_reference", REFERENCE)
             self._reference = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = self._reference  # its dataclasses look themselves up there
             spec.loader.exec_module(self._reference)
         return self._reference
+
+
+@contextlib.contextmanager
+def _swapped(function, target: str, theirs, stand_in, folders=()):
+    """``stand_in`` in place of the learner's function ``target`` (``theirs``) for as long as
+    the block runs, everywhere ``function`` can reach it by name: ``target`` in its globals,
+    any other global name bound to ``theirs`` (``from cells import f as g``), and the
+    attributes of the modules among its globals bound to ``theirs`` or named ``target`` in
+    a module of the learner's, one in ``folders`` (``cells.f(...)``)."""
+    namespace = function.__globals__
+    places = [(namespace, target)]
+    if theirs is not None:
+        places += [(namespace, k) for k, v in list(namespace.items()) if v is theirs]
+    for module in [v for v in list(namespace.values()) if isinstance(v, types.ModuleType)]:
+        for k, v in list(vars(module).items()):
+            if (theirs is not None and v is theirs) or (
+                k == target and callable(v) and _is_learners_module(module, folders)
+            ):  # fmt: skip
+                places.append((vars(module), k))
+    saved = [(space, key, space.get(key, _ABSENT)) for space, key in places]
+    try:
+        for space, key, _ in saved:
+            space[key] = stand_in
+        yield
+    finally:
+        for space, key, previous in reversed(saved):
+            if previous is _ABSENT:
+                space.pop(key, None)
+            else:
+                space[key] = previous
+
+
+def _is_learners_module(module, folders) -> bool:
+    """A module of the learner's: one in their folders (not the standard library's, not
+    jaxrnn's, not the fallback ``rnn_utils``)."""
+    file = getattr(module, "__file__", None)
+    return file is not None and os.path.dirname(os.path.abspath(file)) in folders
+
+
+class _Shell:
+    """What IPython's transformed lines call (``get_ipython().run_line_magic(...)``): the
+    magics whose body is Python run it (``%time``, ``%%time``, ``%%capture``...); the rest,
+    shell commands included, do nothing."""
+
+    def __init__(self, namespace):
+        self.namespace = namespace
+
+    def run_line_magic(self, name, line, _stack_depth=1):
+        if name == "time":
+            exec(compile(line, "<%time>", "exec"), self.namespace)  # noqa: S102 - theirs
+
+    def run_cell_magic(self, name, line, body):
+        if f"%%{name}" in PYTHON_CELL_MAGICS:
+            exec(compile(body, "<cell magic>", "exec"), self.namespace)  # noqa: S102 - theirs
+
+    def system(self, command):
+        return None
+
+    def getoutput(self, command):
+        return []
 
 
 _ABSENT = object()
@@ -352,31 +444,109 @@ class NotASolution(Exception):
     """A file that cannot be read as a solution at all."""
 
 
-class NotAStepCache(Exception):
-    """Raised by a checking stand-in for a cell function given something else as its cache."""
+def _text(source: bytes) -> str:
+    """A file's bytes as text, decoded as Python decodes them, undecodable bytes replaced."""
+    try:
+        return importlib.util.decode_source(source)
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        return source.decode("utf-8", "replace")
 
 
-def _described(value) -> str:
-    """``a list of 4 step caches``, ``a tuple of 2``: what a value is, in a few words."""
-    if isinstance(value, (tuple, list)):
-        kind = type(value).__name__
-        if value and all(isinstance(v, (tuple, list)) for v in value):
-            return f"a {kind} of {len(value)} step caches"
-        return f"a {kind} of {len(value)}"
-    return f"a {type(value).__name__}"
+#: a function's definition, found in code that may not parse
+_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(", re.MULTILINE)
 
 
-def _python_of(source: str) -> str | None:
-    """A notebook cell's Python: IPython's lines (``%...``, ``!...``) left out; ``None`` for
-    a cell whose magic makes it another language."""
+def _defined_names(source: str, names) -> list[str]:
+    """The names of ``names`` that ``source`` defines with ``def``, read as text."""
+    return [n for n in dict.fromkeys(_DEF.findall(source)) if n in names]
+
+
+def _code_cells(path: str) -> list[str]:
+    """A notebook's code cells' sources: nbformat 4 (``cells``) or 3 (``worksheets``)."""
+    try:
+        data = json.loads(pathlib.Path(path).read_bytes().decode("utf-8-sig"))
+    except (OSError, ValueError) as error:
+        raise NotASolution(f"{_shown(path)} is not a notebook jaxrnn can read: {error}") from None
+    if isinstance(data, dict) and isinstance(data.get("cells"), list):
+        cells, key = data["cells"], "source"
+    elif isinstance(data, dict) and isinstance(data.get("worksheets"), list):
+        cells = [c for w in data["worksheets"] if isinstance(w, dict)
+                 for c in w.get("cells", [])]  # fmt: skip
+        key = "input"
+    else:
+        raise NotASolution(
+            f"{_shown(path)} is not a notebook jaxrnn can read: JSON without the cells of "
+            f"nbformat 4 or the worksheets of nbformat 3"
+        )
+    sources = []
+    for cell in cells:
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            source = cell.get(key, "")
+            sources.append("".join(source) if isinstance(source, list) else str(source))
+    return sources
+
+
+#: a line IPython reads and Python does not: a magic, a shell command, help (``f?``)
+_IPYTHON_LINE = re.compile(r"^\s*([%!?]|[\w.]+\?{1,2}\s*$|[\w., ]+=\s*[%!])")
+
+
+def _python_of(source: str, ipython: bool = True) -> str | None:
+    """A notebook cell's Python, or ``None`` for a cell whose magic makes it another language
+    (``%%bash``). IPython's syntax becomes calls of ``get_ipython()`` (:class:`_Shell`): by
+    IPython's own transformer where IPython is installed (and ``ipython``), else by
+    :func:`_without_ipython`."""
     lines = source.splitlines()
-    first = next((line.strip() for line in lines if line.strip()), "")
-    if first.startswith("%%"):
-        if not first.startswith(PYTHON_CELL_MAGICS):
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is not None and lines[first].strip().startswith("%%"):
+        if not lines[first].strip().startswith(PYTHON_CELL_MAGICS):
             return None
-        lines = lines[[line.strip() for line in lines].index(first) + 1 :]
-    kept = ["" if line.lstrip().startswith(("%", "!")) else line for line in lines]
+        # its body is the cell's Python: blank the magic's line, keeping the line numbers
+        lines = [*lines[:first], "", *lines[first + 1 :]]
+    if not any(_IPYTHON_LINE.match(line) for line in lines):
+        return "\n".join(lines) + "\n"
+    if ipython:
+        try:
+            from IPython.core.inputtransformer2 import TransformerManager
+        except ImportError:
+            pass
+        else:
+            return TransformerManager().transform_cell("\n".join(lines) + "\n")
+    return _without_ipython(lines)
+
+
+def _without_ipython(lines: list[str]) -> str:
+    """IPython's syntax left out, where IPython is not installed: a line that starts a
+    statement with ``%``, ``!`` or ``?`` (a line continuing an expression, ``    % n_a)``, is
+    Python), or asks for help (``np.dot?``), becomes ``pass`` (``%time`` keeps its
+    statement); ``x = !ls`` becomes ``x = []``."""
+    kept = []
+    for line in lines:
+        indent = line[: len(line) - len(line.lstrip())]
+        stripped = line.strip()
+        if _IPYTHON_LINE.match(line) and not _continues(kept):
+            if stripped.startswith("%time "):
+                line = indent + stripped.removeprefix("%time ").strip()
+            elif "=" in stripped and not stripped.startswith(("%", "!", "?")):
+                line = indent + stripped.split("=", 1)[0].strip() + " = []"
+            else:
+                line = indent + "pass"
+        kept.append(line)
     return "\n".join(kept) + "\n"
+
+
+def _continues(lines: list[str]) -> bool:
+    """Whether the code so far ends inside a statement: an open bracket, or a backslash."""
+    if lines and lines[-1].rstrip().endswith("\\"):
+        return True
+    text = "\n".join(lines) + "\n"
+    try:
+        for _ in tokenize.generate_tokens(io.StringIO(text).readline):
+            pass
+    except tokenize.TokenError:
+        return True
+    except (SyntaxError, IndentationError):
+        return False
+    return False
 
 
 def _defined_at(function) -> str:
@@ -418,8 +588,7 @@ class _ModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def exec_module(self, module):
         path = module.__spec__.origin
         module.__file__ = path
-        source = pathlib.Path(path).read_text(encoding="utf-8")
-        self.solution.run_statements(path, source, module.__dict__)
+        self.solution.run_statements(path, pathlib.Path(path).read_bytes(), module.__dict__)
 
 
 def _serve(requests, replies):
@@ -438,7 +607,9 @@ def _serve(requests, replies):
                 reply = ("ok", solution.call(**payload))
         except NotASolution as error:
             reply = ("unreadable", str(error))
-        except (Exception, _TimeUp, SystemExit) as error:  # noqa: BLE001 - the learner's
+        except NotSwapped as error:
+            reply = ("not swapped", str(error))
+        except BaseException as error:  # noqa: BLE001 - the learner's, KeyboardInterrupt too
             reply = ("raised", _raised(error, solution.paths if solution else []))
         sys.stdout.flush()
         _send(replies, _as_data(reply))
@@ -449,7 +620,9 @@ def _as_data(reply):
     kind, value = reply
     if isinstance(value, Loaded):
         problems = [(where, _raised_data(r)) for where, r in value.problems]
-        value = {"functions": value.functions, "problems": problems}
+        unrun = {n: (where, _raised_data(r)) for n, (where, r) in value.unrun.items()}
+        value = {"functions": value.functions, "problems": problems, "unrun": unrun,
+                 "shadowed": value.shadowed}  # fmt: skip
     elif isinstance(value, Raised):
         value = _raised_data(value)
     return kind, value
@@ -564,7 +737,9 @@ class Worker:
             self.close()
             raise NotASolution(f"the solution stopped while loading: {_raised_from(value)}")
         problems = [(where, _raised_from(r)) for where, r in value["problems"]]
-        return Loaded(value["functions"], problems, self.output().count("\n"))
+        unrun = {n: (where, _raised_from(r)) for n, (where, r) in value["unrun"].items()}
+        return Loaded(value["functions"], problems, self.output().count("\n"), unrun,
+                      value["shadowed"])  # fmt: skip
 
     def _ask(self, message, timeout):
         try:
@@ -585,7 +760,8 @@ class Worker:
 
     def call(self, name, *args, keep=None, substitute=None):
         """``name(*args)`` in the learner's code: its result as plain data, or
-        :class:`LearnerError`."""
+        :class:`LearnerError`; ``substitute``: ``{function: the reference's function}`` to
+        swap for the call, or :class:`NotSwapped`."""
         if self._process is None:  # ended by the last call: loaded anew
             self._start()
         payload = {"name": name, "args": list(args), "keep": keep, "substitute": substitute,
@@ -593,6 +769,8 @@ class Worker:
         kind, value = self._ask(("call", payload), self.timeout + 5)
         if kind == "raised":
             raise LearnerError(_raised_from(value))
+        if kind == "not swapped":
+            raise NotSwapped(value)
         return value
 
     def output(self) -> str:
@@ -617,6 +795,7 @@ class Worker:
 
     def close(self):
         self._end()
+        self._output.close()
 
     def __enter__(self):
         return self
@@ -634,6 +813,11 @@ class InProcess:
             namespace = vars(namespace)
         self._solution = _Solution([], names, None)
         self._solution.functions = {n: namespace[n] for n in names if callable(namespace.get(n))}
+        # the learner's modules: those beside their functions' files, or in the working folder
+        files = [getattr(getattr(f, "__code__", None), "co_filename", "")
+                 for f in self._solution.functions.values()]  # fmt: skip
+        self._solution.folders = {os.getcwd(), *(os.path.dirname(os.path.abspath(f))
+                                                 for f in files if os.path.isfile(f))}  # fmt: skip
         self.timeout = timeout
         self._printed = io.StringIO()
         functions = {n: _defined_at(f) for n, f in self._solution.functions.items()}
@@ -650,7 +834,9 @@ class InProcess:
             ):
                 timeout = self.timeout if _in_main_thread() else None
                 return self._solution.call(name, args, keep, substitute, timeout)
-        except (Exception, _TimeUp, SystemExit) as error:  # noqa: BLE001 - the learner's
+        except (NotSwapped, KeyboardInterrupt):  # Ctrl-C in this process stops the check
+            raise
+        except BaseException as error:  # noqa: BLE001 - the learner's
             raise LearnerError(_raised(error, files)) from None
 
     def output(self) -> str:

@@ -36,22 +36,45 @@ class Report:
     loading: list = field(default_factory=list)  # (where, Raised) skipped while loading
     output: str = ""  # what the learner's code printed
     unreadable: str | None = None  # why the solution could not be read at all
+    #: ``{name: (where, Raised)}``: functions defined only in code that did not run (a cell
+    #: that does not parse, or raised before its ``def``): not checked
+    unrun: dict = field(default_factory=dict)
+    #: ``{name: [where, ...]}``: functions defined in several files, the last one checked
+    shadowed: dict = field(default_factory=dict)
+    #: the exercises asked for (``--exercise``), by name; ``None`` for every one found
+    asked: list | None = None
+
+    @property
+    def unchecked(self) -> list:
+        """The functions asked for that the solution defines but that were not checked: their
+        code did not run."""
+        return [n for n in self.unrun if self.asked is None or n in self.asked]
+
+    @property
+    def absent(self) -> list:
+        """The exercises asked for that the solution does not define at all."""
+        defined = set(self.found) | set(self.unrun)
+        return [n for n in self.asked or () if n not in defined]
 
     @property
     def ok(self) -> bool:
-        return self.unreadable is None and bool(self.verdicts) and all(v.ok for v in self.verdicts)
+        """Every exercise the solution defines (of those asked for) was checked and is
+        right."""
+        return (self.unreadable is None and bool(self.verdicts) and not self.unchecked
+                and all(v.ok for v in self.verdicts))  # fmt: skip
 
     @property
     def exit_status(self) -> int:
-        """0 when every exercise found is right, 1 when one is wrong, 2 when the solution could
-        not be read (or defines none of the documents' functions)."""
-        if self.unreadable is not None or not self.verdicts:
+        """0 when every exercise the solution defines (of those asked for) was checked and is
+        right; 1 when one is wrong, not written yet, or was not checked (its code did not
+        run); 2 when the solution could not be read, or defines none of those asked for."""
+        if self.unreadable is not None or not (self.verdicts or self.unchecked):
             return 2
         return 0 if self.ok else 1
 
     @property
     def not_found(self) -> list:
-        return [name for name in SPECS if name not in self.found]
+        return [name for name in SPECS if name not in self.found and name not in self.unrun]
 
     # text
 
@@ -61,7 +84,18 @@ class Report:
         lines = [self.header()]
         for verdict in self.verdicts:
             lines += verdict_lines(verdict)
+        lines += self.unchecked_lines()
         return "\n".join([*lines, "", self.summary()])
+
+    def unchecked_lines(self) -> list[str]:
+        """A block for each function defined only in code that did not run."""
+        lines = []
+        for name in self.unchecked:
+            where, raised = self.unrun[name]
+            lines.append(f"? Exercise {SPECS[name].number} — {name}  ({where})")
+            lines.append(_wrapped(f"not checked: its code did not run ({raised}); fix that "
+                                  f"and check again", "    "))  # fmt: skip
+        return lines
 
     def header(self) -> str:
         """The report's first lines: what was read, what every verdict means, and what raised
@@ -69,26 +103,49 @@ class Report:
         head = f"jaxrnn check {' '.join(self.files)}"
         if self.unreadable is not None:
             return f"{head}\nerror: {self.unreadable}"
-        found = f"{head}: {len(self.found)} of the documents' 8 exercises found"
-        if self.not_found and self.found:
+        defined = len(self.found) + len(self.unrun)
+        found = f"{head}: {defined} of the documents' 8 exercises found"
+        if self.not_found and defined:
             found += " (not " + ", ".join(str(SPECS[n].number) for n in self.not_found) + ")"
-        if self.checking and len(self.checking) < len(self.found):
-            found += "; checking " + ", ".join(str(SPECS[n].number) for n in self.checking)
+        if self.asked is not None:
+            checking = [n for n in SPECS if n in self.asked and n not in self.absent]
+            if len(checking) < defined:
+                found += "; checking " + (", ".join(str(SPECS[n].number) for n in checking)
+                                          or "none")  # fmt: skip
         lines = [_wrapped(found, ""), _wrapped(AGAINST, ""), "", *_loading_lines(self.loading)]
+        for name, places in self.shadowed.items():
+            lines.insert(len(lines) - 1, _wrapped(
+                f"{name} is defined in {', '.join(places[:-1])} and {places[-1]}: the last is "
+                f"checked", ""))  # fmt: skip
         return "\n".join(lines)
 
     def summary(self) -> str:
-        if not self.verdicts:
+        absent = ", ".join(str(SPECS[n].number) for n in self.absent)
+        if not self.verdicts and not self.unchecked:
+            if self.absent:
+                return f"exercise{'s' * (len(self.absent) > 1)} {absent} not in the file: " \
+                       "nothing to check"  # fmt: skip
             return "no function of the documents' names was found: nothing to check"
-        wrong = [v for v in self.verdicts if not v.ok]
+        numbers = lambda vs: ", ".join(str(v.number) for v in vs)  # noqa: E731
+        unwritten = [v for v in self.verdicts if v.unwritten]
+        failed = [v for v in self.verdicts if v.unchecked]
+        wrong = [v for v in self.verdicts if not v.ok and v not in unwritten + failed]
         n = len(self.verdicts)
-        text = f"{n} exercise{'s' * (n > 1)} checked: "
-        numbers = ", ".join(str(v.number) for v in wrong)
-        text += f"{len(wrong)} wrong ({numbers})" if wrong else "all right"
+        parts = [f"{len(wrong)} wrong ({numbers(wrong)})"] if wrong else []
+        parts += [f"{len(unwritten)} not written yet ({numbers(unwritten)})"] if unwritten else []
+        parts += [f"{len(failed)} jaxrnn could not check ({numbers(failed)})"] if failed else []
+        text = f"{n} exercise{'s' * (n != 1)} checked: " + (", ".join(parts) or "all right")
+        if not n:
+            text = "no exercise checked"
+        if self.unchecked:
+            numbers_unrun = ", ".join(str(SPECS[name].number) for name in self.unchecked)
+            text += f"; not checked, their code did not run: {numbers_unrun}"
+        if self.absent:
+            text += f"; not in the file: {absent}"
         printed = self.output.count("\n")
         if printed:
             text += f"; your code printed {printed} lines (kept apart; --show-output shows them)"
-        return text
+        return _wrapped(text, "")
 
     __str__ = text
 
@@ -100,21 +157,31 @@ class Report:
 
     # JSON
 
-    def to_dict(self) -> dict:
-        return {
+    def to_dict(self, output: bool = False) -> dict:
+        """The report as plain data; ``output``: with what the learner's code printed."""
+        found = {
             "files": list(self.files),
             "ok": self.ok,
             "exit_status": self.exit_status,
             "unreadable": self.unreadable,
             "exercises": [verdict_dict(v) for v in self.verdicts],
-            "found": [SPECS[n].number for n in self.found],
+            "found": [SPECS[n].number for n in SPECS if n in self.found or n in self.unrun],
             "not_found": [SPECS[n].number for n in self.not_found],
+            "not_checked": [
+                {"number": SPECS[n].number, "function": n, "where": self.unrun[n][0],
+                 "error": _error_dict(self.unrun[n][1])}
+                for n in self.unchecked
+            ],
+            "not_in_file": [SPECS[n].number for n in self.absent],
             "loading": [{"where": where, "error": _error_dict(r)} for where, r in self.loading],
             "output_lines": self.output.count("\n"),
-        }
+        }  # fmt: skip
+        if output:
+            found["output"] = self.output
+        return found
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
+    def to_json(self, output: bool = False) -> str:
+        return json.dumps(self.to_dict(output), indent=2)
 
 
 def verdict_dict(verdict: Verdict) -> dict:
@@ -136,6 +203,9 @@ def verdict_dict(verdict: Verdict) -> dict:
         "caches_from": verdict.caches_from,
         "cell_ok": verdict.cell_ok,
         "notes": list(verdict.notes),
+        "unwritten": list(verdict.unwritten),
+        "swapped_step": verdict.swapped_step[0] if verdict.swapped_step else None,
+        "unchecked": verdict.unchecked,
         "findings": [_finding_dict(spec, verdict.findings[n]) for n in verdict.wrong],
     }
 
@@ -169,6 +239,13 @@ def verdict_lines(verdict: Verdict) -> list[str]:
     mark = "✓" if verdict.ok else "✗"
     lines = [f"{mark} Exercise {verdict.number} — {verdict.function}  ({verdict.defined_at})"]
     say = lambda text: lines.append(_wrapped(text, "    "))  # noqa: E731
+    if verdict.unchecked is not None:
+        say(f"not checked: jaxrnn failed while checking it ({verdict.unchecked}); that is a "
+            f"fault of jaxrnn's, not of your code: please report it")  # fmt: skip
+        return lines
+    if verdict.unwritten:
+        say(f"not written yet: returns None for {', '.join(verdict.unwritten)}")
+        return lines
     if verdict.error is not None:
         say(f"error: {verdict.error}, on {verdict.error_problem}")
         if verdict.error.where:
@@ -181,9 +258,12 @@ def verdict_lines(verdict: Verdict) -> list[str]:
         if len(verdict.wrong) > SHOWN:
             say(f"... and {len(verdict.wrong) - SHOWN} more (--json has every one)")
     if verdict.first_wrong_step is not None:
-        say(_step_line(spec, verdict))
+        say(_step_line(spec, verdict.first_wrong_step, verdict.steps))
     for note in verdict.notes:
         say(note)
+    if verdict.swapped_step is not None:
+        swapped = f"with jaxrnn's {spec.uses} in its place"
+        say(f"{swapped}, {_step_line(spec, *verdict.swapped_step)}")
     if verdict.caches_from is not None and not verdict.ok:
         say(f"the caches came from {verdict.caches_from} {spec.forward}"
             + (" (which is right)" if verdict.caches_from == "your" else ""))  # fmt: skip
@@ -199,9 +279,14 @@ def verdict_lines(verdict: Verdict) -> list[str]:
         say(f"hint: {verdict.slip.fix}")
     elif verdict.hint is not None:
         say(f"hint: {verdict.hint}")
-    elif not verdict.ok and verdict.error is None:
-        say("no slip jaxrnn knows gives these results: the suspects and the step above are "
-            "what there is to go on")  # fmt: skip
+    elif not verdict.ok and verdict.error is None and verdict.suspects:
+        shown = [what for what, there in (
+            ("the suspect" + "s" * (len(verdict.suspects) > 1), True),
+            ("the step", verdict.first_wrong_step is not None),
+        ) if there]  # fmt: skip
+        say(f"no slip jaxrnn knows gives these results: {' and '.join(shown)} above "
+            f"{'are' if len(shown) > 1 or len(verdict.suspects) > 1 else 'is'} what there is "
+            f"to go on")  # fmt: skip
     return lines
 
 
@@ -216,10 +301,10 @@ def _finding_line(spec, finding) -> str:
     return f"{head}: {finding.where}"
 
 
-def _step_line(spec, verdict) -> str:
+def _step_line(spec, t: int, steps: int) -> str:
     """Where a loop first goes wrong: a backward's dx from the last step, a forward's states
     from the first."""
-    t, last = verdict.first_wrong_step, verdict.steps - 1
+    last = steps - 1
     if spec.backward:
         if t == last:
             return f"dx is wrong from the last step, {t}, on: the first step the loop computes"

@@ -1,0 +1,16 @@
+import numpy as np
+
+from correct import lstm_cell_forward
+
+
+def lstm_forward(x, a0, parameters):
+    caches = []
+    n_x, m, T_x = x.shape
+    n_y, n_a = parameters["Wy"].shape
+    a, c, y = np.zeros((n_a, m, T_x)), np.zeros((n_a, m, T_x)), np.zeros((n_y, m, T_x))
+    a_next, c_next = a0, np.zeros((n_a, m))
+    for t in range(1, T_x):
+        a_next, c_next, yt, cache = lstm_cell_forward(x[:, :, t], a_next, c_next, parameters)
+        a[:, :, t], c[:, :, t], y[:, :, t] = a_next, c_next, yt
+        caches.append(cache)
+    return a, y, c, (caches, x)
