@@ -59,30 +59,48 @@ def vjp(forward: Callable, inputs: Mapping, cotangents) -> dict:
     return dict(zip(inputs, pullback(cotangents), strict=True))
 
 
-def documents_names(gradients: Mapping, keep=None) -> dict:
+def documents_names(gradients: Mapping, keep=None, like: Mapping | None = None) -> dict:
     """``{"xt": g, "parameters": {"Wf": g}}`` -> the documents' flat ``{"dxt": g, "dWf": g}``.
 
     A dictionary input's entries are named by their key alone, as the documents name
     ``dWf``; deeper ones by their keys below the input joined with dots
-    (``{"parameters": {"forward": {"Wf": g}}}`` -> ``"dforward.Wf"``). With ``keep``, a
+    (``{"parameters": {"forward": {"Wf": g}}}`` -> ``"dforward.Wf"``). Where two leaves would
+    get one name (``{"layer1": {"W": g}, "layer2": {"W": g}}``), each of them is named by its
+    whole path, the input's name first (``"dlayer1.W"``, ``"dlayer2.W"``). With ``keep``, a
     dictionary input's entries are kept only for those keys (the backward's parameters, not
-    the output layer's).
+    the output layer's); with ``like``, the names are those of ``like``'s leaves (the inputs,
+    whose structure a backward's gradients repeat).
     """
+    names = leaf_names(gradients if like is None else like)
     flat = {}
     for name, value in gradients.items():
         if isinstance(value, Mapping):
             kept = value if keep is None else {k: value[k] for k in keep}
-            flat |= {f"d{'.'.join(path)}": leaf for path, leaf in _paths(kept)}
+            for path, leaf in paths(kept, (str(name),)):
+                flat[names.get(path, "d" + ".".join(path))] = leaf
         else:
-            flat[f"d{name}"] = value
+            flat[names.get((str(name),), f"d{name}")] = value
     return flat
 
 
-def _paths(tree: Mapping, prefix=()):
+def leaf_names(tree: Mapping) -> dict:
+    """``{path: name}`` for every leaf of ``tree`` (see :func:`documents_names`)."""
+    short = {}
+    for name, value in tree.items():
+        if isinstance(value, Mapping):
+            for path, _ in paths(value, (str(name),)):
+                short[path] = "d" + ".".join(path[1:])
+        else:
+            short[(str(name),)] = f"d{name}"
+    taken = list(short.values())
+    return {path: n if taken.count(n) == 1 else "d" + ".".join(path) for path, n in short.items()}
+
+
+def paths(tree: Mapping, prefix=()):
     """``(path, leaf)`` of every leaf of nested dictionaries, depth first in key order."""
     for key, value in tree.items():
         if isinstance(value, Mapping):
-            yield from _paths(value, (*prefix, str(key)))
+            yield from paths(value, (*prefix, str(key)))
         else:
             yield (*prefix, str(key)), value
 

@@ -27,7 +27,7 @@ import jax
 import numpy as np
 
 from jaxrnn import layers
-from jaxrnn.autodiff import _paths
+from jaxrnn.autodiff import paths
 from jaxrnn.cells import resolve
 from jaxrnn.gradcheck import Report, check_backward
 
@@ -121,16 +121,17 @@ def gradient_dims(cell, level: str) -> dict:
     documents' symbols (:func:`jaxrnn.where.locate` reads rows, examples and steps off them)."""
     cell = resolve("gradient_dims", cell)
     parameters = {f"d{k}": dims for k, dims in cell.parameter_shapes.items()}
+    if level == "bidirectional":  # the layer's cells have no output layer of their own
+        directions = {f"d{d}.{k}": cell.parameter_shapes[k] for d in ("forward", "backward")
+                      for k in cell.gradient_keys}  # fmt: skip
+        return {"dx": "n_x m T_x", "da0": "n_a+n_a m", **directions}
     if level == "cell":
         states = {f"d{s}_prev": "n_a m" for s in cell.state}
         return {"dxt": "n_x m", **states, **parameters}
-    if level == "bidirectional":
-        directions = {f"d{d}.{k[1:]}": v for d in ("forward", "backward")
-                      for k, v in parameters.items()}  # fmt: skip
-        return {"dx": "n_x m T_x", "da0": "n_a+n_a m", **directions}
     if level == "stacked":
         return {"dx": "n_x m T_x"}
-    states = {f"d{s}0": "n_a m" for s in cell.state}
+    given = cell.state if level == "initial" else cell.state[:1]  # a0; the others given there
+    states = {f"d{s}0": "n_a m" for s in given}
     return {"dx": "n_x m T_x", **states, **parameters}
 
 
@@ -192,18 +193,18 @@ def _compiled(backward):
     """A layer problem's manual backward as one compiled program: the same computation, which
     op by op costs a compilation per operation (``jaxrnn check`` runs it once per row). Its
     dictionaries keep their order (through ``jax.jit`` they would come back sorted)."""
-    paths = []
+    order = []
 
     def leaves(*arguments):
-        found = list(_paths(backward(*arguments)))
-        paths[:] = [path for path, _ in found]  # read as it is traced, once
+        found = list(paths(backward(*arguments)))
+        order[:] = [path for path, _ in found]  # read as it is traced, once
         return tuple(leaf for _, leaf in found)
 
     compiled = jax.jit(leaves)
 
     def run(*arguments):
         tree = {}
-        for path, leaf in zip(paths, compiled(*arguments), strict=True):
+        for path, leaf in zip(order, compiled(*arguments), strict=True):
             node = tree
             for key in path[:-1]:
                 node = node.setdefault(key, {})

@@ -253,6 +253,21 @@ FINITE_DIFFERENCE_STEPS = Steps(
 )  # fmt: skip
 
 
+#: where finite differences judge a gradient alone (a NumPy forward, untraced), one of up to
+#: this many entries is checked entry by entry, each its own direction: no error of any entry
+#: can hide. One direction costs FINITE_DIFFERENCE_STEPS.count * 2 forward calls.
+FULL_JACOBIAN_ENTRIES = 64
+#: ... and a larger one along a random sign vector and this many Gaussian directions. Along a
+#: Gaussian direction ``u`` an error ``e`` of the gradient moves the difference by ``<e, u>``,
+#: normal with spread ``|e|``: it hides below the tolerance ``t |g|`` with probability about
+#: ``0.8 t |g| / |e|``, on every direction at once with that to the power 6. For an error of
+#: 1e-3 of ``|g|`` and a tolerance of 1e-6 (a smooth problem) that is 1e-19; even at a
+#: tolerance of 1e-4 (a direction resolved to 1e-4 only), 3e-7. A sign vector alone can be
+#: orthogonal to a structured error (a transpose: ``dWaa = a_prev @ dz.T`` 127% off passed
+#: along one).
+GAUSSIAN_DIRECTIONS = 6
+
+
 def tolerance(table: dict, dtype) -> Tolerance:
     dtype = np.dtype(dtype)
     if dtype not in table:

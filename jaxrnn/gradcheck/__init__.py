@@ -50,8 +50,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import numbers
 from collections.abc import Mapping
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -113,13 +115,17 @@ def check_backward(
             backward(u)>`` against the same of ``jax.vjp`` (torch's ``gradgradcheck``).
         check_batched: also check that ``jax.vmap`` of the backward over a batch of cotangents
             gives one call per cotangent (torch's ``check_batched_grad``).
-        rtol, atol: the tolerance against ``jax.vjp`` (and of the batched check), ``max
-            |manual - ref| <= atol + rtol * max |ref|``, instead of the dtype's; the opinions
-            formed in float64 (finite differences, forward mode, second order) keep theirs.
+        rtol, atol: the tolerance of every opinion, instead of jaxrnn's: against ``jax.vjp``
+            and of the batched check ``max |manual - ref| <= atol + rtol * max |ref|``; for
+            finite differences and forward mode ``rtol`` in place of their relative tolerance
+            and ``atol`` as every entry's share of a dot product; for the second order
+            ``rtol`` (its values are second derivatives, which ``atol`` does not measure).
+            What rounding and the differences' resolution allow is added as ever.
         dims: ``{"dxt": "n_x m", "dWf": "n_a n_a+n_x", ...}``, gradients' shapes in the
             documents' symbols, so that where a wrong one is worst reads as rows, examples and
-            time steps.
+            time steps; each a gradient's name, with one symbol per axis.
         skip: gradient names (``"dWy"``) not to check; every other floating input must get one.
+            ``None`` or ``()`` skips nothing.
         seed: seeds the random directions and cotangents of the opinions.
 
     Returns:
@@ -129,14 +135,11 @@ def check_backward(
     """
     if order not in (1, 2) or isinstance(order, bool):
         raise ValueError(f"{FN}: `order` must be 1 or 2; got {order!r}")
-    for name, value in (("rtol", rtol), ("atol", atol)):
-        if value is not None and not (isinstance(value, (int, float)) and value >= 0):
-            raise ValueError(f"{FN}: `{name}` must be a number >= 0; got {value!r}")
-    if dims is not None and not isinstance(dims, Mapping):
-        raise TypeError(f"{FN}: `dims` must be a dictionary of gradient names; got {dims!r}")
+    rtol, atol = _tolerance("rtol", rtol), _tolerance("atol", atol)
     problem = checked_problem(forward, backward, inputs, cotangents, style)
+    _check_dims(problem, dims)
     dtype = problem.dtype
-    skip = {str(s) for s in ([skip] if isinstance(skip, str) else skip)}
+    skip = {str(s) for s in ([skip] if isinstance(skip, str) else skip or ())}
     reference = opinions.reference(problem) if problem.traced else None
     if reference is not None:
         checked = [n for n in reference if n not in skip]
@@ -181,6 +184,42 @@ def check_backward(
                   not_applicable, caller)  # fmt: skip
 
 
+def _tolerance(name: str, value) -> float | None:
+    """``rtol`` or ``atol`` as a float: any real number (a NumPy or JAX scalar too), finite
+    and at least 0; ``None`` stays ``None``."""
+    if value is None:
+        return None
+    array = isinstance(value, (np.ndarray, jax.Array)) and np.ndim(value) == 0 and (
+        np.issubdtype(np.asarray(value).dtype, np.number) and np.isrealobj(value)
+    )  # fmt: skip
+    if (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))) or array:
+        number = float(value)
+        if np.isfinite(number) and number >= 0:
+            return number
+    raise ValueError(f"{FN}: `{name}` must be a finite real number >= 0; got {value!r}")
+
+
+def _check_dims(problem, dims) -> None:
+    """``dims`` names gradients of the problem, each with one symbol per axis."""
+    if dims is None:
+        return
+    if not isinstance(dims, Mapping):
+        raise TypeError(f"{FN}: `dims` must be a dictionary of gradient names; got {dims!r}")
+    known = documents_names(dict(problem.inputs))
+    for name, symbols in dims.items():
+        if name not in known:
+            raise ValueError(f"{FN}: `dims` names {name!r}, which is no gradient of `inputs`; "
+                             f"they are {', '.join(known)}")  # fmt: skip
+        if not isinstance(symbols, str):
+            raise TypeError(f"{FN}: `dims[{name!r}]` must be a string of symbols, such as "
+                            f"'n_a m'; got {type(symbols).__name__}")  # fmt: skip
+        rank = np.ndim(known[name])
+        if len(symbols.split()) != rank:
+            raise ValueError(f"{FN}: `dims[{name!r}]` is {symbols!r}, {len(symbols.split())} "
+                             f"symbols, for a gradient of rank {rank} (shape "
+                             f"{tuple(np.shape(known[name]))})")  # fmt: skip
+
+
 def _float_names(problem) -> list[str]:
     return [n for n in documents_names(dict(problem.inputs)) if problem.is_float(n)]
 
@@ -195,7 +234,8 @@ def _opinions(problem, manual, reference, names, seed, fd, adjoint, order, batch
         judged = manual if problem.traced else {
             **{n: np.zeros(np.shape(problem.leaf(n))) for n in names}, **manual
         }  # fmt: skip
-        for name, value in _finite_differences(problem, judged, reference, names, seed).items():
+        differences = _finite_differences(problem, judged, reference, names, seed, caller)
+        for name, value in differences.items():
             found[name]["fd"] = value
     formed = []
     if adjoint and problem.traced:
@@ -203,7 +243,7 @@ def _opinions(problem, manual, reference, names, seed, fd, adjoint, order, batch
             (
                 "adjoint",
                 "forward mode",
-                lambda: opinions.adjoint(problem, manual, names, seed, largest, noise),
+                lambda: opinions.adjoint(problem, manual, names, seed, largest, noise, caller),
             )
         )
     elif adjoint:
@@ -213,11 +253,11 @@ def _opinions(problem, manual, reference, names, seed, fd, adjoint, order, batch
         own = AGREEMENT.get(problem.dtype, AGREEMENT[np.dtype("float32")]).rtol
         rtol, atol = caller or (own, 0.0)
         formed.append(
-            ("batched", "vmap", lambda: opinions.batched(problem, names, seed, rtol, atol))
+            ("batched", "vmap", lambda: opinions.batched(problem, names, seed, rtol, atol, noise))
         )
     if order == 2 and problem.traced:
         formed.append(("second_order", "second order",
-                       lambda: opinions.second_order(problem, names, seed)))  # fmt: skip
+                       lambda: opinions.second_order(problem, names, seed, caller)))  # fmt: skip
     elif order == 2:
         why_not["second order"] = "the forward is NumPy code, which jax.grad cannot differentiate"
     for key, label, form in formed:

@@ -19,6 +19,8 @@ from jaxrnn.tolerances import (
     FINITE_DIFFERENCE_NOISE,
     FINITE_DIFFERENCE_SENSITIVITY,
     FINITE_DIFFERENCE_STEPS,
+    FULL_JACOBIAN_ENTRIES,
+    GAUSSIAN_DIRECTIONS,
 )
 
 
@@ -32,10 +34,33 @@ def _scalar_loss(out, cotangents, magnitude=False, numpy=False):
     return sum(xp.vdot(c, xp.asarray(o)) for c, o in pairs)
 
 
+def directions(shape, rng, traced: bool) -> np.ndarray:
+    """The directions a gradient of ``shape`` is checked along, ``(K, *shape)``.
+
+    Where ``jax.vjp`` judges too (a JAX forward), one random sign vector. Where finite
+    differences judge alone (a NumPy forward), enough that a wrong gradient cannot pass by
+    chance: every entry on its own (the whole Jacobian-vector product, column by column) up to
+    :data:`~jaxrnn.tolerances.FULL_JACOBIAN_ENTRIES` entries; beyond, the sign vector and
+    :data:`~jaxrnn.tolerances.GAUSSIAN_DIRECTIONS` Gaussian ones, along each of which an error
+    is a continuous random variable that no structure of the error (a transpose, a sign) can
+    cancel.
+    """
+    size = int(np.prod(shape, dtype=int))
+    signs = rng.choice([-1.0, 1.0], size=(1, *shape))
+    if traced:
+        return signs
+    if size <= FULL_JACOBIAN_ENTRIES:
+        return np.eye(size).reshape(size, *shape)
+    gaussian = rng.standard_normal((GAUSSIAN_DIRECTIONS, *shape))
+    return np.concatenate([signs, gaussian])
+
+
 def finite_differences(problem: Problem, manual: dict, reference: dict | None, names,
-                       seed: int) -> dict:  # fmt: skip
+                       seed: int, caller=None) -> dict:  # fmt: skip
     """Per gradient, ``(error, tolerance, settled)``: central differences against the manual
-    gradient along a random sign vector ``u``, the step chosen by Richardson extrapolation.
+    gradient along each of its :func:`directions` ``u``, the step chosen by Richardson
+    extrapolation; of several directions, the one furthest out of its tolerance (settled only
+    where every direction settled, unless one fails).
 
     For steps ``h_k = h_0 / 2**k`` (``FINITE_DIFFERENCE_STEPS``), the quotients
     ``D_k = (J(θ + h_k u) - J(θ - h_k u)) / 2 h_k`` are extrapolated to ``h = 0``
@@ -46,7 +71,9 @@ def finite_differences(problem: Problem, manual: dict, reference: dict | None, n
     gradient's error along the steps actually taken: ``θ ± h u`` rounds in float64.
     A sign vector weighs every entry alike, so an error of ``e`` in one entry moves
     ``<g, u>`` by exactly ``e``. ``reference`` (``jax.vjp``'s, or ``None`` for a NumPy
-    forward, where the manual gradient stands in) sizes the rounding noise.
+    forward, where the manual gradient stands in) sizes the rounding noise. ``caller``,
+    ``(rtol, atol)``, replaces FINITE_DIFFERENCE's tolerance: ``rtol``, and ``atol`` as every
+    entry's share of ``<g, u>``.
     """
     rng = np.random.default_rng(seed)
     steps = FINITE_DIFFERENCE_STEPS
@@ -55,8 +82,9 @@ def finite_differences(problem: Problem, manual: dict, reference: dict | None, n
         exact = problem.in_float64()
         if not problem.traced:
             exact = _numpy(exact)
-        if problem.dtype != np.float64:
-            manual = exact.manual()
+        if problem.dtype != np.float64:  # the backward again, in float64; what it leaves
+            again = exact.manual()  # out is judged as the zeros it was given as
+            manual = {**{n: np.zeros(np.shape(v)) for n, v in manual.items()}, **again}
         size = reference if reference is not None else manual
         sensitivity = math.sqrt(sum(
             float(np.sum((np.asarray(g, np.float64) * np.asarray(exact.leaf(n))) ** 2))
@@ -74,21 +102,41 @@ def finite_differences(problem: Problem, manual: dict, reference: dict | None, n
             if not np.any(gradient) and reference is not None and np.any(reference[name]):
                 continue  # "returned zero where the gradient is not": said so, not measured
             theta = np.asarray(leaf)
-            direction = rng.choice([-1.0, 1.0], size=theta.shape)
             hs = steps.h0 * max(1.0, float(np.max(np.abs(theta)))) * 0.5 ** np.arange(steps.count)
-            plus = theta[None] + hs.reshape(-1, *([1] * theta.ndim)) * direction
-            minus = theta[None] - hs.reshape(-1, *([1] * theta.ndim)) * direction
-            f, magnitude = losses(name, np.concatenate([plus, minus]))
-            # what rounding moves the loss by: its terms' size, and what rounding the inputs
-            # alone moves it by (large for a chaotic recurrence, whose quotients then carry a
-            # bias that looks like a plateau)
-            noise_size = np.finfo(np.float64).eps * (
-                FINITE_DIFFERENCE_NOISE * magnitude + FINITE_DIFFERENCE_SENSITIVITY * sensitivity
-            )
-            quotients = (f[: steps.count] - f[steps.count :]) / (2 * hs)
-            taken = np.sum((gradient * (plus - minus)).reshape(steps.count, -1), axis=1) / (2 * hs)
-            results[name] = _extrapolated(quotients, taken, noise_size / hs, gradient)
+            found = []
+            for direction in directions(theta.shape, rng, problem.traced):
+                plus = theta[None] + hs.reshape(-1, *([1] * theta.ndim)) * direction
+                minus = theta[None] - hs.reshape(-1, *([1] * theta.ndim)) * direction
+                f, magnitude = losses(name, np.concatenate([plus, minus]))
+                # what rounding moves the loss by: its terms' size, and what rounding the inputs
+                # alone moves it by (large for a chaotic recurrence, whose quotients then carry
+                # a bias that looks like a plateau)
+                noise_size = np.finfo(np.float64).eps * (
+                    FINITE_DIFFERENCE_NOISE * magnitude
+                    + FINITE_DIFFERENCE_SENSITIVITY * sensitivity
+                )
+                quotients = (f[: steps.count] - f[steps.count :]) / (2 * hs)
+                taken = np.sum((gradient * (plus - minus)).reshape(steps.count, -1), axis=1) / (
+                    2 * hs
+                )
+                along = float(np.vdot(gradient, direction))  # <g, u>, no step's rounding
+                found.append(_extrapolated(quotients, taken, noise_size / hs, gradient, along,
+                                           _tolerance(caller, direction)))  # fmt: skip
+            results[name] = _worst(found)
     return results
+
+
+def _worst(found: list) -> tuple:
+    """Of several directions' ``(error, tolerance, settled)``, the verdict of them all: one
+    that fails, the furthest out; else, where one did not settle, unsettled; else the one
+    nearest its tolerance."""
+    settled = [r for r in found if r[2]]
+    failing = [r for r in settled if not r[0] <= r[1]]
+    if failing:
+        return max(failing, key=lambda r: r[0] / r[1])
+    if len(settled) < len(found):
+        return None, None, False
+    return max(settled, key=lambda r: r[0] / r[1])
 
 
 def _numpy(problem: Problem) -> Problem:
@@ -167,10 +215,26 @@ def _spread(table, window: int):
     return spread
 
 
-def _extrapolated(quotients, taken, noise, gradient):
-    """``(error, tolerance, settled)`` from the quotients and ``<g, step>`` per step size."""
+def _tolerance(caller, direction):
+    """``(rtol, atol)`` of a direction: FINITE_DIFFERENCE's, or the caller's ``(rtol, atol)``
+    with ``atol`` as every entry's share of ``<g, u>``: ``atol * sum |u|``."""
+    if caller is None:
+        return FINITE_DIFFERENCE.rtol, 0.0
+    return caller[0], caller[1] * float(np.sum(np.abs(direction)))
+
+
+def _extrapolated(quotients, taken, noise, gradient, along, tolerance):
+    """``(error, tolerance, settled)`` from the quotients and ``<g, step>`` per step size;
+    ``along``, ``<g, u>``; ``tolerance``, ``(rtol, absolute)`` of :func:`_tolerance`.
+    Quotients that are all exactly 0 (the loss does not move along ``u`` at all: an input it
+    does not reach, or a softmax's logits all moved alike) settle on 0 itself, against which
+    ``<g, u>`` is measured: no rounding made them."""
     steps = FINITE_DIFFERENCE_STEPS
     tol = FINITE_DIFFERENCE
+    rtol, absolute = tolerance
+    scale = float(np.linalg.norm(gradient)) + tol.atol
+    if not np.any(quotients):
+        return abs(along) / scale, rtol + absolute / scale, True
     derivative = _richardson(quotients, steps.levels)
     error = _richardson(quotients - taken, steps.levels)
     rounding = noise[:, None] * steps.noise_gain
@@ -178,8 +242,11 @@ def _extrapolated(quotients, taken, noise, gradient):
         plateau = _spread(derivative, steps.window) <= steps.plateau * np.abs(derivative)
     resolution = steps.safety * _spread(error, steps.window) + rounding
     resolution[~plateau] = np.inf
-    scale = float(np.linalg.norm(gradient)) + tol.atol
     if not np.isfinite(resolution).any() or np.min(resolution) > steps.useful * scale:
         return None, None, False
     k, j = np.unravel_index(np.argmin(resolution), resolution.shape)
-    return abs(float(error[k, j])) / scale, tol.rtol + float(resolution[k, j]) / scale, True
+    return (
+        abs(float(error[k, j])) / scale,
+        rtol + (absolute + float(resolution[k, j])) / scale,
+        True,
+    )

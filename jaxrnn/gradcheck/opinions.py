@@ -126,7 +126,7 @@ def _float_leaves(problem: Problem, names) -> tuple:
 
 
 def adjoint(problem: Problem, manual: dict, names, seed: int, largest: float = np.nan,
-            noise=None) -> dict:  # fmt: skip
+            noise=None, caller=None) -> dict:  # fmt: skip
     """The dot-product test, in float64: per gradient ``g`` of an input ``θ``, for a random
     direction ``v``, ``<u, J_θ v>`` by ``jax.jvp`` against ``<g, v>``.
 
@@ -136,7 +136,9 @@ def adjoint(problem: Problem, manual: dict, names, seed: int, largest: float = n
     taken at the inputs moved by rounding's size, and the tolerance counts the difference
     (:data:`jaxrnn.tolerances.ADJOINT`). The backward is run on the inputs in float64, so that
     it is its mathematics that is judged, not its rounding (the ``jax.vjp`` column judges
-    that). ``largest``, the problem's largest gradient entry, sets each opinion's rounding
+    that). ``caller``, ``(rtol, atol)``, replaces ADJOINT's tolerance: ``rtol``, and ``atol``
+    as every entry's share of ``<g, v>``. ``largest``, the problem's largest gradient entry,
+    sets each opinion's rounding
     floor: ``<g, v>`` with every entry of ``g`` uncertain by float64's rounding floor
     (:func:`jaxrnn.tolerances.rounding_floor`). ``noise``, a float64 problem's
     :func:`rounding_noise` as a function called when needed, is used rather than measured
@@ -188,11 +190,15 @@ def adjoint(problem: Problem, manual: dict, names, seed: int, largest: float = n
             reverse = float(np.vdot(g, v))
             scale = float(size[k]) + float(np.vdot(np.abs(g), np.abs(v)))
             if not scale:
-                opinions[n] = Opinion(0.0 if forward_mode[k] == reverse else np.inf, ADJOINT.rtol)
+                opinions[n] = Opinion(0.0 if forward_mode[k] == reverse else np.inf,
+                                      ADJOINT.rtol if caller is None else caller[0])  # fmt: skip
                 continue
             error = abs(float(forward_mode[k]) - reverse) / scale
             noise = abs(float(forward_mode[k]) - float(rounded[k]))
-            tolerance = ADJOINT.rtol + ADJOINT_NOISE * noise / scale
+            base = ADJOINT.rtol if caller is None else (
+                caller[0] + caller[1] * float(np.sum(np.abs(v))) / scale
+            )  # fmt: skip
+            tolerance = base + ADJOINT_NOISE * noise / scale
             if error > tolerance and n in manual_noise():
                 # what rounding moves <g, v> by, the backward's cache moved by eps
                 allowance = ROUNDING_NOISE * float(np.vdot(manual_noise()[n], np.abs(v))) / scale
@@ -207,9 +213,13 @@ def adjoint(problem: Problem, manual: dict, names, seed: int, largest: float = n
         return opinions
 
 
-def batched(problem: Problem, names, seed: int, rtol: float, atol: float) -> dict:
+def batched(problem: Problem, names, seed: int, rtol: float, atol: float, noise=None) -> dict:
     """``jax.vmap`` of the backward over ``BATCH`` cotangents against one call per
-    cotangent: that it composes with ``vmap``. A backward that cannot be mapped fails."""
+    cotangent: that it composes with ``vmap``. A backward that cannot be mapped fails. The
+    two differ by rounding alone where the backward is right: past ``rtol`` and ``atol``
+    each gradient is allowed what rounding moves the backward's answer by
+    (:func:`rounding_noise`, from ``noise``, a function called when needed), as the
+    ``jax.vjp`` column is."""
     rng = np.random.default_rng(seed + 1)
     draw = lambda c: rng.standard_normal((BATCH, *np.shape(c))).astype(problem.dtype)  # noqa: E731
     stacked = tuple(draw(c) for c in problem.cotangents)
@@ -236,6 +246,10 @@ def batched(problem: Problem, names, seed: int, rtol: float, atol: float) -> dic
         scale = float(np.max(np.abs(want), initial=0.0))
         error = relative_error(got, want)
         bound = rtol + (atol / scale if scale else 0.0)
+        if error > bound and noise is not None and n in noise():
+            size = float(np.max(np.abs(np.asarray(problem.manual()[n], np.float64)), initial=0.0))
+            moved = float(np.max(noise()[n], initial=0.0))
+            bound += ROUNDING_NOISE * (moved / size if size else 0.0)
         opinions[n] = Opinion(error, bound)
     return opinions
 
@@ -245,15 +259,18 @@ def _named(problem: Problem, gradients) -> dict:
     inputs)."""
     if not isinstance(gradients, dict):
         return {}
-    return dict(gradients) if problem.style == "documents" else documents_names(gradients)
+    if problem.style == "documents":
+        return dict(gradients)
+    return documents_names(gradients, like=dict(problem.inputs))
 
 
-def second_order(problem: Problem, names, seed: int) -> dict:
+def second_order(problem: Problem, names, seed: int, caller=None) -> dict:
     """The gradient of ``<w, backward(u)>`` with respect to the inputs, the backward run under
     ``jax.grad`` (as :mod:`jaxrnn.custom_vjp` runs it), against the same of ``jax.vjp``: right
     first derivatives with a wrong second (a ``stop_gradient`` on a term) fail here. In
-    float64; the rows are the inputs'."""
-    tolerance = AGREEMENT[np.dtype("float64")].rtol
+    float64; the rows are the inputs'. ``caller``, ``(rtol, atol)``: its ``rtol`` in place of
+    float64's agreement tolerance."""
+    tolerance = AGREEMENT[np.dtype("float64")].rtol if caller is None else caller[0]
     with jax.enable_x64(True):
         exact = problem.in_float64()
         of, primals = _float_leaves(exact, names)

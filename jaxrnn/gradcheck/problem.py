@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrnn._checks import host_array
-from jaxrnn.autodiff import documents_names
+from jaxrnn.autodiff import documents_names, leaf_names
 from jaxrnn.tolerances import AGREEMENT, LOW_PRECISION, tolerance
 
 FN = "check_backward"
@@ -131,17 +131,20 @@ def _array(value, dtype):
 
 def with_leaves(inputs: Mapping, leaves: dict) -> dict:
     """``inputs``' structure with the leaves named as :func:`documents_names` names them."""
+    names = leaf_names(inputs)
     return {
-        name: _rebuild_tree(item, leaves, ()) if isinstance(item, Mapping) else leaves[f"d{name}"]
+        name: _rebuild_tree(item, leaves, names, (str(name),))
+        if isinstance(item, Mapping)
+        else leaves[names[(str(name),)]]
         for name, item in inputs.items()
     }
 
 
-def _rebuild_tree(tree: Mapping, leaves: dict, prefix: tuple) -> dict:
+def _rebuild_tree(tree: Mapping, leaves: dict, names: dict, prefix: tuple) -> dict:
     return {
-        key: _rebuild_tree(value, leaves, (*prefix, str(key)))
+        key: _rebuild_tree(value, leaves, names, (*prefix, str(key)))
         if isinstance(value, Mapping)
-        else leaves[f"d{'.'.join((*prefix, str(key)))}"]
+        else leaves[names[(*prefix, str(key))]]
         for key, value in tree.items()
     }
 
@@ -197,21 +200,29 @@ def leading(call, count: int):
 def call_backward(forward, backward, inputs, cotangents, style, moved=None) -> dict:
     """The backward's gradients as ``{"d<name>": value}``, or a ``TypeError`` saying why not;
     with ``moved``, a function of an array, the backward is given its cache (documents style)
-    or its inputs (vjp style) with every array leaf replaced by ``moved`` of it."""
-    move = (lambda tree: tree) if moved is None else (lambda tree: jax.tree.map(moved, tree))
+    or its inputs (vjp style) with every array leaf replaced by ``moved`` of it. Every NumPy
+    array it is given is a copy of its own, so that a backward writing into its arguments
+    (``da_next *= 1 - a_next**2``) changes nothing the next call is given."""
+    move = _own if moved is None else (lambda tree: jax.tree.map(moved, _own(tree)))
+    cotangents = tuple(_own(c) for c in cotangents)
     if style == "documents":
         cache = _outputs(forward(*inputs.values()))[-1]
         returned = backward(*cotangents, move(cache))
         what = "{'d<input>': gradient} (documents style)"
     else:
-        returned = backward({k: move(v) for k, v in inputs.items()}, tuple(cotangents))
+        returned = backward({k: move(v) for k, v in inputs.items()}, cotangents)
         what = "{input: gradient}, shaped like `inputs` (style='vjp')"
     if not isinstance(returned, Mapping):
         raise TypeError(
             f"{FN}: the backward must return a dictionary {what}; it returned "
             f"{type(returned).__name__}"
         )
-    return dict(returned) if style == "documents" else documents_names(returned)
+    return dict(returned) if style == "documents" else documents_names(returned, like=inputs)
+
+
+def _own(tree):
+    """``tree`` with every NumPy array copied (writable); JAX arrays are immutable."""
+    return jax.tree.map(lambda v: np.array(v) if isinstance(v, np.ndarray) else v, tree)
 
 
 def array_problem(value) -> str | None:
