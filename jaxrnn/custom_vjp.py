@@ -22,10 +22,12 @@ Outputs a loss does not use cost nothing in the backward: JAX hands their cotang
 symbolic zeros, and the backward leaves out what only they reach (a loss of the hidden states
 alone runs no output-layer backward).
 
-Second derivatives: reverse over reverse (``jax.grad(jax.grad(...))``, ``jax.hessian`` is not)
-works, since the manual backward is itself plain JAX; forward mode (``jax.jvp``, ``jax.jacfwd``,
-``jax.hessian``) is not defined for a ``custom_vjp`` and JAX says so
-("can't apply forward-mode autodiff (jvp) to a custom_vjp function").
+Second derivatives work, since the manual backward is itself plain JAX, which JAX
+differentiates in either mode: ``jax.grad`` of ``jax.grad`` (reverse over reverse),
+``jax.hessian`` (forward over reverse) and Hessian-vector products by
+``jax.jvp(jax.grad(loss), ...)``. Forward mode of the function itself (``jax.jvp``,
+``jax.jacfwd`` of it, or of a loss of it) is not defined for a ``custom_vjp`` and JAX says so
+with a ``TypeError`` ("can't apply forward-mode autodiff (jvp) to a custom_vjp function").
 
 **Long sequences.** ``checkpoint=k`` keeps only the state entering every segment of ``k`` steps
 and recomputes each segment's caches during the backward: memory for ``T_x / k`` states plus one

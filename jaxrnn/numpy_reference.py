@@ -244,8 +244,9 @@ def _loop_forward(cell_forward, n_state, x, a0, p, Wy, loop: Forward = Forward()
     return arrays, y_pred, (caches, x)
 
 
-def _loop_backward(cell_backward, n_state, keys, da, caches, loop: Backward = Backward()):
-    """The documents' reverse loop, dx sized from x: steps after da's get no gradient."""
+def loop_backward(cell_backward, n_state, keys, da, caches, loop: Backward = Backward()):
+    """The documents' reverse loop over ``cell_backward``, dx sized from x: steps after da's
+    get no gradient; ``keys`` the parameters' gradients, summed over the steps."""
     caches, x = caches
     p = caches[0][-1]
     g = {"dx": np.zeros(x.shape), **{k: np.zeros(np.shape(p[k[1:]])) for k in keys}}
@@ -265,7 +266,7 @@ def rnn_forward(x, a0, p, *, loop: Forward = Forward()):
 
 def rnn_backward(da, caches, *, loop: Backward = Backward(), cell_backward=None):
     keys = ("dWax", "dWaa", "dba")
-    return _loop_backward(cell_backward or rnn_cell_backward, 1, keys, da, caches, loop)
+    return loop_backward(cell_backward or rnn_cell_backward, 1, keys, da, caches, loop)
 
 
 def lstm_forward(x, a0, p, *, loop: Forward = Forward()):
@@ -275,7 +276,7 @@ def lstm_forward(x, a0, p, *, loop: Forward = Forward()):
 
 def lstm_backward(da, caches, *, loop: Backward = Backward(), cell_backward=None):
     keys = ("dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo")
-    return _loop_backward(cell_backward or lstm_cell_backward, 2, keys, da, caches, loop)
+    return loop_backward(cell_backward or lstm_cell_backward, 2, keys, da, caches, loop)
 
 
 def gru_forward(x, a0, p):
@@ -285,7 +286,7 @@ def gru_forward(x, a0, p):
 
 def gru_backward(da, caches):
     keys = ("dWr", "dbr", "dWu", "dbu", "dWc", "dbc")
-    return _loop_backward(gru_cell_backward, 1, keys, da, caches)
+    return loop_backward(gru_cell_backward, 1, keys, da, caches)
 
 
 def gru_reset_after_forward(x, a0, p):
@@ -295,4 +296,4 @@ def gru_reset_after_forward(x, a0, p):
 
 def gru_reset_after_backward(da, caches):
     keys = ("dWr", "dbr", "dWu", "dbu", "dWcc", "dbcc", "dWcx", "dbcx")
-    return _loop_backward(gru_reset_after_cell_backward, 1, keys, da, caches)
+    return loop_backward(gru_reset_after_cell_backward, 1, keys, da, caches)

@@ -133,7 +133,10 @@ def assert_cell_agrees(
             and, inside jaxrnn's reverse scan (the documents' loop), at every other level;
             ``backward`` at ``"sequence"``, ``"lengths"`` and ``"reverse"`` (a layer runs no
             sequence backward of yours, so ``backward`` with ``"bidirectional"`` or
-            ``"stacked"`` is refused).
+            ``"stacked"`` is refused). A ``cell_backward`` in NumPy, which JAX cannot trace,
+            is run untraced: at ``"cell"``, and at ``"sequence"`` inside the documents' loop
+            in NumPy (:func:`jaxrnn.numpy_reference.loop_backward`); the other levels run it
+            inside a traced scan and refuse it.
         levels: any of :data:`jaxrnn.problems.LEVELS`.
         dtype: the dtype of the random problem (:func:`jaxrnn.problems.cell_problem`).
         finite_differences: also against central differences; by default in float64 only.
@@ -163,6 +166,14 @@ def assert_cell_agrees(
     theirs = None if cell_backward is None else dataclasses.replace(
         cell.generic, cell_backward=_named(cell_backward, cell.cell_backward.__name__)
     )  # fmt: skip
+    numpy = cell_backward is not None and not _traceable(cell, cell_backward, dtype)
+    traced = [level for level in levels if level not in ("cell", "sequence")]
+    if numpy and traced:
+        raise TypeError(
+            f"{fn}: `cell_backward` is code JAX cannot trace (NumPy, say), and the levels "
+            f"{traced} run it inside a traced scan; check it at levels ('cell', 'sequence'), "
+            f"where it runs untraced, or write it with jax.numpy"
+        )
     reports = []
     for level in levels:
         checks = []  # (the problem's cell, the backward to check or its own, said of it)
@@ -171,7 +182,8 @@ def assert_cell_agrees(
         elif level in ("sequence", "lengths", "reverse") and backward is not None:
             checks.append((cell, backward, ""))
         if level != "cell" and theirs is not None:
-            checks.append((theirs, None, f" over your {cell.cell_backward.__name__}"))
+            loop = _documents_loop(cell, cell_backward) if numpy else None
+            checks.append((theirs, loop, f" over your {cell.cell_backward.__name__}"))
         if not checks:
             checks.append((cell, None, ""))
         for problem_cell, mine, over in checks:
@@ -187,6 +199,36 @@ def assert_cell_agrees(
                     **{"dims": gradient_dims(problem_cell, level), **options},
                 ))  # fmt: skip
     return reports
+
+
+def _traceable(cell, cell_backward: Callable, dtype) -> bool:
+    """Whether JAX can trace ``cell_backward`` (a NumPy one it cannot), tried on the cell
+    level's problem."""
+    import jax
+
+    forward, _, inputs, cotangents = cell_problem(cell, "cell", dtype)
+    with _x64(dtype):
+        cache = forward(*inputs.values())[-1]
+        try:
+            jax.eval_shape(lambda *args: cell_backward(*args), *cotangents, cache)
+        except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
+            return False
+    return True
+
+
+def _documents_loop(cell, cell_backward: Callable) -> Callable:
+    """The documents' reverse loop in NumPy over ``cell_backward``, run untraced."""
+    from jaxrnn import numpy_reference
+
+    keys = [f"d{k}" for k in cell.gradient_keys]
+    carried = [f"d{s}_prev" for s in cell.state]
+    loop = numpy_reference.Backward(carried=lambda step, n_state: [step[k] for k in carried])
+
+    def backward(da, caches):
+        return numpy_reference.loop_backward(cell_backward, len(cell.state), keys,
+                                             np.asarray(da), caches, loop)  # fmt: skip
+
+    return backward
 
 
 def _named(function: Callable, name: str) -> Callable:

@@ -106,11 +106,31 @@ def test_second_grad_reverse_over_reverse(rng):
         assert_trees_agree(gradient_norm(manual(cell)), gradient_norm(plain(cell)))
 
 
-def test_forward_mode_is_a_clear_error(rng):
+def test_forward_over_the_manual_reverse_hessians_and_their_vector_products(rng):
+    """jax.hessian is forward mode over the manual backward, which is plain JAX: it works,
+    and so do Hessian-vector products by jax.jvp of jax.grad; both as JAX's own autodiff."""
+    cell = CELLS["lstm"]
+    x, a0, parameters, _ = sequence_inputs(cell, rng, 2, 3, 2, 2, 3)
+    w = weights(rng, cell, 3, 2, 2, 3)
+    v = rng.standard_normal(x.shape)
+
+    def second(function):
+        loss = lambda x: loss_of(function, w)(x, a0, parameters)  # noqa: E731
+        hvp = jax.jvp(jax.grad(loss), (x,), (v,))[1]
+        return {"hessian": jax.hessian(loss)(x), "hvp": hvp}
+
+    with jax.enable_x64(True):
+        assert_trees_agree(second(manual(cell)), second(plain(cell)))
+
+
+def test_forward_mode_of_the_function_itself_is_a_clear_error(rng):
     cell = CELLS["rnn"]
     x, a0, parameters, _ = sequence_inputs(cell, rng, 2, 3, 2, 2, 4, dtype=np.float32)
+    f = lambda x: custom_vjp.rnn(x, a0, parameters)[0]  # noqa: E731
     with pytest.raises(TypeError, match="forward-mode"):
-        jax.jacfwd(lambda x: custom_vjp.rnn(x, a0, parameters)[0])(x)
+        jax.jacfwd(f)(x)
+    with pytest.raises(TypeError, match="forward-mode"):
+        jax.jvp(f, (x,), (x,))
 
 
 def test_the_manual_backward_is_the_one_that_runs(rng):
