@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import math
 import os
 import pathlib
 import sys
@@ -689,6 +690,25 @@ def _writable(text: str) -> pathlib.Path:
     return path
 
 
+def _too_large(name: str, n_a: int, charlm) -> str | None:
+    """Why a model of ``n_a`` hidden units cannot train here, or ``None``: its parameters, their
+    gradients and the optimizer's two moments alone (float32) must fit in this machine's
+    memory (an accelerator's, where JAX has one)."""
+    vocabulary = len(set(charlm.load_corpus()))
+    shapes = cells.CELLS[name].shapes(vocabulary, n_a, vocabulary)
+    needed = 4 * 4 * sum(math.prod(s) for s in shapes.values())
+    device = jax.devices()[0]
+    stats = device.memory_stats() if device.platform != "cpu" else None
+    available = (stats or {}).get("bytes_limit")
+    if available is None and hasattr(os, "sysconf"):
+        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if available is None or needed <= available:
+        return None
+    return (f"the {name} model's parameters, their gradients and the optimizer's state alone "
+            f"take {needed / 2**30:.3g} GiB, more than the {available / 2**30:.3g} GiB of "
+            f"memory here")  # fmt: skip
+
+
 def train(args) -> int:
     """``jaxrnn train``; every argument was checked by the parser, before any work."""
     if args.plot:
@@ -700,7 +720,20 @@ def train(args) -> int:
             )
             return 2
         matplotlib.use("Agg")
+        from matplotlib.figure import Figure
+
+        formats = Figure().canvas.get_supported_filetypes()
+        if args.plot.suffix.lstrip(".").lower() not in formats:
+            print(f"jaxrnn train: --plot {args.plot}: matplotlib writes an image as "
+                  f"{', '.join('.' + f for f in sorted(formats))}; the file's name says none of "
+                  f"them", file=sys.stderr)  # fmt: skip
+            return 2
     from jaxrnn import charlm, parallel
+
+    too_large = _too_large(args.cell, args.hidden, charlm)
+    if too_large is not None:
+        print(f"jaxrnn train: --hidden {args.hidden}: {too_large}", file=sys.stderr)
+        return 2
 
     mesh = None
     if args.distributed or args.processes is not None:

@@ -17,6 +17,7 @@ import equinox as eqx
 import jax.numpy as jnp
 
 from jaxrnn import custom_vjp
+from jaxrnn._checks import as_array, check_shapes, integer, require_tuple
 from jaxrnn.cells import resolve
 from jaxrnn.layers import _with_output_layer
 from jaxrnn.lengths import final_state
@@ -36,11 +37,14 @@ class RNN(eqx.Module):
     parameters: dict
     cell: object = eqx.field(static=True)
     reverse: bool = eqx.field(static=True)
+    n_x: int = eqx.field(static=True)
+    n_a: int = eqx.field(static=True)
 
     def __init__(self, cell, n_x: int, n_a: int, *, key, reverse: bool = False,
                  dtype=jnp.float32):  # fmt: skip
         self.cell = resolve("jaxrnn.eqx.RNN", cell)
-        p = self.cell.init(key, n_x, n_a, 1, dtype)
+        self.n_x, self.n_a = integer(_FN, "n_x", n_x, 1), integer(_FN, "n_a", n_a, 1)
+        p = self.cell.init(key, self.n_x, self.n_a, 1, dtype)
         self.parameters = {k: p[k] for k in self.cell.gradient_keys}
         self.reverse = reverse
 
@@ -49,9 +53,11 @@ class RNN(eqx.Module):
         (``(a,)``, ``(a, c)`` for the LSTM), zeros by default; ``length``: how many of the
         ``T`` steps count. Returns ``(outputs (T, n_a), final carry)``, the carry the state
         after the last step that counts."""
-        n_a = next(iter(self.parameters.values())).shape[0]
+        n_a = self.n_a
+        x = as_array(_FN, "x", x)
         if state is None:
             state = tuple(jnp.zeros((n_a,), x.dtype) for _ in self.cell.state)
+        self._check(x, state, n_a)
         columns = tuple(s[:, None] for s in state)  # the documents' (n_a, m) with m = 1
         lengths = None if length is None else jnp.reshape(length, (1,))
         initial = {f"{s}0": v for s, v in zip(self.cell.state[1:], columns[1:], strict=True)}
@@ -63,5 +69,23 @@ class RNN(eqx.Module):
                       for s, c in zip((a, *others), columns, strict=True))  # fmt: skip
         return a[:, 0, :].T, carry
 
+    def _check(self, x, state, n_a: int) -> None:
+        """``x (T, n_x)`` and a ``state`` of one ``(n_a,)`` per state of the cell, named in the
+        module's own terms before the cell sees them."""
+        names = ", ".join(self.cell.state)
+        require_tuple(_FN, "state", state, len(self.cell.state),
+                      f"a tuple of one (n_a,) array per state of the cell, ({names})")  # fmt: skip
+        specs = [("x", x, "T n_x")] + [
+            (f"state[{i}]", as_array(_FN, f"state[{i}]", s), "n_a")
+            for i, s in enumerate(state)
+        ]  # fmt: skip
+        sizes = check_shapes(_FN, specs)
+        for symbol, size, what in (("n_x", self.n_x, "x"), ("n_a", n_a, "state")):
+            if sizes[symbol] != size:
+                raise ValueError(f"{_FN}: `{what}` has {symbol} = {sizes[symbol]}; the module's "
+                                 f"{symbol} is {size}")  # fmt: skip
+
+
+_FN = "jaxrnn.eqx.RNN"
 
 __all__ = ["RNN"]

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from jaxrnn import custom_vjp
+from jaxrnn._checks import as_array, check_shapes, integer, require_tuple
 from jaxrnn.cells import resolve
 from jaxrnn.layers import _with_output_layer
 from jaxrnn.lengths import final_state
@@ -38,6 +39,9 @@ class RNN(nnx.Module):
     def __init__(self, cell, in_features: int, hidden_features: int, *, rngs: nnx.Rngs,
                  reverse: bool = False, dtype=jnp.float32):  # fmt: skip
         self.cell = resolve("jaxrnn.nnx.RNN", cell)
+        in_features = integer(_FN, "in_features", in_features, 1)
+        hidden_features = integer(_FN, "hidden_features", hidden_features, 1)
+        self.in_features, self.hidden_features = in_features, hidden_features
         p = self.cell.init(rngs.params(), in_features, hidden_features, 1, dtype)
         self.parameters = nnx.Dict({k: nnx.Param(p[k]) for k in self.cell.gradient_keys})
         self.reverse = reverse
@@ -48,9 +52,17 @@ class RNN(nnx.Module):
         sequence's length. Returns ``(carry, outputs (m, T, n_a))``, as ``nnx.RNN(...,
         return_carry=True)`` does, the carry each sequence's state after its last step."""
         p = {k: v[...] for k, v in self.parameters.items()}
-        m, n_a = inputs.shape[0], next(iter(p.values())).shape[0]
+        inputs = as_array(_FN, "inputs", inputs)
+        n_a = self.hidden_features
+        n_x = check_shapes(_FN, [("inputs", inputs, "m T n_x")])["n_x"]
+        if n_x != self.in_features:
+            raise ValueError(f"{_FN}: `inputs` has shape {tuple(inputs.shape)}, n_x = {n_x}; "
+                             f"expected (m, T, {self.in_features}), the module's "
+                             f"in_features")  # fmt: skip
+        m = inputs.shape[0]
         if initial_carry is None:
             initial_carry = tuple(jnp.zeros((m, n_a), inputs.dtype) for _ in self.cell.state)
+        self._check_carry(initial_carry, m, n_a)
         columns = tuple(s.T for s in initial_carry)  # the documents' (n_a, m)
         initial = {f"{s}0": v for s, v in zip(self.cell.state[1:], columns[1:], strict=True)}
         a, _, *others = custom_vjp.of(self.cell)(
@@ -61,5 +73,22 @@ class RNN(nnx.Module):
                       for s, c in zip((a, *others), columns, strict=True))  # fmt: skip
         return carry, jnp.transpose(a, (1, 2, 0))
 
+    def _check_carry(self, carry, m: int, n_a: int) -> None:
+        """One ``(m, n_a)`` array per state of the cell, batch first as ``inputs``, named in
+        the module's own terms before the cell sees them (transposed, in its own)."""
+        what = (
+            f"a tuple of one (m, n_a) array per state of the cell, ({', '.join(self.cell.state)})"
+        )
+        require_tuple(_FN, "initial_carry", carry, len(self.cell.state), what)
+        for i, c in enumerate(carry):
+            shape = tuple(as_array(_FN, f"initial_carry[{i}]", c).shape)
+            if shape != (m, n_a):
+                raise ValueError(
+                    f"{_FN}: `initial_carry[{i}]` has shape {shape}; expected (m, n_a) = "
+                    f"({m}, {n_a}) (m = {m} from `inputs`, n_a = {n_a} from the module)"
+                )
+
+
+_FN = "jaxrnn.nnx.RNN"
 
 __all__ = ["RNN"]

@@ -34,7 +34,7 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from jaxrnn._checks import as_array
+from jaxrnn._checks import as_array, check_da_covers, check_shapes, require_parameters
 
 
 def initialize(
@@ -214,9 +214,28 @@ def backward(cell, mesh: Mesh, axis: str = "batch"):
     out = {"dx": sequence, "da0": by_example}
     out |= {f"d{k}": PartitionSpec() for k in cell.gradient_keys}
     # check_vma off: the cells' scans start from zeros that are the same on every device
-    mapped = jax.shard_map(local, mesh=mesh, in_specs=(sequence, by_example, PartitionSpec(),
-                           sequence), out_specs=out, check_vma=False)  # fmt: skip
-    return jax.jit(mapped)
+    mapped = jax.jit(jax.shard_map(local, mesh=mesh, in_specs=(sequence, by_example,
+                     PartitionSpec(), sequence), out_specs=out, check_vma=False))  # fmt: skip
+
+    def gradients(x, a0, parameters, da):
+        # the caller's whole arrays checked here: inside, each device sees its own part
+        fn = "parallel.backward"
+        data = [(name, as_array(fn, name, v), dims) for name, v, dims in
+                (("x", x, "n_x m T_x"), ("a0", a0, "n_a m"), ("da", da, "n_a m T_da"))]  # fmt: skip
+        p = require_parameters(fn, parameters, list(cell.parameter_shapes))
+        check_shapes(fn, [*((f"parameters['{k}']", p[k], d)
+                            for k, d in cell.parameter_shapes.items()), *data])  # fmt: skip
+        check_da_covers(fn, data[2][1], np.shape(x)[-1], np.shape(x))
+        m, devices = np.shape(x)[1], mesh.shape[axis]
+        if m % devices:
+            raise ValueError(
+                f"{fn}: `x` has m = {m} examples, which the mesh's {devices} devices along "
+                f"{axis!r} cannot share equally; give a multiple of {devices} examples"
+            )
+        return mapped(x, a0, parameters, da)
+
+    gradients.lower = mapped.lower  # as jax.jit's functions have, to read the program
+    return gradients
 
 
 def replicate(mesh: Mesh, tree):

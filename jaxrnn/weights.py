@@ -156,24 +156,55 @@ def to_torch(layers, parameters, *, batch_first: bool = False):
         raise ValueError("to_torch: a PyTorch module's layers are all bidirectional or all "
                          "forward in time")  # fmt: skip
     bidirectional = both.pop()
-    first = parameters[0]["forward"] if bidirectional else parameters[0]
-    converted = [to_torch_layer(cell, first)]
-    n_a, n_x = converted[0][1].shape[1], converted[0][0].shape[1]
-    dtype = {np.dtype("float64"): torch.float64}.get(converted[0][0].dtype, torch.float32)
+    if len(parameters) != len(stack):
+        raise ValueError(f"to_torch: {len(stack)} layers and {len(parameters)} parameter "
+                         f"dictionaries; one per layer")  # fmt: skip
+    directions = [[p["forward"], p["backward"]] if bidirectional else [p] for p in parameters]
+    converted = [[to_torch_layer(cell, d) for d in layer] for layer in directions]
+    n_a, n_x = converted[0][0][1].shape[1], converted[0][0][0].shape[1]
+    for i, layer in enumerate(converted):
+        inputs = n_x if i == 0 else n_a * (2 if bidirectional else 1)
+        for W_ih, W_hh, *_ in layer:
+            if W_hh.shape[1] != n_a or W_ih.shape[1] != inputs:
+                raise ValueError(
+                    f"to_torch: a PyTorch module's layers share one hidden size, each taking "
+                    f"the last one's output: layer {i} has n_a = {W_hh.shape[1]} and "
+                    f"{W_ih.shape[1]} inputs; expected n_a = {n_a} and {inputs} inputs"
+                )
+    dtype = _torch_dtype(torch, np.asarray(next(iter(directions[0][0].values()))).dtype)
     kind = getattr(torch.nn, _TORCH[cell.name][0])
     module = kind(n_x, n_a, num_layers=len(stack), bidirectional=bidirectional,
                   batch_first=batch_first, dtype=dtype)  # fmt: skip
     state = {}
-    for i, p in enumerate(parameters):
-        directions = [(p["forward"], ""), (p["backward"], "_reverse")] if bidirectional else [
-            (p, "")
-        ]  # fmt: skip
-        for direction, suffix in directions:
-            for name, value in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"),
-                                   to_torch_layer(cell, direction), strict=True):  # fmt: skip
-                state[f"{name}_l{i}{suffix}"] = torch.as_tensor(np.array(value), dtype=dtype)
+    for i, layer in enumerate(converted):
+        for values, suffix in zip(layer, ("", "_reverse"), strict=False):
+            for name, value in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), values,
+                                   strict=True):  # fmt: skip
+                state[f"{name}_l{i}{suffix}"] = _tensor(torch, value, dtype)
     module.load_state_dict(state)
     return module
+
+
+#: the dtypes a PyTorch module is made in, as NumPy names them
+_TORCH_DTYPES = ("float64", "float32", "float16", "bfloat16")
+
+
+def _torch_dtype(torch, dtype):
+    """The torch dtype of parameters of ``dtype``: the same, or an error naming those there
+    are."""
+    if np.dtype(dtype).name not in _TORCH_DTYPES:
+        raise TypeError(f"to_torch: parameters of dtype {np.dtype(dtype).name}; a PyTorch "
+                        f"module is made in {', '.join(_TORCH_DTYPES)}")  # fmt: skip
+    return getattr(torch, np.dtype(dtype).name)
+
+
+def _tensor(torch, value, dtype):
+    """A weight as a tensor of ``dtype``; bfloat16, which NumPy lacks, through float32
+    (exactly: every bfloat16 is a float32)."""
+    value = np.asarray(value)
+    if value.dtype.name == "bfloat16":
+        return torch.as_tensor(value.astype(np.float32)).to(dtype)
+    return torch.as_tensor(np.array(value), dtype=dtype)
 
 
 # Flax NNX: kernels (in, out), x @ kernel + bias
@@ -188,10 +219,40 @@ def _bias(linear, n: int, dtype) -> np.ndarray:
     return np.zeros((n, 1), dtype) if bias is None else np.asarray(bias[...])[:, None]
 
 
+def _computes(function, name: str) -> bool:
+    """Whether ``function`` is ``tanh`` or the logistic ``sigmoid`` (``name``), by its values
+    on [-6, 6]: Flax's cells take any activation, jaxrnn's cells compute these two."""
+    import jax.numpy as jnp
+
+    grid = np.linspace(-6.0, 6.0, 49)
+    want = np.tanh(grid) if name == "tanh" else 1 / (1 + np.exp(-grid))
+    try:
+        got = np.asarray(function(jnp.asarray(grid, jnp.float32)), np.float64)
+    except Exception:  # noqa: BLE001 - a function that cannot take an array is neither
+        return False
+    return got.shape == grid.shape and bool(np.allclose(got, want, rtol=1e-5, atol=1e-6))
+
+
+def _same_functions(flax_cell, kind: str) -> None:
+    """A Flax cell's activations must be the ones jaxrnn's cell computes: otherwise its weights
+    mean something else in jaxrnn, and converting them would be silently wrong."""
+    for attribute, name in (("activation_fn", "tanh"), ("gate_fn", "sigmoid")):
+        function = getattr(flax_cell, attribute, None)
+        if function is not None and not _computes(function, name):
+            shown = getattr(function, "__name__", type(function).__name__)
+            raise ValueError(
+                f"from_flax: this {kind}'s {attribute} is {shown}, not {name}: jaxrnn's cell "
+                f"computes {name} there, so its weights would mean something else"
+            )
+
+
 def from_flax(flax_cell) -> tuple:
     """A Flax NNX ``SimpleCell``, ``LSTMCell``, ``OptimizedLSTMCell`` or ``GRUCell`` as
-    ``(jaxrnn cell, parameters)``, the recurrent ones, as NumPy arrays."""
+    ``(jaxrnn cell, parameters)``, the recurrent ones, as NumPy arrays. Its activations must
+    be jaxrnn's: ``tanh``, and the logistic ``sigmoid`` for gates."""
     kind = type(flax_cell).__name__
+    if kind in ("SimpleCell", "LSTMCell", "OptimizedLSTMCell", "GRUCell"):
+        _same_functions(flax_cell, kind)
     if kind == "SimpleCell":
         if getattr(flax_cell, "residual", False):
             raise ValueError("from_flax: a residual SimpleCell has no counterpart in jaxrnn")

@@ -55,6 +55,15 @@ def test_train_command(tmp_path, capsys):
     assert status == 0 and "samples after training" in out and (tmp_path / "m.npz").exists()
 
 
+def test_train_refuses_what_it_cannot_do_before_training(tmp_path, capsys):
+    """A plot file matplotlib cannot write, a model larger than the memory: said at once."""
+    assert cli.main(["train", "--plot", str(tmp_path / "loss.npz")]) == 2
+    assert "matplotlib writes an image as" in capsys.readouterr().err
+    assert cli.main(["train", "--hidden", "100000000"]) == 2
+    err = capsys.readouterr().err
+    assert "--hidden 100000000: the gru model's parameters" in err and "GiB of memory" in err
+
+
 def bad_model_files(tmp_path):
     """``{what: path}``: files that are not a character model, each in its own way."""
     good = tmp_path / "good.npz"

@@ -186,3 +186,47 @@ def test_optax_trains_the_nnx_module(rng):
 
     losses = [float(step(rnn, optimizer)) for _ in range(30)]
     assert losses[-1] < 0.5 * losses[0], losses
+
+
+def test_the_modules_name_their_own_arguments(rng):
+    """Errors in the modules' own terms (state, n_a, inputs, initial_carry), with the shapes
+    the caller gave, before the cell sees anything."""
+    LSTM, RNN, NnxRNN = CELLS["lstm"], jaxrnn_eqx.RNN, jaxrnn_nnx.RNN
+    lstm = RNN(LSTM, 3, 4, key=jax.random.key(0))
+    cases = [
+        (
+            lambda: lstm(jnp.ones((5, 3)), state=(jnp.zeros(4),)),
+            TypeError,
+            "`state` must be a tuple of one (n_a,) array per state of the cell, (a, c)",
+        ),
+        (lambda: lstm(jnp.ones((2, 5, 3))), ValueError, "`x` must have rank 2, shape (T, n_x)"),
+        (lambda: lstm(jnp.ones((5, 2))), ValueError, "`x` has n_x = 2; the module's n_x is 3"),
+        (
+            lambda: RNN(LSTM, 3, 0, key=jax.random.key(0)),
+            ValueError,
+            "`n_a` must be at least 1; got 0",
+        ),
+    ]
+    nnx_lstm = NnxRNN(LSTM, 3, 4, rngs=nnx.Rngs(0))
+    carry = (jnp.zeros((4, 2)), jnp.zeros((4, 2)))
+    cases += [
+        (
+            lambda: nnx_lstm(jnp.ones((5, 3))),
+            ValueError,
+            "`inputs` must have rank 3, shape (m, T, n_x); got rank 2, shape (5, 3)",
+        ),
+        (
+            lambda: nnx_lstm(jnp.ones((2, 5, 3)), initial_carry=carry),
+            ValueError,
+            "`initial_carry[0]` has shape (4, 2); expected (m, n_a) = (2, 4)",
+        ),
+        (
+            lambda: nnx_lstm(jnp.ones((2, 5, 3)), initial_carry=carry[:1]),
+            TypeError,
+            "`initial_carry` must be a tuple of one (m, n_a) array per state",
+        ),
+    ]
+    for call, error, fragment in cases:
+        with pytest.raises(error) as info:
+            call()
+        assert fragment in str(info.value), str(info.value)

@@ -65,6 +65,9 @@ def test_shard_batch_and_batch_mesh_refuse_bad_arguments():
         from jaxrnn import parallel
         mesh = parallel.batch_mesh()
         assert mesh.shape["batch"] == 2
+        from jaxrnn.cells import RNN
+        once = parallel.backward(RNN, mesh)
+        p = RNN.random_parameters(np.random.default_rng(0), 3, 5, 2)
         cases = [
             (lambda: parallel.shard_batch(mesh, np.ones((3, 3, 4))), ValueError,
              "multiple of the 2 devices"),
@@ -75,6 +78,11 @@ def test_shard_batch_and_batch_mesh_refuse_bad_arguments():
             (lambda: parallel.shard_batch(mesh, "abc"), TypeError, "arrays[0]"),
             (lambda: parallel.batch_mesh([]), ValueError, "`devices` is empty"),
             (lambda: parallel.batch_mesh([0, 1]), TypeError, "must be JAX devices"),
+            # parallel.backward: the caller's own shapes, and a batch the devices cannot share
+            (lambda: once(np.ones((3, 4, 5)), np.ones((4, 4)), p, np.ones((5, 4, 5))),
+             ValueError, "`a0` has shape (4, 4); expected (n_a, m) = (5, 4)"),
+            (lambda: once(np.ones((3, 3, 5)), np.ones((5, 3)), p, np.ones((5, 3, 5))),
+             ValueError, "m = 3 examples, which the mesh's 2 devices"),
         ]
         for call, error, fragment in cases:
             with pytest.raises(error) as info:

@@ -8,6 +8,7 @@ import pytest
 
 from jaxrnn import layers, weights
 from jaxrnn.cells import GRU, GRU_RESET_AFTER, LSTM
+from jaxrnn.layers import Layer
 
 torch = pytest.importorskip("torch")
 T, M, N_X, N_A = 5, 3, 3, 4
@@ -77,6 +78,21 @@ def test_what_cannot_map_is_a_clear_error():
     p = GRU_RESET_AFTER.init(jax.random.key(0), N_X, N_A, 1)
     with pytest.raises(ValueError, match="no bias inside its reset gate"):
         weights.to_flax(GRU_RESET_AFTER, p | {"bcc": jnp.ones((N_A, 1))})
+    # a stack whose layers' hidden sizes differ: jaxrnn's error, not torch's state_dict's
+    sizes = [LSTM.random_parameters(np.random.default_rng(0), *s, 1) for s in ((3, 4), (4, 5))]
+    with pytest.raises(ValueError, match="layer 1 has n_a = 5 and 4 inputs; expected n_a = 4"):
+        weights.to_torch([Layer(LSTM), Layer(LSTM)], sizes)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_pytorch_modules_keep_the_parameters_dtype(dtype):
+    p = LSTM.init(jax.random.key(0), N_X, N_A, 1, jnp.dtype(dtype))
+    module = weights.to_torch(LSTM, p)
+    assert module.weight_hh_l0.dtype == getattr(torch, dtype)
+    back = weights.from_torch(module.float())[1][0]  # every one of theirs is a float32 too
+    assert all(np.array_equal(np.asarray(p[k], np.float32), back[k]) for k in back)
+    with pytest.raises(TypeError, match="parameters of dtype int32"):
+        weights.to_torch(LSTM, {k: jnp.zeros(v.shape, jnp.int32) for k, v in p.items()})
 
 
 nnx = pytest.importorskip("flax.nnx")
@@ -119,3 +135,18 @@ def test_flax_weights_go_back_and_forth_exactly(kind):
     assert type(back).__name__ == kind
     again = weights.from_flax(back)[1]
     assert all(np.array_equal(parameters[k], again[k]) for k in parameters)
+
+
+@pytest.mark.parametrize("kind, option, function", [
+    ("SimpleCell", "activation_fn", "relu"),
+    ("LSTMCell", "gate_fn", "hard_sigmoid"),
+    ("OptimizedLSTMCell", "activation_fn", "relu"),
+    ("GRUCell", "activation_fn", "relu"),
+])  # fmt: skip
+def test_flax_cells_of_other_activations_are_refused(kind, option, function):
+    flax_cell = getattr(nnx, kind)(N_X, N_A, rngs=nnx.Rngs(0), **{option: getattr(nnx, function)})
+    with pytest.raises(ValueError, match=f"{option} is {function}, not"):
+        weights.from_flax(flax_cell)
+    same = getattr(nnx, kind)(N_X, N_A, rngs=nnx.Rngs(0), **{option: lambda x: jnp.tanh(x)})
+    if option == "activation_fn":  # the same function, written otherwise: converted
+        assert weights.from_flax(same)[0] is not None
