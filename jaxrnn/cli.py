@@ -730,16 +730,16 @@ def train(args) -> int:
             return 2
     from jaxrnn import charlm, parallel
 
-    too_large = _too_large(args.cell, args.hidden, charlm)
-    if too_large is not None:
-        print(f"jaxrnn train: --hidden {args.hidden}: {too_large}", file=sys.stderr)
-        return 2
-
     mesh = None
     if args.distributed or args.processes is not None:
         # before any other JAX work: the run's devices are known once the processes have met
         parallel.initialize(args.coordinator, args.processes, args.process_id)
         mesh = parallel.batch_mesh()
+    # after the processes have met, before any training: JAX knows its devices from here
+    too_large = _too_large(args.cell, args.hidden, charlm)
+    if too_large is not None:
+        print(f"jaxrnn train: --hidden {args.hidden}: {too_large}", file=sys.stderr)
+        return 2
     # every process trains alike; one speaks (and writes the model) for them all
     lead = jax.process_index() == 0
     say = print if lead else (lambda *a, **k: None)
