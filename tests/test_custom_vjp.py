@@ -109,7 +109,7 @@ def test_second_grad_reverse_over_reverse(rng):
 def test_forward_over_the_manual_reverse_hessians_and_their_vector_products(rng):
     """jax.hessian is forward mode over the manual backward, which is plain JAX: it works,
     and so do Hessian-vector products by jax.jvp of jax.grad; both as JAX's own autodiff."""
-    cell = CELLS["lstm"]
+    cell = CELLS["rnn"]
     x, a0, parameters, _ = sequence_inputs(cell, rng, 2, 3, 2, 2, 3)
     w = weights(rng, cell, 3, 2, 2, 3)
     v = rng.standard_normal(x.shape)

@@ -460,7 +460,7 @@ def test_the_command_lines_timeout_and_json_output(capsys):
         cli.main(["check", str(SOLUTIONS / "bom.py"), "--timeout", "1e12"])
     assert "at most 86400" in capsys.readouterr().err
     assert cli.main(["check", str(SOLUTIONS / "misbehaving.py"), "--exercise", "5", "--json",
-                     "--show-output"]) == 1  # fmt: skip
+                     "--show-output", "--timeout", "0.5"]) == 1  # fmt: skip
     found = json.loads(capsys.readouterr().out)
     assert "exploring 199" in found["output"]
     with pytest.raises(ValueError, match="`timeout`"):
