@@ -51,7 +51,8 @@ def softmax(x):
     return e_x / e_x.sum(axis=0, keepdims=True)
 
 
-def rnn_cell_forward(xt, a_prev, p):
+def rnn_cell_forward(xt, a_prev, parameters):
+    p = parameters
     a_next = np.tanh(p["Wax"] @ xt + p["Waa"] @ a_prev + p["ba"])
     return a_next, softmax(p["Wya"] @ a_next + p["by"]), (a_next, a_prev, xt, p)
 
@@ -71,7 +72,8 @@ def rnn_gradients(dtanh, cache):
     }  # fmt: skip
 
 
-def lstm_cell_forward(xt, a_prev, c_prev, p):
+def lstm_cell_forward(xt, a_prev, c_prev, parameters):
+    p = parameters
     concat = np.concatenate((a_prev, xt), axis=0)
     ft = sigmoid(p["Wf"] @ concat + p["bf"])
     it = sigmoid(p["Wi"] @ concat + p["bi"])
@@ -118,7 +120,8 @@ def lstm_gradients(gates, da_next, dc_next, cache):
     }  # fmt: skip
 
 
-def gru_cell_forward(xt, a_prev, p):
+def gru_cell_forward(xt, a_prev, parameters):
+    p = parameters
     concat = np.concatenate((a_prev, xt), axis=0)
     rt = sigmoid(p["Wr"] @ concat + p["br"])
     ut = sigmoid(p["Wu"] @ concat + p["bu"])
@@ -151,7 +154,8 @@ def gru_cell_backward(da_next, cache):
     }  # fmt: skip
 
 
-def gru_reset_after_cell_forward(xt, a_prev, p):
+def gru_reset_after_cell_forward(xt, a_prev, parameters):
+    p = parameters
     gates = np.concatenate((a_prev, xt), axis=0)
     rt = sigmoid(p["Wr"] @ gates + p["br"])
     ut = sigmoid(p["Wu"] @ gates + p["bu"])
@@ -259,8 +263,8 @@ def loop_backward(cell_backward, n_state, keys, da, caches, loop: Backward = Bac
     return {"dx": g["dx"], "da0": loop.da0(carried, step), **{k: g[k] for k in keys}}
 
 
-def rnn_forward(x, a0, p, *, loop: Forward = Forward()):
-    (a,), y_pred, caches = _loop_forward(rnn_cell_forward, 1, x, a0, p, "Wya", loop)
+def rnn_forward(x, a0, parameters, *, loop: Forward = Forward()):
+    (a,), y_pred, caches = _loop_forward(rnn_cell_forward, 1, x, a0, parameters, "Wya", loop)
     return a, y_pred, caches
 
 
@@ -269,8 +273,8 @@ def rnn_backward(da, caches, *, loop: Backward = Backward(), cell_backward=None)
     return loop_backward(cell_backward or rnn_cell_backward, 1, keys, da, caches, loop)
 
 
-def lstm_forward(x, a0, p, *, loop: Forward = Forward()):
-    (a, c), y, caches = _loop_forward(lstm_cell_forward, 2, x, a0, p, "Wy", loop)
+def lstm_forward(x, a0, parameters, *, loop: Forward = Forward()):
+    (a, c), y, caches = _loop_forward(lstm_cell_forward, 2, x, a0, parameters, "Wy", loop)
     return a, y, c, caches
 
 
