@@ -18,7 +18,7 @@ followed by the backward of ``J = sum(da * a)``:
   way over the documents' cell functions, as a cell of your own runs: what the fast path is
   worth;
 * ``jax.grad(jaxrnn fwd)``: JAX's own autodiff of jaxrnn's forward;
-* ``NumPy loop``: :mod:`jaxrnn.numpy_reference`, the documents' loops;
+* ``NumPy loop``: :mod:`jaxrnn.course.reference`, the documents' loops;
 * ``Flax``: ``nn.RNN`` of ``OptimizedLSTMCell`` / ``SimpleCell`` / ``GRUCell`` (if installed);
 * ``torch``: ``torch.nn.LSTM`` / ``RNN`` / ``GRU`` (if installed; ``pip install ".[bench]"``), on
   the GPU when JAX's backend is one and torch sees CUDA. On the CPU torch runs its LSTM as
@@ -50,8 +50,9 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 import jaxrnn  # noqa: E402
-from jaxrnn import custom_vjp, numpy_reference  # noqa: E402
+from jaxrnn import custom_vjp  # noqa: E402
 from jaxrnn.cells import CELLS  # noqa: E402
+from jaxrnn.course import reference as numpy_reference
 
 SIZES = {"small": (3, 5, 10, 7), "middle": (64, 128, 32, 100), "large": (128, 256, 64, 200),
          "xlarge": (256, 512, 128, 400)}  # fmt: skip

@@ -5,7 +5,7 @@ execution. ``--cache DIR`` uses JAX's persistent compilation cache there, as the
     python benchmarks/check_time.py                 # every row, no persistent cache
     python benchmarks/check_time.py --cache /tmp/c  # run twice: the second run reads the cache
 
-XLA is set as ``jaxrnn check`` sets it (``jaxrnn.cli.fast_compile_flags``);
+XLA is set as ``jaxrnn check`` sets it (``jaxrnn.cli.xla.fast_compile_flags``);
 ``JAXRNN_FAST_COMPILE=off`` measures XLA's defaults.
 """
 
@@ -18,7 +18,8 @@ import time
 import jax
 import numpy as np
 
-from jaxrnn import cells, cli
+from jaxrnn import cells
+from jaxrnn.cli import report, xla
 
 EVENTS = {
     "/jax/core/compile/jaxpr_trace_duration": "trace",
@@ -32,12 +33,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", help="a persistent compilation cache folder")
     parser.add_argument("--cell", nargs="+", default=list(cells.CELLS))
-    parser.add_argument("--level", nargs="+", default=list(cli.LEVELS))
+    parser.add_argument("--level", nargs="+", default=list(report.LEVELS))
     parser.add_argument("--dtype", nargs="+", default=["float64", "float32"])
     args = parser.parse_args()
-    cli.use_fast_compile()  # as the command does, before JAX's backend starts
+    xla.use_fast_compile()  # as the command does, before JAX's backend starts
     if args.cache:
-        cli.persistent_cache(args.cache)
+        xla.persistent_cache(args.cache)
     spent = collections.Counter()
     counts = collections.Counter()
 
@@ -62,7 +63,7 @@ def main() -> None:
                 spent.clear()
                 counts.clear()
                 began = time.perf_counter()
-                row = cli.run_row(device, cell, level, np.dtype(dtype))
+                row = report.run_row(device, cell, level, np.dtype(dtype))
                 wall = time.perf_counter() - began
                 assert row["result"] == "PASS", row
                 parts = [spent[k] for k in ("trace", "lower", "compile", "cache read")]

@@ -28,11 +28,11 @@ from collections.abc import Callable, Mapping
 import jax
 import jax.numpy as jnp
 
-from jaxrnn._checks import check_da_covers, checked_cell_cache
-from jaxrnn.caches import checked_caches
-from jaxrnn.cell import Cell, checked_initial, initial_state
+from jaxrnn._core.caches import checked_caches
+from jaxrnn._core.cell import Cell, checked_initial, initial_state
+from jaxrnn._core.checks import check_da_covers, checked_cell_cache
+from jaxrnn._core.layout import time_last, time_major
 from jaxrnn.cells import CELLS, resolve
-from jaxrnn.layout import time_last, time_major
 
 
 def vjp(forward: Callable, inputs: Mapping, cotangents) -> dict:

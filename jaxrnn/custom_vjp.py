@@ -1,7 +1,7 @@
 r"""Sequence functions whose VJP is jaxrnn's hand-derived backward, for ``jax.grad`` to run.
 
 ``rnn``, ``lstm`` and ``gru`` compute the documents' sequence forward (without the caches) as a
-``jax.custom_vjp`` whose backward is the manual reverse scan of :mod:`jaxrnn.unroll`, preceded
+``jax.custom_vjp`` whose backward is the manual reverse scan of :mod:`jaxrnn._core.unroll`, preceded
 by the output layer's hand-derived VJP. So ``jax.grad``, ``jax.value_and_grad``, ``jax.jit`` and
 ``jax.vmap`` of *any* loss of their outputs run the documents' equations, not JAX's autodiff:
 
@@ -46,12 +46,18 @@ import jax
 import jax.numpy as jnp
 from jax.custom_derivatives import CustomVJPPrimal, SymbolicZero
 
-from jaxrnn._checks import flag, integer
-from jaxrnn.caches import checked_lengths
-from jaxrnn.cell import Cell, arranged_initial, backward_states, checked_initial, forward_states
+from jaxrnn._core.caches import checked_lengths
+from jaxrnn._core.cell import (
+    Cell,
+    arranged_initial,
+    backward_states,
+    checked_initial,
+    forward_states,
+)
+from jaxrnn._core.checks import flag, integer
+from jaxrnn._core.lengths import masked, nan_examples, out_of_range
+from jaxrnn._core.output import output_layer_backward, predictions
 from jaxrnn.cells import GRU, GRU_RESET_AFTER, LSTM, RNN, resolve
-from jaxrnn.lengths import masked, nan_examples, out_of_range
-from jaxrnn.output import output_layer_backward, predictions
 
 
 @functools.cache

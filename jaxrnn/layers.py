@@ -36,9 +36,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxrnn._checks import as_array, check_shapes, checked, flag
-from jaxrnn.caches import SequenceCache, checked_caches, checked_lengths
-from jaxrnn.cell import (
+from jaxrnn._core.caches import SequenceCache, checked_caches, checked_lengths
+from jaxrnn._core.cell import (
     Cell,
     arranged_initial,
     checked_initial,
@@ -46,10 +45,11 @@ from jaxrnn.cell import (
     initial_gradients,
     jitted_backward,
 )
+from jaxrnn._core.checks import as_array, check_shapes, checked, flag
+from jaxrnn._core.lengths import masked
+from jaxrnn._core.output import output_layer_backward, predictions
 from jaxrnn.cells import resolve
-from jaxrnn.lengths import masked
 from jaxrnn.loss import output_loss
-from jaxrnn.output import output_layer_backward, predictions
 
 
 class Layer(NamedTuple):

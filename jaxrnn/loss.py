@@ -32,11 +32,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxrnn._checks import as_array, check_shapes, is_traced
-from jaxrnn.caches import checked_caches, checked_lengths
-from jaxrnn.cell import backward_states, checked_initial
+from jaxrnn._core.caches import checked_caches, checked_lengths
+from jaxrnn._core.cell import backward_states, checked_initial
+from jaxrnn._core.checks import as_array, check_shapes, is_traced
+from jaxrnn._core.output import output_layer_backward
 from jaxrnn.cells import resolve
-from jaxrnn.output import output_layer_backward
 
 
 def targets(fn: str, labels, n_y: int, dtype, lengths=None):

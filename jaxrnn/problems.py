@@ -118,7 +118,8 @@ def check_problem(cell, level: str = "cell", dtype=np.float64, **options) -> Rep
 
 def gradient_dims(cell, level: str) -> dict:
     """``{"dxt": "n_x m", "dWf": "n_a n_a+n_x", ...}``: a level's gradients' shapes in the
-    documents' symbols (:func:`jaxrnn.where.locate` reads rows, examples and steps off them)."""
+    documents' symbols (:func:`jaxrnn.gradcheck.where.locate` reads rows, examples and steps off
+    them)."""
     cell = resolve("gradient_dims", cell)
     parameters = {f"d{k}": dims for k, dims in cell.parameter_shapes.items()}
     if level == "bidirectional":  # the layer's cells have no output layer of their own

@@ -16,8 +16,8 @@ rnn_cell_backward disagrees with jax.vjp: da_prev
 Each raises ``AssertionError`` whose message is the gradient checker's table
 (:mod:`jaxrnn.gradcheck`). They take any functions, including those a ``chex`` variant wraps
 (``self.variant(my_backward)``), and compare with ``chex.assert_trees_all_close`` at jaxrnn's
-tolerance for the dtype (:mod:`jaxrnn.tolerances`), so ``chex.disable_asserts()`` turns that
-comparison off as it does chex's own. chex is imported when an assertion first runs: install it
+tolerance for the dtype (:mod:`jaxrnn.gradcheck.tolerances`), so ``chex.disable_asserts()`` turns
+that comparison off as it does chex's own. chex is imported when an assertion first runs: install it
 with ``pip install 'jaxrnn[test]'`` or ``pip install chex``.
 """
 
@@ -31,8 +31,8 @@ import numpy as np
 
 from jaxrnn.cells import resolve
 from jaxrnn.gradcheck import Report, check_backward
+from jaxrnn.gradcheck.tolerances import agreement_reference
 from jaxrnn.problems import LEVELS, cell_problem, gradient_dims
-from jaxrnn.tolerances import agreement_reference
 
 
 def _chex():
@@ -50,7 +50,7 @@ def assert_gradients_close(
 ) -> None:
     """Every gradient of ``actual`` is ``desired``'s, of the same keys, shape and dtype, to
     jaxrnn's agreement tolerance for the dtype: ``max |actual - desired| <= rtol * max
-    |desired|`` per gradient (see :mod:`jaxrnn.tolerances`), checked by chex.
+    |desired|`` per gradient (see :mod:`jaxrnn.gradcheck.tolerances`), checked by chex.
 
     Arguments:
         actual, desired: dictionaries of gradients (``{"dxt": ..., "dWf": ...}``), ``desired``
@@ -59,7 +59,7 @@ def assert_gradients_close(
         exact: called without arguments, returns the gradients in float64. Where a float32
             gradient is outside the tolerance, or always in float16 and bfloat16, it is then
             measured against these, allowed as far from them as ``desired`` is
-            (:func:`jaxrnn.tolerances.low_precision_tolerance`).
+            (:func:`jaxrnn.gradcheck.tolerances.low_precision_tolerance`).
     """
     chex = _chex()
     # by key: a dictionary that went through jax.jit comes back with its keys sorted
@@ -135,7 +135,7 @@ def assert_cell_agrees(
             sequence backward of yours, so ``backward`` with ``"bidirectional"`` or
             ``"stacked"`` is refused). A ``cell_backward`` in NumPy, which JAX cannot trace,
             is run untraced: at ``"cell"``, and at ``"sequence"`` inside the documents' loop
-            in NumPy (:func:`jaxrnn.numpy_reference.loop_backward`); the other levels run it
+            in NumPy (:func:`jaxrnn.course.reference.loop_backward`); the other levels run it
             inside a traced scan and refuse it.
         levels: any of :data:`jaxrnn.problems.LEVELS`.
         dtype: the dtype of the random problem (:func:`jaxrnn.problems.cell_problem`).
@@ -218,7 +218,7 @@ def _traceable(cell, cell_backward: Callable, dtype) -> bool:
 
 def _documents_loop(cell, cell_backward: Callable) -> Callable:
     """The documents' reverse loop in NumPy over ``cell_backward``, run untraced."""
-    from jaxrnn import numpy_reference
+    from jaxrnn.course import reference as numpy_reference
 
     keys = [f"d{k}" for k in cell.gradient_keys]
     carried = [f"d{s}_prev" for s in cell.state]

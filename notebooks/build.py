@@ -27,8 +27,8 @@ SETUP = code(
     "import numpy as np\n"
     "\n"
     "import jaxrnn\n"
-    "from jaxrnn import autodiff, exercises\n"
-    "from jaxrnn.tolerances import relative_error"
+    "from jaxrnn import autodiff\nfrom jaxrnn.course import exercises\n"
+    "from jaxrnn.gradcheck.tolerances import relative_error"
 )
 
 AGREEMENT = (
@@ -390,7 +390,7 @@ CHAR_CELLS = [
         "import matplotlib.pyplot as plt\n"
         "import numpy as np\n"
         "\n"
-        "from jaxrnn import charlm\n"
+        "from jaxrnn.demo import charlm\n"
         "\n"
         'CELL = "gru"\n'
         "text = charlm.load_corpus()\n"
@@ -465,7 +465,7 @@ OWN_CELLS = [
         "import numpy as np\n"
         "\n"
         "import jaxrnn\n"
-        "from jaxrnn import charlm\n"
+        "from jaxrnn.demo import charlm\n"
         "from jaxrnn.problems import check_problem"
     ),
     md(
@@ -638,7 +638,7 @@ OWN_CELLS = [
     ),
     md(
         "## Trained briefly\n\n"
-        "The character model of `jaxrnn.charlm` takes any cell; `jax.grad` runs the peephole "
+        "The character model of `jaxrnn.demo.charlm` takes any cell; `jax.grad` runs the peephole "
         "LSTM's hand-derived backward through `jaxrnn.custom_vjp.of(PEEPHOLE)`."
     ),
     code(

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from jaxrnn.cells import CELLS
-from jaxrnn.cli import use_fast_compile
+from jaxrnn.cli.xla import use_fast_compile
 
 DTYPES = (np.dtype("float32"), np.dtype("float64"))
 

@@ -1,5 +1,5 @@
-"""The sweep behind ``jaxrnn.tolerances.rounding_floor`` and ``ROUNDING_NOISE``: jaxrnn's own
-(correct) backward passes checked on saturated problems, weights 3 to 300 times the usual, every
+"""The sweep behind ``jaxrnn.gradcheck.tolerances.rounding_floor`` and ``ROUNDING_NOISE``: jaxrnn's
+own (correct) backward passes checked on saturated problems, weights 3 to 300 times the usual, every
 cell, cell and sequence level, float64 and float32. No check may say WRONG; it prints the
 verdicts' count and the table of any WRONG one. Not part of the suite (minutes).
 
@@ -17,7 +17,7 @@ import itertools
 import numpy as np
 from helpers import saturated_problem
 
-from jaxrnn import cli
+from jaxrnn.cli import xla
 
 SCALES = (3.0, 10.0, 30.0, 100.0, 300.0)
 
@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("--offset", type=int, default=0, help="seeds start at 100 * offset")
     parser.add_argument("--large", action="store_true", help="n_x 5, n_a 8, m 4, T_x 12")
     args = parser.parse_args()
-    cli.use_fast_compile()  # as the suite and jaxrnn check compile
+    xla.use_fast_compile()  # as the suite and jaxrnn check compile
     import jax
 
     from jaxrnn.cells import CELLS

@@ -4,7 +4,7 @@ The agreement test runs as chex variants (with and without jax.jit, with the inp
 device and taken off it as NumPy arrays) over cell x level (cell / sequence) x dtype x device,
 over shapes drawn by hypothesis (every dimension from 1, one time step, one example, ``da``
 covering fewer steps than ``x``); then saturated pre-activations, jax.grad of the hidden
-states' loss and finite differences. Tolerances: jaxrnn/tolerances.py, compared by
+states' loss and finite differences. Tolerances: jaxrnn/gradcheck/tolerances.py, compared by
 jaxrnn.testing.assert_gradients_close (chex).
 """
 
@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from jaxrnn import autodiff
 from jaxrnn.cells import CELLS
 from jaxrnn.gradcheck import check_backward
+from jaxrnn.gradcheck.tolerances import AGREEMENT, relative_error
 from jaxrnn.problems import check_problem
 from jaxrnn.testing import assert_gradients_close
-from jaxrnn.tolerances import AGREEMENT, relative_error
 
 DEVICES = list(dict.fromkeys([*jax.devices(), *jax.devices("cpu")]))
 
@@ -200,7 +200,7 @@ def test_float64_finite_differences(cell, level, sizes):
 
 
 def test_autodiff_twins_reproduce_the_documents():
-    from jaxrnn import exercises
+    from jaxrnn.course import exercises
 
     for exercise in exercises.EXERCISES:
         if not exercise.backward:

@@ -19,8 +19,8 @@ import jaxrnn
 from jaxrnn import autodiff, cli, custom_vjp, loss
 from jaxrnn.cells import LSTM, RNN
 from jaxrnn.gradcheck import check_backward
+from jaxrnn.gradcheck.tolerances import AGREEMENT, scaled_error
 from jaxrnn.problems import cell_problem
-from jaxrnn.tolerances import AGREEMENT, scaled_error
 
 TOL = AGREEMENT[np.dtype("float64")]
 
@@ -210,7 +210,7 @@ def stacked_gates_forward(xt, a_prev, c_prev, parameters):
 def stacked_gates_backward(da_next, dc_next, cache):
     ft, it, cct, ot = jnp.split(cache.gates, 4)
     c = cache
-    return jaxrnn.lstm_cell_backward(da_next, dc_next, jaxrnn.lstm.LSTMCache(
+    return jaxrnn.lstm_cell_backward(da_next, dc_next, jaxrnn.cells.lstm.LSTMCache(
         c.a_next, c.c_next, c.a_prev, c.c_prev, ft, it, cct, ot, c.xt, c.parameters))  # fmt: skip
 
 
@@ -220,14 +220,16 @@ STACKED_FIELDS = {"a_next": "n_a m", "c_next": "n_a m", "a_prev": "n_a m", "c_pr
 
 def test_cache_fields_given_are_taken_and_checked_against_the_forward():
     stacked = dict(cell_forward=stacked_gates_forward, cell_backward=stacked_gates_backward,
-                   parameter_shapes=jaxrnn.lstm.PARAMETER_SHAPES, state=("a", "c"))  # fmt: skip
+                   parameter_shapes=jaxrnn.cells.lstm.PARAMETER_SHAPES,
+                   state=("a", "c"))  # fmt: skip
     cell = jaxrnn.Cell(**stacked, cache_fields=STACKED_FIELDS, name="stacked")
     assert cell.cache is StackedGatesCache and cell.cache_fields == STACKED_FIELDS
     with jax.enable_x64(True):
         assert check_backward(*cell_problem(cell, "sequence")).ok
-    eight = dict(list(jaxrnn.lstm.CACHE_FIELDS.items())[:8])  # xt left out
+    eight = dict(list(jaxrnn.cells.lstm.CACHE_FIELDS.items())[:8])  # xt left out
     cases = [
-        (dict(cache=jaxrnn.lstm.LSTMCache, cache_fields=eight), "cache=LSTMCache has the fields"),
+        (dict(cache=jaxrnn.cells.lstm.LSTMCache, cache_fields=eight),
+         "cache=LSTMCache has the fields"),
         (dict(**stacked, cache_fields={**STACKED_FIELDS, "gates": "n_a m"}),
          r"'gates' of shape \(44, 17\); cache_fields gives it \(n_a, m\) = \(11, 17\)"),
         (dict(**stacked, cache_fields=dict(list(STACKED_FIELDS.items())[::-1])),
@@ -238,7 +240,7 @@ def test_cache_fields_given_are_taken_and_checked_against_the_forward():
             "cell_forward": jaxrnn.lstm_cell_forward,
             "cell_backward": jaxrnn.lstm_cell_backward,
             "state": ("a", "c"),
-            "parameter_shapes": jaxrnn.lstm.PARAMETER_SHAPES,
+            "parameter_shapes": jaxrnn.cells.lstm.PARAMETER_SHAPES,
             "name": "x",
         } | arguments
         with pytest.raises(ValueError, match=fragment):  # fmt: skip

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from jaxrnn import charlm, cli
+from jaxrnn import cli
+from jaxrnn.demo import charlm
 
 
 def test_training_lowers_the_loss_and_sampling_uses_the_vocabulary():

@@ -1,11 +1,13 @@
 """``jaxrnn check`` prints the table, exits 0 as shipped and non-zero on a planted error."""
 
 import dataclasses
+import sys
 
 import numpy as np
 import pytest
 
 from jaxrnn import cells, cli
+from jaxrnn.cli import report, xla
 
 
 def test_check_passes_as_shipped(capsys):
@@ -41,7 +43,7 @@ def test_check_fails_on_a_planted_error(monkeypatch, capsys, gradient):
 
 def test_unknown_device_is_a_clear_error():
     with pytest.raises(SystemExit, match="no device 'tpu:7'"):
-        cli.devices("tpu:7")
+        report.devices("tpu:7")
 
 
 def test_every_device_gets_its_rows():
@@ -60,7 +62,7 @@ def test_every_device_gets_its_rows():
     rows = [line.split() for line in done.stdout.splitlines() if line.startswith("cpu:")]
     assert sorted(row[0] for row in rows) == ["cpu:0"] * 2 + ["cpu:1"] * 2
     with pytest.raises(SystemExit, match="no device 'cpu:1'"):
-        cli.devices("cpu:1")  # this process has one
+        report.devices("cpu:1")  # this process has one
 
 
 def test_report_rows_cover_cells_levels_and_dtypes(capsys):
@@ -101,7 +103,7 @@ def test_report_rows_cover_cells_levels_and_dtypes(capsys):
     ],
 )
 def test_train_arguments_are_checked_before_any_work(argv, fragment, monkeypatch, capsys):
-    from jaxrnn import charlm
+    from jaxrnn.demo import charlm
 
     calls = []
     monkeypatch.setattr(charlm, "train", lambda *a, **k: calls.append(1))
@@ -155,13 +157,13 @@ def test_check_runs_the_initial_level_only_where_a_cell_has_a_state_after_a0(cap
 def test_check_prints_each_row_as_it_is_measured(monkeypatch, capsys):
     """The row count comes first, and each row is on the screen before the next is measured."""
     seen = []
-    real = cli.run_row
+    real = report.run_row
 
     def watched(*args, **kwargs):
         seen.append(capsys.readouterr().out)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cli, "run_row", watched)
+    monkeypatch.setattr(report, "run_row", watched)
     argv = ["check", "--cell", "rnn", "--dtype", "float32", "float64", "--level", "cell"]
     assert cli.main([*argv, "--jobs", "1"]) == 0
     assert "jaxrnn check: 2 rows" in seen[0] and "cpu:0" not in seen[0]
@@ -175,7 +177,7 @@ def test_check_prints_each_row_as_it_is_measured(monkeypatch, capsys):
 def test_rows_from_worker_processes_keep_their_order_and_verdicts(monkeypatch, capsys):
     """In two worker processes (spawned: a learner's cell is imported there by its name), the
     rows come in the plan's order, and a wrong backward still fails."""
-    monkeypatch.setattr(cli, "_ROWS_PER_WORKER", 1)
+    monkeypatch.setattr(report, "_ROWS_PER_WORKER", 1)
     argv = ["check", "--cell", "user_cells:SLIPPED_MGU", "user_cells:MGU", "--dtype", "float32",
             "--level", "cell", "sequence", "--jobs", "2"]  # fmt: skip
     assert cli.main(argv) == 1
@@ -193,15 +195,15 @@ def test_the_cache_folder_follows_the_environment(monkeypatch, tmp_path):
     for name in ("JAXRNN_CACHE", "JAX_COMPILATION_CACHE_DIR", "XDG_CACHE_HOME"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    if cli.sys.platform not in ("darwin", "win32"):
-        assert cli.cache_folder() == tmp_path / "jaxrnn" / "xla"
+    if sys.platform not in ("darwin", "win32"):
+        assert xla.cache_folder() == tmp_path / "jaxrnn" / "xla"
     monkeypatch.setenv("JAXRNN_CACHE", str(tmp_path / "mine"))
-    assert cli.cache_folder() == tmp_path / "mine"
+    assert xla.cache_folder() == tmp_path / "mine"
     monkeypatch.setenv("JAXRNN_CACHE", "off")
-    assert cli.cache_folder() is None
+    assert xla.cache_folder() is None
     monkeypatch.delenv("JAXRNN_CACHE")
     monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", str(tmp_path / "jax"))
-    assert cli.cache_folder() is None  # JAX reads its own variable
+    assert xla.cache_folder() is None  # JAX reads its own variable
 
 
 def test_a_second_run_reads_its_programs_from_the_cache(tmp_path):
@@ -229,11 +231,11 @@ def test_the_check_compiles_for_compile_time_and_the_caller_has_the_last_word():
     last of a flag given twice); LLVM without optimizations only where no accelerator can be
     found; none at all with JAXRNN_FAST_COMPILE=off."""
     cpu = {"JAX_PLATFORMS": "cpu", "XLA_FLAGS": "--xla_backend_optimization_level=2"}
-    flags = cli.fast_compile_flags(cpu).split()
-    assert flags[: len(cli.FAST_COMPILE_FLAGS)] == list(cli.FAST_COMPILE_FLAGS)
-    assert flags[-2:] == [*cli.CPU_ONLY_FLAGS, "--xla_backend_optimization_level=2"]
-    gpu = cli.fast_compile_flags({"JAX_PLATFORMS": "cuda,cpu"}).split()
-    assert gpu == list(cli.FAST_COMPILE_FLAGS)
-    assert cli.accelerator_possible({"JAX_PLATFORMS": "tpu"})
-    assert not cli.accelerator_possible({"JAX_PLATFORMS": "cpu"})
-    assert cli.fast_compile_flags({**cpu, "JAXRNN_FAST_COMPILE": "off"}) is None
+    flags = xla.fast_compile_flags(cpu).split()
+    assert flags[: len(xla.FAST_COMPILE_FLAGS)] == list(xla.FAST_COMPILE_FLAGS)
+    assert flags[-2:] == [*xla.CPU_ONLY_FLAGS, "--xla_backend_optimization_level=2"]
+    gpu = xla.fast_compile_flags({"JAX_PLATFORMS": "cuda,cpu"}).split()
+    assert gpu == list(xla.FAST_COMPILE_FLAGS)
+    assert xla.accelerator_possible({"JAX_PLATFORMS": "tpu"})
+    assert not xla.accelerator_possible({"JAX_PLATFORMS": "cpu"})
+    assert xla.fast_compile_flags({**cpu, "JAXRNN_FAST_COMPILE": "off"}) is None

@@ -8,7 +8,7 @@ from helpers import sequence_inputs
 
 from jaxrnn import custom_vjp
 from jaxrnn.cells import CELLS
-from jaxrnn.tolerances import AGREEMENT, scaled_error
+from jaxrnn.gradcheck.tolerances import AGREEMENT, scaled_error
 
 
 def weights(rng, cell, n_a, n_y, m, T_x, lead=()):

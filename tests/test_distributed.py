@@ -21,8 +21,9 @@ import jax
 import numpy as np
 import pytest
 
-from jaxrnn import charlm, parallel
-from jaxrnn.tolerances import AGREEMENT, scaled_error
+from jaxrnn import parallel
+from jaxrnn.demo import charlm
+from jaxrnn.gradcheck.tolerances import AGREEMENT, scaled_error
 
 CHILD = pathlib.Path(__file__).with_name("distributed_child.py")
 TIMEOUT = 300  # seconds for the whole two-process run; it takes about 10 s on 2 cores

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from jaxrnn import exercises
-from jaxrnn.tolerances import DOCUMENT
+from jaxrnn.course import exercises
+from jaxrnn.gradcheck.tolerances import DOCUMENT
 
 
 @pytest.mark.parametrize("exercise", exercises.EXERCISES, ids=lambda e: e.function)

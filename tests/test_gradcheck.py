@@ -437,8 +437,8 @@ def test_a_backward_that_changes_from_call_to_call_gets_no_rounding_allowance():
 def test_rounding_noise_is_eps_sized_where_nothing_saturates():
     """The noise allowance adds nothing to an ordinary problem: what moving the cache by eps
     moves jaxrnn's backward by is within 100 eps of each gradient, far below AGREEMENT."""
-    from jaxrnn.gradcheck import opinions
-    from jaxrnn.gradcheck.problem import checked_problem
+    from jaxrnn.gradcheck import _opinions as opinions
+    from jaxrnn.gradcheck._subject import checked_problem
     from jaxrnn.problems import cell_problem
 
     with jax.enable_x64(True):
@@ -490,8 +490,8 @@ def test_finite_differences_losses_and_magnitude_are_the_forwards_own():
     directly, and as the untraced path gives it."""
     import dataclasses
 
-    from jaxrnn.gradcheck.finite import _losses
-    from jaxrnn.gradcheck.problem import checked_problem
+    from jaxrnn.gradcheck._finite import _losses
+    from jaxrnn.gradcheck._subject import checked_problem
     from jaxrnn.problems import cell_problem
 
     with jax.enable_x64(True):

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from jaxrnn import loss
 from jaxrnn.cells import CELLS
 from jaxrnn.gradcheck import check_backward
-from jaxrnn.tolerances import AGREEMENT, scaled_error
+from jaxrnn.gradcheck.tolerances import AGREEMENT, scaled_error
 
 TOL = AGREEMENT[np.dtype("float64")]
 

@@ -14,8 +14,8 @@ from jaxrnn.cells import CELLS, GRU
 eqx = pytest.importorskip("equinox")
 nnx = pytest.importorskip("flax.nnx")
 optax = pytest.importorskip("optax")
-from jaxrnn import eqx as jaxrnn_eqx  # noqa: E402
-from jaxrnn import nnx as jaxrnn_nnx  # noqa: E402
+from jaxrnn.interop import eqx as jaxrnn_eqx  # noqa: E402
+from jaxrnn.interop import nnx as jaxrnn_nnx  # noqa: E402
 
 M, T, N_X, N_A = 3, 5, 2, 4
 LENGTHS = np.array([T, 2, 0])  # a whole sequence, a short one and an empty one

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from jaxrnn.cli import CPU_ONLY_FLAGS
+from jaxrnn.cli.xla import CPU_ONLY_FLAGS
 
 NOTEBOOKS = sorted((pathlib.Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 #: notebooks whose time is a training loop's execution, not compilation: their kernels run

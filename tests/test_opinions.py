@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import jaxrnn
-from jaxrnn import custom_vjp, tolerances
-from jaxrnn import numpy_reference as ref
+from jaxrnn import custom_vjp
 from jaxrnn.cells import CELLS
-from jaxrnn.gradcheck import check_backward
+from jaxrnn.course import reference as ref
+from jaxrnn.gradcheck import check_backward, tolerances
 from jaxrnn.problems import cell_problem, gradient_dims
 from jaxrnn.testing import assert_backward_agrees, assert_cell_agrees
 
@@ -269,7 +269,7 @@ def test_finite_differences_alone_cannot_pass_a_wrong_gradient_by_chance():
     """A NumPy forward, judged by finite differences alone: dWaa transposed, which one sign
     vector missed, fails; a 3 x 3 gradient is checked entry by entry, a larger one along
     Gaussian directions too."""
-    from jaxrnn.gradcheck.finite import directions
+    from jaxrnn.gradcheck._finite import directions
 
     with jax.enable_x64(True):
         _, _, inputs, cotangents = cell_problem("rnn", "cell", sizes={"n_a": 3, "m": 3})

@@ -11,8 +11,8 @@ from helpers import cell_inputs, sequence_inputs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jaxrnn import numpy_reference as ref
-from jaxrnn.tolerances import AGREEMENT, scaled_error
+from jaxrnn.course import reference as ref
+from jaxrnn.gradcheck.tolerances import AGREEMENT, scaled_error
 
 TOL = AGREEMENT[np.dtype("float64")]
 

@@ -9,9 +9,10 @@ import pathlib
 import numpy as np
 import pytest
 
-from jaxrnn import cli, exercises, slips, solution
-from jaxrnn import numpy_reference as ref
-from jaxrnn.solution import diagnose
+from jaxrnn import cli, solution
+from jaxrnn.course import exercises, slips
+from jaxrnn.course import reference as ref
+from jaxrnn.solution import _diagnose as diagnose
 
 SOLUTIONS = pathlib.Path(__file__).with_name("solutions")
 
@@ -377,7 +378,7 @@ def test_files_are_read_as_python_and_jupyter_read_them(name):
 
 
 def test_ipythons_syntax_without_ipython_is_told_from_python():
-    from jaxrnn.solution.learner import _python_of
+    from jaxrnn.solution._learner import _python_of
 
     cell = json.loads((SOLUTIONS / "magics.ipynb").read_text())["cells"][3]["source"]
     source = "".join(cell)
@@ -433,12 +434,12 @@ def test_checking_a_namespace_leaves_numpys_global_state_alone():
     import sys
 
     sys.path.insert(0, str(SOLUTIONS / "project"))  # rnn_utils comes from jaxrnn's fallback
-    sys.path.append(solution.learner.FALLBACK)
+    sys.path.append(solution._learner.FALLBACK)
     try:
         spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(SOLUTIONS / "project"))
-        sys.path.remove(solution.learner.FALLBACK)
+        sys.path.remove(solution._learner.FALLBACK)
     np.random.seed(123)
     before = np.random.get_state()[1].copy()
     diagnose.problems.cache_clear()  # the test cells' inputs drawn again, in this process

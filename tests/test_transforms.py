@@ -6,9 +6,10 @@ import pytest
 from helpers import sequence_inputs
 
 import jaxrnn
-from jaxrnn import autodiff, layout
+from jaxrnn import autodiff
+from jaxrnn._core import layout
 from jaxrnn.cells import CELLS
-from jaxrnn.tolerances import AGREEMENT, scaled_error
+from jaxrnn.gradcheck.tolerances import AGREEMENT, scaled_error
 
 
 def sub_jaxprs(params):
@@ -91,7 +92,7 @@ def test_caches_index_like_the_documents_list(rng):
 
 
 def test_backward_accepts_the_documents_list_of_caches(cell, rng):
-    from jaxrnn import numpy_reference
+    from jaxrnn.course import reference as numpy_reference
 
     x, a0, parameters, da = sequence_inputs(cell, rng, 3, 4, 2, 5, 6, T_da=5)
     with jax.enable_x64(True):
@@ -135,8 +136,8 @@ def test_no_retracing_across_calls_with_new_values(cell, rng):
     import chex
     import jax.numpy as jnp
 
-    from jaxrnn import cell as cell_module
     from jaxrnn import custom_vjp, loss
+    from jaxrnn._core import cell as cell_module
 
     chex.clear_trace_counter()
     once = lambda f: jax.jit(chex.assert_max_traces(f, n=1))  # noqa: E731

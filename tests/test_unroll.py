@@ -1,4 +1,4 @@
-"""The pieces of jaxrnn.unroll on their own: the sequence cache, the gate-gradient columns and
+"""The pieces of jaxrnn._core.unroll on their own: the sequence cache, the gate-gradient columns and
 the reverse scan."""
 
 import jax
@@ -54,7 +54,7 @@ def test_sequence_cache_from_steps_stacks_the_documents_list(rng):
 def test_gate_columns_write_bands_in_place_and_read_them_back():
     import jax.numpy as jnp
 
-    from jaxrnn.layout import GateColumns
+    from jaxrnn._core.layout import GateColumns
 
     array = jnp.zeros((5, 3 * 2))  # 5 gate rows, T = 3 steps of m = 2 columns
     bands = (jnp.ones((2, 2)), 2 * jnp.ones((3, 2)))
@@ -69,9 +69,9 @@ def run_backward(cell, x, a0, parameters, da, checkpoint=None, keep=True):
     """unroll.backward from the loss of the hidden states, as the custom VJP runs it."""
     import jax.numpy as jnp
 
-    from jaxrnn import unroll
-    from jaxrnn.cell import initial_state
-    from jaxrnn.layout import time_major
+    from jaxrnn._core import unroll
+    from jaxrnn._core.cell import initial_state
+    from jaxrnn._core.layout import time_major
 
     xs, state0 = time_major(jnp.asarray(x)), initial_state(cell, jnp.asarray(a0))
     if checkpoint is None:

@@ -6,8 +6,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxrnn import layers, weights
+from jaxrnn import layers
 from jaxrnn.cells import GRU, GRU_RESET_AFTER, LSTM
+from jaxrnn.interop import weights
 from jaxrnn.layers import Layer
 
 torch = pytest.importorskip("torch")

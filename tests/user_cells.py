@@ -104,7 +104,7 @@ def norm_cell_backward(da_next, cache):
 NORM = jaxrnn.Cell(
     cell_forward=norm_cell_forward,
     cell_backward=norm_cell_backward,
-    parameter_shapes=jaxrnn.rnn.PARAMETER_SHAPES,
+    parameter_shapes=jaxrnn.cells.rnn.PARAMETER_SHAPES,
     output=("Wya", "by"),
 )
 

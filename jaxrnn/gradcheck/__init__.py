@@ -19,7 +19,7 @@ differences, ``jax.vmap`` and its own second derivative.
 
 ``print(report)`` shows the table: per gradient the largest absolute and relative error
 against ``jax.vjp``, the tolerance for the dtype, each further opinion's error and tolerance,
-and pass or fail, with where a wrong gradient is worst (:mod:`jaxrnn.where`).
+and pass or fail, with where a wrong gradient is worst (:mod:`jaxrnn.gradcheck.where`).
 
 What the verdict means:
 
@@ -27,15 +27,15 @@ What the verdict means:
   gives exactly zero for it (the output layer's parameters when only the states get
   cotangents) or the caller names it in ``skip``; integer and boolean inputs are constants;
 * a gradient agrees when it is finite, real, of its input's shape and within the dtype's
-  tolerance of ``jax.vjp`` (:mod:`jaxrnn.tolerances`, or the caller's ``rtol``/``atol``), and
-  within the tolerance of every further opinion asked for: the dot-product test with forward
+  tolerance of ``jax.vjp`` (:mod:`jaxrnn.gradcheck.tolerances`, or the caller's ``rtol``/``atol``),
+  and within the tolerance of every further opinion asked for: the dot-product test with forward
   mode (on by default), central differences, the batched and the second-order check
-  (:mod:`jaxrnn.gradcheck.opinions`, :mod:`jaxrnn.gradcheck.finite`);
+  (:mod:`jaxrnn.gradcheck._opinions`, :mod:`jaxrnn.gradcheck._finite`);
 * rounding is not a wrong derivative: a gradient outside its tolerance is allowed what
   rounding moves the backward's answer by (:func:`opinions.rounding_noise`: its cache moved
   by eps), where that is at most 1% of it (``RESOLVED``); one too small against the problem's
   other gradients to be measured (saturated gates: within 64 eps of the largest gradient,
-  :func:`jaxrnn.tolerances.rounding_floor`) is *undecided*, ``report.undecided``,
+  :func:`jaxrnn.gradcheck.tolerances.rounding_floor`) is *undecided*, ``report.undecided``,
   neither ``ok`` nor in ``report.failed``;
 * an opinion that cannot be formed is said to be so and judges nothing: finite differences
   that settle on no value (a chaotic or exploding recurrence, whose derivative changes faster
@@ -58,18 +58,18 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrnn.autodiff import documents_names
-from jaxrnn.gradcheck import opinions
-from jaxrnn.gradcheck.finite import finite_differences as _finite_differences
-from jaxrnn.gradcheck.problem import FN, array_problem, checked_problem
-from jaxrnn.gradcheck.report import GradientCheck, Opinion, Report, format_table
-from jaxrnn.tolerances import (
+from jaxrnn.gradcheck import _opinions as opinions
+from jaxrnn.gradcheck._finite import finite_differences as _finite_differences
+from jaxrnn.gradcheck._report import GradientCheck, Opinion, Report, format_table
+from jaxrnn.gradcheck._subject import FN, array_problem, checked_problem
+from jaxrnn.gradcheck.tolerances import (
     AGREEMENT,
     ROUNDING_NOISE,
     agreement_reference,
     relative_error,
     rounding_floor,
 )
-from jaxrnn.where import locate
+from jaxrnn.gradcheck.where import locate
 
 
 def check_backward(
@@ -108,7 +108,7 @@ def check_backward(
             its output's shape.
         finite_differences: also compare, in float64, with central differences of
             ``sum(cotangent * output)`` along a random direction per gradient, the step chosen
-            by Richardson extrapolation over a ladder of steps (:mod:`jaxrnn.tolerances`).
+            by Richardson extrapolation over a ladder of steps (:mod:`jaxrnn.gradcheck.tolerances`).
         adjoint: the dot-product test with forward mode, ``<u, J v>`` by ``jax.jvp`` against
             ``<g, v>`` (torch's ``check_forward_ad``, JAX's ``modes=("fwd",)``).
         order: 2 also checks the backward's own derivative: ``jax.grad`` of ``<w,
@@ -167,7 +167,7 @@ def check_backward(
     )  # fmt: skip
     # what rounding moves the manual gradients by, measured when a tolerance alone fails one
     noise = functools.cache(lambda: opinions.rounding_noise(problem, manual, seed))
-    extra, not_applicable = _opinions(
+    extra, not_applicable = _further_opinions(
         problem, manual, reference, floats, seed, finite_differences, adjoint, order,
         check_batched, caller, largest, noise,
     )  # fmt: skip
@@ -224,7 +224,7 @@ def _float_names(problem) -> list[str]:
     return [n for n in documents_names(dict(problem.inputs)) if problem.is_float(n)]
 
 
-def _opinions(problem, manual, reference, names, seed, fd, adjoint, order, batched, caller,
+def _further_opinions(problem, manual, reference, names, seed, fd, adjoint, order, batched, caller,
               largest, noise):  # fmt: skip
     """Every further opinion asked for, by gradient: ``({name: {opinion: value}},
     {opinion: why not formed})``. A NumPy forward's are finite differences, always."""

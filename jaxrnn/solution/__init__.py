@@ -12,9 +12,9 @@ notebook, where the report shows as rich output). ``jaxrnn check`` checks the fi
 folder as one solution (:func:`solutions`): ``a/solution.py b/solution.py`` are two.
 
 It runs the learner's code, which is what they ask it to do: the files in a process of their
-own (:mod:`jaxrnn.solution.learner`), so that nothing the code does can stop the report. Every
+own (:mod:`jaxrnn.solution._learner`), so that nothing the code does can stop the report. Every
 exercise found gets a verdict, computed the documents' way, and every wrong one a diagnosis
-(:mod:`jaxrnn.solution.diagnose`): what is wrong, the equations to suspect, the time step where
+(:mod:`jaxrnn.solution._diagnose`): what is wrong, the equations to suspect, the time step where
 a loop first goes wrong, the named slip and its fix.
 """
 
@@ -25,9 +25,9 @@ import pathlib
 from collections.abc import Callable, Mapping
 from types import ModuleType
 
-from jaxrnn.solution import diagnose
-from jaxrnn.solution.learner import InProcess, NotASolution, Worker
-from jaxrnn.solution.report import Report
+from jaxrnn.solution import _diagnose as diagnose
+from jaxrnn.solution._learner import InProcess, NotASolution, Worker
+from jaxrnn.solution._report import Report
 
 
 def check(
@@ -46,11 +46,11 @@ def check(
         timeout: seconds each call into the learner's code may take, above 0 and at most a
             day (:data:`MAX_TIMEOUT`).
         progress: called with the report so far once the solution is read (no verdicts yet),
-            then with each exercise's :class:`~jaxrnn.solution.diagnose.Verdict` as it is
+            then with each exercise's :class:`~jaxrnn.solution._diagnose.Verdict` as it is
             found: ``jaxrnn check`` prints each block as it comes.
 
     Returns:
-        A :class:`~jaxrnn.solution.report.Report`: ``report.ok``, ``report.exit_status``,
+        A :class:`~jaxrnn.solution._report.Report`: ``report.ok``, ``report.exit_status``,
         ``print(report)``, ``report.to_json()``.
     """
     names = None if exercises is None else _names(exercises)

@@ -1,0 +1,57 @@
+"""The built-in cells by name, and how generic code finds a cell.
+
+Each architecture is a :class:`jaxrnn._core.cell.Cell` defined at the end of its own module
+(``rnn.py``, ``lstm.py``, ``gru.py``, ``gru_reset_after.py``); code that treats them alike (the
+autodiff twins, the loss, the gradient checker, ``jaxrnn check``, the tests) loops over
+:data:`CELLS` or takes any cell, built-in or not.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from jaxrnn._core.cell import Cell
+from jaxrnn.cells.gru import GRU
+from jaxrnn.cells.gru_reset_after import GRU_RESET_AFTER
+from jaxrnn.cells.lstm import LSTM
+from jaxrnn.cells.rnn import RNN
+
+#: every built-in architecture, by name
+CELLS = {cell.name: cell for cell in (RNN, LSTM, GRU, GRU_RESET_AFTER)}
+
+
+def resolve(fn: str, cell) -> Cell:
+    """A :class:`Cell` from itself, a built-in cell's name, or ``"package.module:NAME"``.
+
+    Anything else raises an error listing what is known.
+    """
+    if isinstance(cell, Cell):
+        return cell
+    if isinstance(cell, str) and ":" in cell:
+        module, _, attribute = cell.partition(":")
+        if not module or not attribute:
+            raise ValueError(
+                f"{fn}: cannot load the cell {cell!r}: name it 'package.module:NAME', a module "
+                f"and the Cell's name in it"
+            )
+        try:
+            found = getattr(importlib.import_module(module), attribute)
+        except (ImportError, AttributeError) as err:
+            raise ValueError(f"{fn}: cannot load the cell {cell!r}: {err}") from None
+        if not isinstance(found, Cell):
+            raise TypeError(f"{fn}: {cell!r} is a {type(found).__name__}, not a jaxrnn Cell")
+        return found
+    if isinstance(cell, str):
+        if cell not in CELLS:
+            raise ValueError(
+                f"{fn}: unknown cell {cell!r}; the known cells are {sorted(CELLS)} (or "
+                f"'package.module:NAME' for one of your own)"
+            )
+        return CELLS[cell]
+    raise TypeError(
+        f"{fn}: `cell` must be a cell name ({', '.join(sorted(CELLS))}) or a jaxrnn.Cell; "
+        f"got {type(cell).__name__}"
+    )
+
+
+__all__ = ["CELLS", "GRU", "GRU_RESET_AFTER", "LSTM", "RNN", "Cell", "resolve"]
