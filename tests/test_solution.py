@@ -12,6 +12,7 @@ import pytest
 from jaxrnn import cli, solution
 from jaxrnn.course import exercises, slips
 from jaxrnn.course import reference as ref
+from jaxrnn.solution import _child
 from jaxrnn.solution import _diagnose as diagnose
 
 SOLUTIONS = pathlib.Path(__file__).with_name("solutions")
@@ -300,12 +301,12 @@ def test_a_dictionary_of_what_is_not_gradients_is_said_so():
         warnings.simplefilter("error")
         report = solution.check(SOLUTIONS / "odd_types.py")
     one, five, seven = report.verdicts
-    assert one.wrong == ["a_next"] and one.findings["a_next"].problem.startswith("complex values")
-    assert five.wrong == ["dba"] and "Python objects" in five.findings["dba"].problem
+    assert one.wrong == ["a_next"] and one.findings["a_next"].fault.startswith("complex values")
+    assert five.wrong == ["dba"] and "Python objects" in five.findings["dba"].fault
     assert seven.wrong == ["dbf", "dbc", "dbo"] and "dbi" in seven.right
-    assert "strings" in seven.findings["dbf"].problem
-    assert seven.findings["dbc"].problem == "shape (), expected (5, 1)"
-    assert seven.findings["dbo"].problem == "not returned"
+    assert "strings" in seven.findings["dbf"].fault
+    assert seven.findings["dbc"].fault == "shape (), expected (5, 1)"
+    assert seven.findings["dbo"].fault == "not returned"
     assert any("'extra'" in note for note in seven.notes)
 
 
@@ -378,7 +379,7 @@ def test_files_are_read_as_python_and_jupyter_read_them(name):
 
 
 def test_ipythons_syntax_without_ipython_is_told_from_python():
-    from jaxrnn.solution._learner import _python_of
+    from jaxrnn.solution._child import python_of as _python_of
 
     cell = json.loads((SOLUTIONS / "magics.ipynb").read_text())["cells"][3]["source"]
     source = "".join(cell)
@@ -434,15 +435,15 @@ def test_checking_a_namespace_leaves_numpys_global_state_alone():
     import sys
 
     sys.path.insert(0, str(SOLUTIONS / "project"))  # rnn_utils comes from jaxrnn's fallback
-    sys.path.append(solution._learner.FALLBACK)
+    sys.path.append(_child.FALLBACK)
     try:
         spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(SOLUTIONS / "project"))
-        sys.path.remove(solution._learner.FALLBACK)
+        sys.path.remove(_child.FALLBACK)
     np.random.seed(123)
     before = np.random.get_state()[1].copy()
-    diagnose.problems.cache_clear()  # the test cells' inputs drawn again, in this process
+    diagnose.cases.cache_clear()  # the test cells' inputs drawn again, in this process
     assert solution.check(module).ok
     assert np.array_equal(np.random.get_state()[1], before)
 

@@ -12,7 +12,7 @@ notebook, where the report shows as rich output). ``jaxrnn check`` checks the fi
 folder as one solution (:func:`solutions`): ``a/solution.py b/solution.py`` are two.
 
 It runs the learner's code, which is what they ask it to do: the files in a process of their
-own (:mod:`jaxrnn.solution._learner`), so that nothing the code does can stop the report. Every
+own (:mod:`jaxrnn.solution._runner`), so that nothing the code does can stop the report. Every
 exercise found gets a verdict, computed the documents' way, and every wrong one a diagnosis
 (:mod:`jaxrnn.solution._diagnose`): what is wrong, the equations to suspect, the time step where
 a loop first goes wrong, the named slip and its fix.
@@ -26,8 +26,9 @@ from collections.abc import Callable, Mapping
 from types import ModuleType
 
 from jaxrnn.solution import _diagnose as diagnose
-from jaxrnn.solution._learner import InProcess, NotASolution, Worker
+from jaxrnn.solution._protocol import NotASolution
 from jaxrnn.solution._report import Report
+from jaxrnn.solution._runner import InProcess, Worker
 
 
 def check(
@@ -66,9 +67,9 @@ def check(
         paths = [solution] if isinstance(solution, (str, os.PathLike)) else list(solution)
         files = [os.fspath(p) for p in paths]
         _one_module_per_name(files)
-        problem = _unreadable(files)
-        if problem is not None:
-            return Report(files, [], unreadable=problem)
+        why = _unreadable(files)
+        if why is not None:
+            return Report(files, [], unreadable=why)
         try:
             runner = Worker(files, diagnose.NAMES, timeout=timeout)
         except NotASolution as error:
@@ -83,14 +84,14 @@ def check(
             [],
             found,
             checking,
-            loaded.problems,
+            loaded.errors,
             unrun=dict(loaded.unrun),
             shadowed=shadowed,
             asked=None if names is None else [n for n in diagnose.NAMES if n in names],
         )
         if progress is not None:
             progress(report)
-        report.verdicts = diagnose.check(runner, names, progress)
+        report.verdicts = diagnose.verdicts(runner, names, progress)
         report.output = runner.output()
         return report
 

@@ -1,16 +1,16 @@
 """A verdict on every exercise a learner's solution defines, and for each wrong one: what is
 wrong, where, and why. It knows nothing of files: it calls the learner's functions through a
-runner (:mod:`jaxrnn.solution._learner`), the documents' way, with NumPy float64 arrays and
+runner (:mod:`jaxrnn.solution._runner`), the documents' way, with NumPy float64 arrays and
 the documents' plain caches, and never traces them.
 
-Every function is called on three problems: the documents' test cell and two random ones
+Every function is called on three cases: the documents' test cell and two random ones
 (``n_a != n_x``; ``m = 1``, ``T_x = 1``). What it returns is read as the documents' results
 whatever it is (:func:`learner_array`): ``None`` (a function still the template is *not
 written yet*), a list, a complex or object array, a dictionary without a key are each said
 so, never an error of jaxrnn's; a ``dx`` sized from ``da`` (the template's own) is compared
 on ``da``'s steps. A forward's every output and cache field is compared with jaxrnn's
 forward; a backward's gradients with ``jax.vjp`` of jaxrnn's forward in float64 and, on the
-first random problem, central finite differences too (:func:`jaxrnn.gradcheck.check_backward`).
+first random case, central finite differences too (:func:`jaxrnn.gradcheck.check_backward`).
 A result returned in float32 is right when it is right to float32's rounding, and said so;
 rounding never makes an equation a suspect. A backward gets the caches of the learner's own
 forward where that forward is right, jaxrnn's otherwise. For a wrong function it gives:
@@ -23,7 +23,7 @@ from the
   forward; for a loop, whether the learner's own cell function is right and, if not, what the
   loop does with jaxrnn's cell in its place (said as such);
 * the **slip**, when the results equal one of :mod:`jaxrnn.course.slips`' variants to rounding on
-  every problem, with its fix; a slip seen by behaviour (a probe) only where its definition
+  every case, with its fix; a slip seen by behaviour (a probe) only where its definition
   holds;
 * for an error the learner's code raised: where in their file, and a hint where one is known.
 
@@ -48,7 +48,7 @@ from jaxrnn.course import exercises, slips
 from jaxrnn.gradcheck import check_backward
 from jaxrnn.gradcheck.tolerances import DOCUMENT, LEARNER
 from jaxrnn.gradcheck.where import Where, locate
-from jaxrnn.solution._learner import KEPT, LearnerError, NotSwapped, Raised
+from jaxrnn.solution._protocol import KEPT, LearnerError, NotSwapped, Raised
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ SPECS = {
 }  # fmt: skip
 NAMES = tuple(SPECS)
 
-#: the random problems' sizes: n_a != n_x, and the edges m = 1, T_x = 1
+#: the random cases' sizes: n_a != n_x, and the edges m = 1, T_x = 1
 SIZES = ({"n_x": 4, "n_a": 3, "n_y": 2, "m": 5, "T_x": 6},
          {"n_x": 2, "n_a": 4, "n_y": 3, "m": 1, "T_x": 1})  # fmt: skip
 #: the documents' names of a sequence function's outputs, as the cell's equations name them
@@ -97,7 +97,7 @@ _ROUNDED = {np.dtype(d): DOCUMENT[np.dtype(d)] for d in ("float32", "float16")}
 
 
 @dataclass(frozen=True)
-class Problem:
+class Case:
     """One set of arguments: the forward's ``inputs`` and, for a backward, the ``cotangents``
     (``da_next``, ``dc_next`` or ``da``)."""
 
@@ -114,7 +114,7 @@ class Finding:
         name: the output's name (``"dx"``, ``"caches[0][t] (c_prev)"``).
         ok: whether it is right.
         error: ``max |got - want| / max |want|``.
-        problem: why it could not be compared as an array (``"None"``, a shape), or ``None``.
+        fault: why it could not be compared as an array (``"None"``, a shape), or ``None``.
         where: where it is worst, for a wrong array.
         note: for a right one, what was allowed (a scalar 0 in a cache).
         rounded: for a right one, the dtype it was returned in, right to its rounding.
@@ -125,7 +125,7 @@ class Finding:
     name: str
     ok: bool
     error: float = 0.0
-    problem: str | None = None
+    fault: str | None = None
     where: Where | None = None
     note: str | None = None
     rounded: str | None = None
@@ -146,19 +146,19 @@ class Verdict:
     findings: dict = field(default_factory=dict)  # name -> the first wrong Finding
     suspects: list = field(default_factory=list)
     first_wrong_step: int | None = None
-    steps: int | None = None  # the steps (da's, or x's) of the problem it was found on
+    steps: int | None = None  # the steps (da's, or x's) of the case it was found on
     slip: slips.Slip | None = None
     error: Raised | None = None
-    error_problem: str | None = None
+    error_case: str | None = None
     hint: str | None = None
     notes: list = field(default_factory=list)
     caches_from: str | None = None
-    problem: str | None = None  # the problem the findings come from
+    case: str | None = None  # the case the findings come from
     cell_ok: bool | None = None  # a loop's own cell function
     #: the outputs a function still the template returns as None (it is *not written yet*)
     unwritten: list = field(default_factory=list)
     #: a loop's first wrong step with jaxrnn's cell function in its place (never its own),
-    #: and the steps of the problem it was found on
+    #: and the steps of the case it was found on
     swapped_step: tuple[int, int] | None = None
     #: why jaxrnn could not check it at all (a failure of jaxrnn's, said as one)
     unchecked: str | None = None
@@ -168,15 +168,15 @@ class Verdict:
             self.notes.append(text)
 
 
-# --------------------------------------------------------------------------------- problems
+# ------------------------------------------------------------------------------------ cases
 
 
 @functools.cache
-def problems(function: str) -> tuple[Problem, ...]:
-    """The documents' test cell of the exercise, then one problem of each of :data:`SIZES`."""
+def cases(function: str) -> tuple[Case, ...]:
+    """The documents' test cell of the exercise, then one case of each of :data:`SIZES`."""
     spec = SPECS[function]
     inputs, cotangents = exercises.EXERCISES[spec.number - 1].inputs(np.float64)
-    found = [Problem("the documents' test cell", inputs, cotangents)]
+    found = [Case("the documents' test cell", inputs, cotangents)]
     rng = np.random.default_rng(spec.number)
     for sizes in SIZES:
         n_x, n_a, n_y, m, T_x = sizes.values()
@@ -189,7 +189,7 @@ def problems(function: str) -> tuple[Problem, ...]:
             inputs, cotangents = (draw(n_x, m), *states, parameters), [draw(n_a, m) for _ in states]
         label = "random shapes (" + ", ".join(f"{k} = {v}" for k, v in sizes.items()
                                               if spec.sequence or k != "T_x") + ")"  # fmt: skip
-        found.append(Problem(label, inputs, tuple(cotangents) if spec.backward else ()))
+        found.append(Case(label, inputs, tuple(cotangents) if spec.backward else ()))
     return tuple(found)
 
 
@@ -213,19 +213,19 @@ def documents_form(spec: Spec, outputs):
 
 
 @functools.cache
-def reference(function: str, index: int):
-    """For problem ``index``: a forward's results, or a backward's ``(gradients, caches)``,
+def expected(function: str, index: int):
+    """For case ``index``: a forward's results, or a backward's ``(gradients, caches)``,
     the caches in the documents' form; by jaxrnn in float64 (gradients by ``jax.vjp``)."""
-    spec, problem = SPECS[function], problems(function)[index]
+    spec, case = SPECS[function], cases(function)[index]
     with jax.enable_x64(True):
         forward = spec.cell.forward if spec.sequence else spec.cell.cell_forward
-        outputs = forward(*problem.inputs)
+        outputs = forward(*case.inputs)
         if not spec.backward:
             return documents_form(spec, outputs)
         twin = (autodiff.backward_twin if spec.sequence else autodiff.cell_backward_twin)(
             spec.cell
         )  # fmt: skip
-        gradients = _numpy(twin(*problem.cotangents, outputs[-1]))
+        gradients = _numpy(twin(*case.cotangents, outputs[-1]))
         return gradients, documents_form(spec, outputs)[-1]
 
 
@@ -277,7 +277,7 @@ def compare_array(name: str, got, want, dims: str | None, field: bool = False) -
     = 0`` before the loop) computes the same values and is right, with a note."""
     array, what = learner_array(got)
     if array is None:
-        return Finding(name, False, problem=what, none=got is None)
+        return Finding(name, False, fault=what, none=got is None)
     want = np.asarray(want, np.float64)
     if array.shape != want.shape:
         if field and array.ndim == 0 and want.size and np.all(want == array):
@@ -285,7 +285,7 @@ def compare_array(name: str, got, want, dims: str | None, field: bool = False) -
                 f"{name} is the scalar {array.item()!r} where the documents hold an array of "
                 f"it: the same values, and the documents' backward takes it"
             ))  # fmt: skip
-        return Finding(name, False, problem=f"shape {array.shape}, expected {want.shape}")
+        return Finding(name, False, fault=f"shape {array.shape}, expected {want.shape}")
     values = array.astype(np.float64)
     scale = float(np.max(np.abs(want), initial=0.0))
     diff = np.abs(values - want)
@@ -311,7 +311,7 @@ def compare(spec: Spec, got, want, scalars: bool = False) -> list[Finding]:
         return _compare_gradients(spec, got, want, scalars)
     n = len(spec.outputs)
     if not isinstance(got, (tuple, list)) or len(got) != n:
-        return [Finding("the result", False, none=got is None, problem=(
+        return [Finding("the result", False, none=got is None, fault=(
             f"returned {_described(got)}; the documents' function returns "
             f"({', '.join(spec.outputs)})"
         ))]  # fmt: skip
@@ -341,7 +341,7 @@ def _cache_names(spec) -> list[str]:
 def _compare_cache(spec, name, got, want) -> list[Finding]:
     names = _cache_names(spec)
     if not isinstance(got, (tuple, list)) or len(got) != len(names):
-        return [Finding(name, False, problem=f"{_described(got)}; the documents' cache is the "
+        return [Finding(name, False, fault=f"{_described(got)}; the documents' cache is the "
                         f"{len(names)}-tuple ({', '.join(names)})")]  # fmt: skip
     findings = []
     for i, (field_name, g, w) in enumerate(zip(names, got, want, strict=True)):
@@ -357,10 +357,10 @@ def _compare_cache(spec, name, got, want) -> list[Finding]:
 
 def _compare_parameters(spec, label, got, want) -> list[Finding]:
     if not isinstance(got, Mapping) or "__opaque__" in got:
-        return [Finding(label, False, problem=f"{_described(got)}, not the parameters")]
+        return [Finding(label, False, fault=f"{_described(got)}, not the parameters")]
     return [
         compare_array(f"{label}['{k}']", got[k], want[k], dims)
-        if k in got else Finding(f"{label}['{k}']", False, problem="missing")
+        if k in got else Finding(f"{label}['{k}']", False, fault="missing")
         for k, dims in spec.cell.parameter_shapes.items()
     ]  # fmt: skip
 
@@ -368,14 +368,14 @@ def _compare_parameters(spec, label, got, want) -> list[Finding]:
 def _compare_caches(spec, got, want) -> list[Finding]:
     """``caches = (list of step caches, x)``: each field over the steps, as one finding."""
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        return [Finding("caches", False, problem="not the documents' pair (caches, x)")]
+        return [Finding("caches", False, fault="not the documents' pair (caches, x)")]
     steps, x = got
     findings = [compare_array("caches[1] (x)", x, want[1], "n_x m T_x")]
     if not isinstance(steps, (tuple, list)) or len(steps) != len(want[0]):
         shown = f"{len(steps)} step caches" if isinstance(steps, (tuple, list)) else (
             _described(steps)
         )  # fmt: skip
-        return findings + [Finding("caches[0]", False, problem=f"{shown}; expected one per "
+        return findings + [Finding("caches[0]", False, fault=f"{shown}; expected one per "
                                    f"step, {len(want[0])}")]  # fmt: skip
     per_step = [_compare_cache(spec, "caches[0][t]", g, w)
                 for g, w in zip(steps, want[0], strict=True)]  # fmt: skip
@@ -390,20 +390,20 @@ def _compare_caches(spec, got, want) -> list[Finding]:
         where = Where(first.where.index if first.where else (), first.error,
                       f"step {wrong[0]}" + (f", {first.where.meaning}" if first.where else ""),
                       (wrong[0], wrong[-1]))  # fmt: skip
-        findings.append(Finding(first.name, False, first.error, first.problem, where,
+        findings.append(Finding(first.name, False, first.error, first.fault, where,
                                 rounding=all(column[t].rounding for t in wrong)))  # fmt: skip
     return findings
 
 
 def _compare_gradients(spec, got, want, scalars=False) -> list[Finding]:
     if not isinstance(got, Mapping) or "__opaque__" in got:
-        return [Finding("the result", False, none=got is None, problem=(
+        return [Finding("the result", False, none=got is None, fault=(
             f"returned {_described(got)}; the documents' function returns a dictionary of "
             f"gradients"
         ))]  # fmt: skip
     return [
         compare_array(name, got[name], want[name], _gradient_dims(spec, name), field=scalars)
-        if name in got else Finding(name, False, problem="not returned")
+        if name in got else Finding(name, False, fault="not returned")
         for name in gradient_names(spec)
     ]  # fmt: skip
 
@@ -420,17 +420,17 @@ def _as_documents(spec, index, result):
     """The learner's result read in the documents' shapes: a sequence backward's ``dx`` sized
     from ``da`` (the template's own), where ``da`` covers fewer steps than ``x``, padded with
     zeros to ``x``'s steps, which get no gradient. ``(result, note or None)``."""
-    problem = problems(spec.function)[index]
+    case = cases(spec.function)[index]
     if not (spec.sequence and spec.backward and isinstance(result, Mapping)):
         return result, None
     array, _ = learner_array(result.get("dx"))
-    x_shape, T_da = problem.inputs[0].shape, problem.cotangents[0].shape[-1]
+    x_shape, T_da = case.inputs[0].shape, case.cotangents[0].shape[-1]
     if array is None or T_da == x_shape[-1] or array.shape != (*x_shape[:2], T_da):
         return result, None
     padded = np.zeros(x_shape, array.dtype)
     padded[..., :T_da] = array
     note = (
-        f"on {problem.label} your dx has da's {T_da} steps, not x's {x_shape[-1]}: compared on "
+        f"on {case.label} your dx has da's {T_da} steps, not x's {x_shape[-1]}: compared on "
         f"them (jaxrnn sizes dx from x: the later steps get no gradient, and are 0)"
     )
     return {**result, "dx": padded}, note
@@ -464,7 +464,7 @@ def diagnose(runner, function: str, verdicts: Mapping) -> Verdict:
     use_theirs = own_forward is not None and own_forward.ok and own_forward.error is None
     verdict.caches_from = None if not spec.backward else ("your" if use_theirs else "jaxrnn's")
     arguments, results = [], []
-    for index in range(len(problems(function))):
+    for index in range(len(cases(function))):
         try:
             args, given = _arguments(runner, spec, index, use_theirs)
         except LearnerError as error:  # their forward, for the caches
@@ -493,7 +493,7 @@ def diagnose(runner, function: str, verdicts: Mapping) -> Verdict:
     if extra:
         verdict.note(f"it also returns {', '.join(map(repr, extra))}, which the documents' "
                      f"function does not: left alone")  # fmt: skip
-    if spec.backward:  # the first random problem, also against finite differences
+    if spec.backward:  # the first random case, also against finite differences
         findings[1] = _with_finite_differences(spec, findings[1], results[1])
     _aggregate(verdict, findings)
     _guarded(verdict, _older_edition, spec, verdict, results[0])
@@ -536,30 +536,30 @@ def _jaxrnn_failure(error: BaseException) -> str:
 
 def _arguments(runner, spec, index, use_theirs) -> tuple[list, list]:
     """The call's arguments for the runner, and as plain data (for the slips' variants)."""
-    problem = problems(spec.function)[index]
+    case = cases(spec.function)[index]
     if not spec.backward:
-        return list(problem.inputs), list(problem.inputs)
+        return list(case.inputs), list(case.inputs)
     if use_theirs:
         key = f"{spec.forward} {index}"
-        outputs = runner.call(spec.forward, *problem.inputs, keep=key)
+        outputs = runner.call(spec.forward, *case.inputs, keep=key)
         kept = {KEPT: key, "index": [-1]}
-        return [*problem.cotangents, kept], [*problem.cotangents, outputs[-1]]
-    caches = reference(spec.function, index)[1]
-    return [*problem.cotangents, caches], [*problem.cotangents, caches]
+        return [*case.cotangents, kept], [*case.cotangents, outputs[-1]]
+    caches = expected(spec.function, index)[1]
+    return [*case.cotangents, caches], [*case.cotangents, caches]
 
 
 def _target(spec, index):
-    value = reference(spec.function, index)
+    value = expected(spec.function, index)
     return value[0] if spec.backward else value
 
 
 def _errored(runner, spec, verdict, verdicts, arguments, results) -> Verdict:
-    """A function that raised on some problem: where, why if known, and what it got right."""
-    labels = [p.label for p in problems(spec.function)]
+    """A function that raised on some case: where, why if known, and what it got right."""
+    labels = [p.label for p in cases(spec.function)]
     index = next(i for i, r in enumerate(results) if isinstance(r, Raised))
     raised = results[index]
-    verdict.ok, verdict.error, verdict.error_problem = False, raised, labels[index]
-    verdict.hint = _hint(spec, raised, problems(spec.function)[index])
+    verdict.ok, verdict.error, verdict.error_case = False, raised, labels[index]
+    verdict.hint = _hint(spec, raised, cases(spec.function)[index])
     ran = [i for i, r in enumerate(results) if not isinstance(r, Raised)]
     right = [i for i in ran
              if all(f.ok for f in compare(spec, results[i], _target(spec, i)))]  # fmt: skip
@@ -627,7 +627,7 @@ def _swapped_verdict(spec, verdict, rerun, arguments) -> None:
     verdict.suspects = ["the loop"]
 
 
-def _hint(spec, raised: Raised, problem: Problem) -> str | None:
+def _hint(spec, raised: Raised, case: Case) -> str | None:
     """A known cause of an error, where there is one."""
     if raised.kind == "NameError":
         name = raised.message.split("'")[1] if "'" in raised.message else ""
@@ -638,7 +638,7 @@ def _hint(spec, raised: Raised, problem: Problem) -> str | None:
         return ("a value here is None: a placeholder of the template still to be written "
                 "(between ### START CODE HERE ### and ### END CODE HERE ###)?")  # fmt: skip
     if raised.kind == "IndexError" and spec.sequence and spec.backward and (
-        problem.label.startswith("the documents'")
+        case.label.startswith("the documents'")
     ):  # fmt: skip
         return ("the documents' test cell gives da 4 of x's 7 steps: loop over da's steps "
                 "(n_a, m, T_x = da.shape), as the document's code does")  # fmt: skip
@@ -648,19 +648,19 @@ def _hint(spec, raised: Raised, problem: Problem) -> str | None:
 
 
 def _with_finite_differences(spec, findings, result) -> list[Finding]:
-    """The random problem's gradients also judged by central finite differences of jaxrnn's
+    """The random case's gradients also judged by central finite differences of jaxrnn's
     forward in float64 (:func:`check_backward`): a gradient right to float64's tolerance that
     they fail is wrong, whatever else said."""
     if not isinstance(result, Mapping) or "__opaque__" in result:
         return findings
-    problem = problems(spec.function)[1]
+    case = cases(spec.function)[1]
     names = ["x", "a0"] if spec.sequence else ["xt", *(f"{s}_prev" for s in spec.cell.state)]
-    inputs = dict(zip([*names, "parameters"], problem.inputs, strict=True))
+    inputs = dict(zip([*names, "parameters"], case.inputs, strict=True))
     forward = spec.cell.forward if spec.sequence else spec.cell.cell_forward
     judged = {f.name for f in findings if f.ok and f.note is None}
     returned = {k: learner_array(result[k])[0].astype(np.float64) for k in judged}
     with jax.enable_x64(True):
-        report = check_backward(forward, lambda *_: returned, inputs, problem.cotangents,
+        report = check_backward(forward, lambda *_: returned, inputs, case.cotangents,
                                 finite_differences=True, adjoint=False)  # fmt: skip
     failed = {r.name for r in report.rows if r.fd_rel_error is not None
               and not r.fd_rel_error <= r.fd_tolerance}  # fmt: skip
@@ -671,14 +671,14 @@ def _with_finite_differences(spec, findings, result) -> list[Finding]:
 
 
 def _aggregate(verdict, findings_per_problem) -> None:
-    """Wrong on any problem is wrong; the first problem an output is wrong on is the one
+    """Wrong on any case is wrong; the first case an output is wrong on is the one
     shown; what was allowed of a right one is noted."""
-    labels = [p.label for p in problems(verdict.function)]
+    labels = [p.label for p in cases(verdict.function)]
     for label, findings in zip(labels, findings_per_problem, strict=True):
         for f in findings:
             if not f.ok and f.name not in verdict.findings:
                 verdict.findings[f.name] = f
-                verdict.problem = verdict.problem or label
+                verdict.case = verdict.case or label
     names = list(dict.fromkeys(f.name for fs in findings_per_problem for f in fs))
     verdict.wrong = [n for n in names if n in verdict.findings]
     verdict.right = [n for n in names if n not in verdict.findings]
@@ -715,7 +715,7 @@ def suspects(spec, wrong, right) -> list[str]:
 
 
 def _first_wrong_step(spec, findings_per_problem) -> tuple[int | None, int | None]:
-    """``(first wrong step, the problem's steps)``: a backward's dx departs first at its
+    """``(first wrong step, the case's steps)``: a backward's dx departs first at its
     latest wrong step, a forward's a or c at its earliest; ``(None, None)`` without one."""
     if not spec.sequence:
         return None, None
@@ -723,8 +723,8 @@ def _first_wrong_step(spec, findings_per_problem) -> tuple[int | None, int | Non
     for index, findings in enumerate(findings_per_problem):
         for f in findings:
             if f.name in names and f.where is not None and f.where.steps:
-                problem = problems(spec.function)[index]  # the steps da covers, or x's
-                steps = (problem.cotangents or problem.inputs)[0].shape[-1]
+                case = cases(spec.function)[index]  # the steps da covers, or x's
+                steps = (case.cotangents or case.inputs)[0].shape[-1]
                 return f.where.steps[1 if spec.backward else 0], steps
     return None, None
 
@@ -778,7 +778,7 @@ def _cell_or_loop(runner, spec, verdict, verdicts, arguments, results):
 
 def _matching_slip(spec, results, arguments):
     """The catalogue's slip one of whose variants gives the learner's results on every
-    problem."""
+    case."""
     for slip in slips.for_exercise(spec.number):
         for variant in slip.variants:
             try:
@@ -836,25 +836,25 @@ def _older_edition(spec, verdict, result) -> None:
         verdict.note(exercises.OLDER_EDITION_NOTE[spec.number])
 
 
-def check(runner, names=None, progress=None) -> list[Verdict]:
+def verdicts(runner, names=None, progress=None) -> list[Verdict]:
     """The verdicts on every exercise the runner's solution defines (or those of ``names``),
     in the documents' order; ``progress`` is called with each as it is found. A failure of
     jaxrnn's own while checking one is its verdict (*not checked*), never the end of the
     report."""
     found = runner.loaded.functions
     wanted = [n for n in NAMES if n in found and (names is None or n in names)]
-    verdicts = {}
+    done = {}
     for name in NAMES:  # an exercise's forward before its backward, a cell before its loop
         if name in found and (name in wanted or _needed(name, wanted)):
             try:
-                verdicts[name] = diagnose(runner, name, verdicts)
+                done[name] = diagnose(runner, name, done)
             except Exception as error:  # noqa: BLE001 - jaxrnn's own failure, said as such
                 spec = SPECS[name]
-                verdicts[name] = Verdict(spec.number, name, found[name], ok=False,
+                done[name] = Verdict(spec.number, name, found[name], ok=False,
                                          unchecked=_jaxrnn_failure(error))  # fmt: skip
             if progress is not None and name in wanted:
-                progress(verdicts[name])
-    return [verdicts[n] for n in wanted]
+                progress(done[name])
+    return [done[n] for n in wanted]
 
 
 def _needed(name: str, wanted) -> bool:

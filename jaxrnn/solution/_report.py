@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 
 from jaxrnn.solution._diagnose import SPECS, Verdict, equations_of
-from jaxrnn.solution._learner import Raised
+from jaxrnn.solution._protocol import Raised
 
 #: what every verdict is measured against, said once at the top of the report
 AGAINST = (
@@ -196,7 +196,7 @@ def verdict_dict(verdict: Verdict) -> dict:
         "suspects": list(verdict.suspects),
         "first_wrong_step": verdict.first_wrong_step,
         "steps": verdict.steps,
-        "problem": verdict.problem or verdict.error_problem,
+        "case": verdict.case or verdict.error_case,
         "slip": verdict.slip.id if verdict.slip else None,
         "fix": verdict.slip.fix if verdict.slip else verdict.hint,
         "error": _error_dict(verdict.error),
@@ -218,8 +218,8 @@ def _finding_dict(spec, finding) -> dict:
         "name": finding.name,
         "equations": {e: spec.module.EQUATIONS[e]
                       for e in sorted(equations_of(spec, finding.name), key=order.index)},
-        "problem": finding.problem,
-        "error": None if finding.problem else finding.error,
+        "fault": finding.fault,
+        "error": None if finding.fault else finding.error,
         "worst_index": list(where.index) if where else None,
         "worst_meaning": where.meaning if where else None,
         "steps": list(where.steps) if where and where.steps else None,
@@ -247,11 +247,11 @@ def verdict_lines(verdict: Verdict) -> list[str]:
         say(f"not written yet: returns None for {', '.join(verdict.unwritten)}")
         return lines
     if verdict.error is not None:
-        say(f"error: {verdict.error}, on {verdict.error_problem}")
+        say(f"error: {verdict.error}, on {verdict.error_case}")
         if verdict.error.where:
             say(f"at {verdict.error.where}: {verdict.error.source}")
     if verdict.wrong:
-        say(f"wrong: {', '.join(verdict.wrong)}, on {verdict.problem}")
+        say(f"wrong: {', '.join(verdict.wrong)}, on {verdict.case}")
         say(f"right: {', '.join(verdict.right) or 'nothing'}")
         for name in verdict.wrong[:SHOWN]:
             say(_finding_line(spec, verdict.findings[name]))
@@ -294,8 +294,8 @@ def _finding_line(spec, finding) -> str:
     order = list(spec.module.EQUATIONS)
     equations = ", ".join(sorted(equations_of(spec, finding.name), key=order.index))
     head = f"{finding.name}" + (f" (eqs. {equations})" if equations else "")
-    if finding.problem is not None:
-        return f"{head}: {finding.problem}"
+    if finding.fault is not None:
+        return f"{head}: {finding.fault}"
     if finding.where is None:
         return f"{head}: off by {finding.error:.1e}"
     return f"{head}: {finding.where}"
