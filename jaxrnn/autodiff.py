@@ -28,9 +28,9 @@ from collections.abc import Callable, Mapping
 import jax
 import jax.numpy as jnp
 
+from jaxrnn._core.arguments import check_da_covers, checked_cell_cache
 from jaxrnn._core.caches import checked_caches
 from jaxrnn._core.cell import Cell, checked_initial, initial_state
-from jaxrnn._core.checks import check_da_covers, checked_cell_cache
 from jaxrnn._core.layout import time_last, time_major
 from jaxrnn.cells import CELLS, resolve
 
@@ -178,7 +178,7 @@ def backward_twin(cell: Cell) -> Callable:
 def _checked_sequence(fn: str, cell: Cell, da, x, a0, parameters):
     """``da``, ``x``, ``a0`` and the parameters checked together, in one dtype."""
     data = [("x", x, "n_x m T_x"), ("a0", a0, "n_a m"), ("da", da, "n_a m T_da")]
-    x, a0, da, p = cell.check(fn, data, parameters)
+    x, a0, da, p = cell.validated(fn, data, parameters)
     check_da_covers(fn, da, x.shape[-1], x.shape)
     return da, x, a0, p
 
@@ -200,7 +200,7 @@ def hidden_loss_gradients(
     da, x, a0, parameters = _checked_sequence(fn, cell, da, x, a0, parameters)
     states = ()
     if specs:  # checked against a0 and the parameters, in their dtype
-        _, *states, _ = cell.check(fn, [("a0", a0, "n_a m"), *specs], parameters)
+        _, *states, _ = cell.validated(fn, [("a0", a0, "n_a m"), *specs], parameters)
     T_da = da.shape[-1]
     trainable = {k: parameters[k] for k in cell.gradient_keys}
     names = [f"{s}0" for s in given]

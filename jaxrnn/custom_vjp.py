@@ -46,7 +46,7 @@ import jax
 import jax.numpy as jnp
 from jax.custom_derivatives import CustomVJPPrimal, SymbolicZero
 
-from jaxrnn._core.caches import checked_lengths
+from jaxrnn._core.arguments import flag, integer
 from jaxrnn._core.cell import (
     Cell,
     arranged_initial,
@@ -54,8 +54,7 @@ from jaxrnn._core.cell import (
     checked_initial,
     forward_states,
 )
-from jaxrnn._core.checks import flag, integer
-from jaxrnn._core.lengths import masked, nan_examples, out_of_range
+from jaxrnn._core.lengths import checked_lengths, masked, nan_examples, out_of_range
 from jaxrnn._core.output import output_layer_backward, predictions
 from jaxrnn.cells import GRU, GRU_RESET_AFTER, LSTM, RNN, resolve
 
@@ -156,7 +155,7 @@ def _of(cell: Cell):
     def sequence(x, a0, parameters, *, checkpoint=None, lengths=None, reverse=False, **initial):
         specs, given = checked_initial(cell, name, initial)
         data = [("x", x, "n_x m T_x"), ("a0", a0, "n_a m"), *specs]
-        x, a0, *values, p = cell.check(name, data, parameters)
+        x, a0, *values, p = cell.validated(name, data, parameters)
         if lengths is not None:
             lengths = checked_lengths(name, lengths, x.shape[1], x.shape[-1])
         segment = _segment_length(name, checkpoint, x.shape[-1])

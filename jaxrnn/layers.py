@@ -36,7 +36,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxrnn._core.caches import SequenceCache, checked_caches, checked_lengths
+from jaxrnn._core.arguments import as_array, check_shapes, checked, flag
+from jaxrnn._core.caches import SequenceCache, checked_caches
 from jaxrnn._core.cell import (
     Cell,
     arranged_initial,
@@ -45,8 +46,7 @@ from jaxrnn._core.cell import (
     initial_gradients,
     jitted_backward,
 )
-from jaxrnn._core.checks import as_array, check_shapes, checked, flag
-from jaxrnn._core.lengths import masked
+from jaxrnn._core.lengths import checked_lengths, final_state, masked
 from jaxrnn._core.output import output_layer_backward, predictions
 from jaxrnn.cells import resolve
 from jaxrnn.loss import output_loss
@@ -67,7 +67,7 @@ class Bidirectional(NamedTuple):
     backward: Cell | None = None
 
 
-def _layer(layer):
+def as_layer(layer):
     """A :class:`Layer` or :class:`Bidirectional` from itself, a cell or a cell's name."""
     if isinstance(layer, (Layer, Bidirectional)):
         if isinstance(layer, Bidirectional):
@@ -81,7 +81,7 @@ def _recurrent(cell: Cell) -> dict:
     return {k: cell.parameter_shapes[k] for k in cell.gradient_keys}
 
 
-def _with_output_layer(cell: Cell, p: dict, n_a: int) -> dict:
+def with_output_layer(cell: Cell, p: dict, n_a: int) -> dict:
     """The recurrent parameters with a stand-in output layer of one class (zeros), for a cell
     forward that predicts as it steps (the generic path): a layer's predictions go unused."""
     dtype = next(iter(p.values())).dtype
@@ -103,7 +103,7 @@ def layer_forward(layer, x, a0, parameters, *, lengths=None, **initial):
     example's length; ``caches`` holds each direction's ``(per-step caches, x)``. ``c0=``
     (each further state's ``<state>0=``) starts that state there, stacked as ``a0`` is.
     """
-    layer = _layer(layer)
+    layer = as_layer(layer)
     return _layer_forward(layer, x, a0, parameters, lengths, initial, f"{type(layer).__name__} "
                           "layer_forward", ("x", "a0", "parameters"))  # fmt: skip
 
@@ -134,7 +134,7 @@ def _layer_forward(layer, x, a0, parameters, lengths, initial, fn, names):
             lengths = checked_lengths(fn, lengths, x_.shape[1], x_.shape[-1])
         n_a = a0_both.shape[0] // len(directions)
         a0_i, *values = (v[i * n_a : (i + 1) * n_a] for v in (a0_both, *values))
-        p = _with_output_layer(cell, p, n_a)
+        p = with_output_layer(cell, p, n_a)
         others = arranged_initial(cell, given, values)
         states, fields = _forward(cell, reverse, x_, a0_i, others, p, lengths)
         outputs.append(states[0])
@@ -155,7 +155,7 @@ def layer_backward(layer, da, caches) -> dict:
         {"d<key>"...}, "backward": {...}}``, ``da0`` stacked as ``a0`` is; ``dc0`` (stacked
         too) after ``da0`` where the forward was given ``c0``.
     """
-    layer = _layer(layer)
+    layer = as_layer(layer)
     fn = f"{type(layer).__name__} layer_backward"
     directions = _directions(layer)
     if not isinstance(caches, tuple) or len(caches) != len(directions):
@@ -195,7 +195,7 @@ def stack_forward(layers: Sequence, x, a0s: Sequence, parameters: Sequence, *, l
     _check_stack("stack_forward", layers, a0s, parameters, initial)
     caches = []
     for i, (layer, a0, p) in enumerate(zip(layers, a0s, parameters, strict=True)):
-        layer = _layer(layer)
+        layer = as_layer(layer)
         fn = f"stack_forward, layer {i} ({type(layer).__name__})"
         x_name = "x" if i == 0 else f"layer {i}'s input (layer {i - 1}'s hidden states)"
         states = (initial[i] if initial is not None else None) or {}
@@ -320,7 +320,7 @@ def random_parameters(layers, rng: np.random.Generator, n_x: int, n_a: int, dtyp
     """Standard-normal recurrent parameters for each layer, scaled by ``1 / sqrt(fan-in)``;
     layer ``l + 1``'s ``n_x`` is layer ``l``'s output size."""
     parameters = []
-    for layer in map(_layer, layers):
+    for layer in map(as_layer, layers):
         drawn = {}
         for key, cell, _ in _directions(layer):
             shapes = cell.shapes(n_x, n_a, 1)
@@ -330,3 +330,10 @@ def random_parameters(layers, rng: np.random.Generator, n_x: int, n_a: int, dtyp
         parameters.append(drawn)
         n_x = n_a * len(_directions(layer))
     return parameters
+
+
+__all__ = [
+    "Bidirectional", "Layer", "as_layer", "final_state", "layer_backward", "layer_forward",
+    "random_parameters", "stack_backward", "stack_cross_entropy", "stack_forward",
+    "stack_loss_and_gradients", "with_output_layer",
+]  # fmt: skip

@@ -32,9 +32,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxrnn._core.arguments import as_array, check_shapes, is_traced
 from jaxrnn._core.caches import checked_caches, checked_lengths
 from jaxrnn._core.cell import backward_states, checked_initial
-from jaxrnn._core.checks import as_array, check_shapes, is_traced
 from jaxrnn._core.output import output_layer_backward
 from jaxrnn.cells import resolve
 
@@ -84,7 +84,7 @@ def _checked(fn: str, cell, x, a0, parameters, labels, lengths, initial):
     lengths checked together before any work."""
     specs, _ = checked_initial(cell, fn, initial)
     data = [("x", x, "n_x m T_x"), ("a0", a0, "n_a m"), *specs]
-    x, a0, *_, p = cell.check(fn, data, parameters)
+    x, a0, *_, p = cell.validated(fn, data, parameters)
     labels = as_array(fn, "labels", labels)
     w = cell.output[0]
     if jnp.issubdtype(labels.dtype, jnp.integer):

@@ -34,7 +34,7 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from jaxrnn._core.checks import as_array, check_da_covers, check_shapes, require_parameters
+from jaxrnn._core.arguments import as_array, check_da_covers, check_shapes, require_parameters
 
 
 def initialize(

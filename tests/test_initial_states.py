@@ -11,7 +11,7 @@ from user_cells import MGU
 
 import jaxrnn
 from jaxrnn import autodiff, custom_vjp, layers, loss
-from jaxrnn._core.lengths import final_state
+from jaxrnn.layers import final_state
 from jaxrnn.cells import LSTM
 from jaxrnn.testing import assert_gradients_close
 

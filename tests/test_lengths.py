@@ -115,7 +115,7 @@ def test_kept_gradients_honour_the_caches_lengths(cell, rng):
 @pytest.mark.parametrize("reverse", [False, True])
 def test_final_state_is_the_last_valid_one(reverse, rng):
     """What each example alone, over its own length, ends with; a0 for a length of 0."""
-    from jaxrnn._core.lengths import final_state
+    from jaxrnn.layers import final_state
     from jaxrnn.cells import LSTM
 
     x, a0, parameters, _ = sequence_inputs(LSTM, rng, 3, 4, 2, 5, 6)
@@ -170,7 +170,7 @@ def test_padded_steps_contribute_nothing_whatever_the_cell_computes_there(rng):
 
 
 def test_final_state_under_jit_is_nan_for_a_length_out_of_range(rng):
-    from jaxrnn._core.lengths import final_state
+    from jaxrnn.layers import final_state
 
     x, a0, parameters, _ = sequence_inputs(MGU, rng, 3, 4, 2, 5, 6, dtype=np.float32)
     a = MGU.forward(x, a0, parameters)[0]

@@ -17,16 +17,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxrnn._core.checks import (
+from jaxrnn._core.arguments import (
     as_array,
     cast,
     check_da_covers,
     check_shapes,
     common_float_dtype,
-    host_array,
     require_parameters,
     require_tuple,
 )
+from jaxrnn._core.lengths import checked_lengths
 
 
 def make_cache(kind: type, items) -> tuple:
@@ -261,32 +261,6 @@ def _remembered(fn: str, steps) -> tuple:
             f"{_REMEMBERED}: {how}"
         )
     return lengths, reverse, given
-
-
-def checked_lengths(fn: str, lengths, m: int, T_x: int, name: str = "lengths"):
-    """Every example's length: integers ``(m,)`` in ``[0, T_x]``, checked when they have values.
-
-    Under ``jax.jit`` they do not: an example whose length lies outside ``[0, T_x]`` then gets
-    NaN for its outputs and gradients (and the parameters' gradients, which sum over examples,
-    are NaN), never a plausible number.
-    """
-    lengths = as_array(fn, name, lengths)
-    if not jnp.issubdtype(lengths.dtype, jnp.integer):
-        raise TypeError(f"{fn}: `{name}` must hold integers; got dtype {lengths.dtype}")
-    if tuple(lengths.shape) != (m,):
-        raise ValueError(
-            f"{fn}: `{name}` must have shape (m,) = ({m},), one length per example; "
-            f"got {tuple(lengths.shape)}"
-        )
-    if not isinstance(lengths, jax.core.Tracer):
-        low, high = int(np.min(lengths)), int(np.max(lengths))
-        if low < 0 or high > T_x:
-            raise ValueError(
-                f"{fn}: `{name}` must lie in [0, T_x] = [0, {T_x}]; got values in [{low}, {high}]"
-            )
-    if isinstance(lengths, jax.core.Tracer):
-        return jnp.asarray(lengths, jnp.int32)
-    return host_array(lengths, np.int32)  # a copy: the caller may write into theirs
 
 
 def _parameter_specs(prefix: str, parameters: Mapping, shapes: Mapping):

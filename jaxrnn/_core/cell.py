@@ -39,10 +39,18 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrnn._core import unroll
-from jaxrnn._core.caches import SequenceCache, checked_caches, checked_lengths, make_cache
-from jaxrnn._core.checks import checked, flag
+from jaxrnn._core.arguments import checked, flag
+from jaxrnn._core.caches import SequenceCache, checked_caches, make_cache
 from jaxrnn._core.layout import time_last, time_major
-from jaxrnn._core.lengths import arranged, masked, nan_examples, order, out_of_range, valid
+from jaxrnn._core.lengths import (
+    arranged,
+    checked_lengths,
+    masked,
+    nan_examples,
+    order,
+    out_of_range,
+    valid,
+)
 from jaxrnn._core.output import predictions
 
 
@@ -109,6 +117,10 @@ class Cell:
     fast: FastPath | None = None
     forward: Callable | None = None
     backward: Callable | None = None
+    #: the cell functions ``fast``, ``forward`` and ``backward`` were given with, set by the
+    #: cell: a copy with others (``dataclasses.replace(cell, cell_backward=...)``) runs those,
+    #: its fast path and sequence functions derived again, never the original's
+    given_with: tuple | None = dataclasses.field(default=None, repr=False)
 
     def __post_init__(self):
         derived = _derive(self)
@@ -137,7 +149,7 @@ class Cell:
             return self
         return dataclasses.replace(self, fast=None, forward=None, backward=None)
 
-    def check(self, fn: str, data, parameters):
+    def validated(self, fn: str, data, parameters):
         """``(*data, parameters)`` checked together and cast to one floating dtype; ``data`` is
         ``[(name, array, "n_a m")]``."""
         return checked(fn, parameters, self.parameter_shapes, data)
@@ -244,7 +256,7 @@ def initial_names(cell: Cell) -> tuple[str, ...]:
 
 
 def checked_initial(cell: Cell, fn: str, initial: Mapping) -> tuple[list, tuple]:
-    """The initial states given by keyword (``c0=...``): ``(specs for cell.check, the names
+    """The initial states given by keyword (``c0=...``): ``(specs for cell.validated, the names
     of the states given)``; an unknown keyword is a ``TypeError`` naming the known ones."""
     names = initial_names(cell)
     unknown = [k for k in initial if k not in names]
@@ -280,7 +292,7 @@ def sequence_forward(cell: Cell, x, a0, parameters, *, lengths=None, reverse=Fal
     fn = f"{cell.name}_forward"
     specs, given = checked_initial(cell, fn, initial)
     data = [("x", x, "n_x m T_x"), ("a0", a0, "n_a m"), *specs]
-    x, a0, *values, p = cell.check(fn, data, parameters)
+    x, a0, *values, p = cell.validated(fn, data, parameters)
     if lengths is not None:
         lengths = checked_lengths(fn, lengths, x.shape[1], x.shape[2])
     others = arranged_initial(cell, given, values)
@@ -561,28 +573,17 @@ def _derive(cell: Cell) -> dict:
             f"autodiff twin); it has {list(fields)}"
         )
     forward, backward = _sequence_functions(cell, name)
+    functions = (cell.cell_forward, cell.cell_backward)
+    own = cell.given_with is None or all(
+        a is b for a, b in zip(cell.given_with, functions, strict=True)
+    )  # fmt: skip
 
     def given(f):
-        return f is not None and not getattr(f, "derived", False) and _made_for(f, cell)
+        return f is not None and not getattr(f, "derived", False) and own
 
     return {
         "name": name, "state": state, "parameter_shapes": shapes, "cache": kind,
         "cache_fields": dict(fields), "forward": cell.forward if given(cell.forward) else forward,
         "backward": cell.backward if given(cell.backward) else backward,
-        "fast": cell.fast if cell.fast is not None and _made_for(cell.fast, cell) else None,
+        "fast": cell.fast if own else None, "given_with": functions,
     }  # fmt: skip
-
-
-#: what a given fast path or sequence function was first given with: ``id -> (it, cell_forward,
-#: cell_backward)`` (``it`` held so that its id stays its own)
-_GIVEN_WITH: dict[int, tuple] = {}
-
-
-def _made_for(given, cell: Cell) -> bool:
-    """Whether a fast path or sequence function was given with this cell's own functions: a
-    copy with another ``cell_forward`` or ``cell_backward`` (``dataclasses.replace``) runs
-    those, never the original's fast path or sequence functions."""
-    _, forward, backward = _GIVEN_WITH.setdefault(
-        id(given), (given, cell.cell_forward, cell.cell_backward)
-    )
-    return forward is cell.cell_forward and backward is cell.cell_backward

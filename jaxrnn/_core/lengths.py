@@ -11,10 +11,18 @@ Each example's state after its own last step, which the zero padding hides, is
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
+import numpy as np
 
-from jaxrnn._core.caches import checked_lengths
-from jaxrnn._core.checks import as_array, cast, check_shapes, common_float_dtype, flag
+from jaxrnn._core.arguments import (
+    as_array,
+    cast,
+    check_shapes,
+    common_float_dtype,
+    flag,
+    host_array,
+)
 
 
 def final_state(states, initial, lengths=None, reverse=False):
@@ -96,3 +104,29 @@ def nan_examples(bad, v):
     if bad is None:
         return v
     return jnp.where(bad.reshape((1, -1) + (1,) * (v.ndim - 2)), jnp.nan, v)
+
+
+def checked_lengths(fn: str, lengths, m: int, T_x: int, name: str = "lengths"):
+    """Every example's length: integers ``(m,)`` in ``[0, T_x]``, checked when they have values.
+
+    Under ``jax.jit`` they do not: an example whose length lies outside ``[0, T_x]`` then gets
+    NaN for its outputs and gradients (and the parameters' gradients, which sum over examples,
+    are NaN), never a plausible number.
+    """
+    lengths = as_array(fn, name, lengths)
+    if not jnp.issubdtype(lengths.dtype, jnp.integer):
+        raise TypeError(f"{fn}: `{name}` must hold integers; got dtype {lengths.dtype}")
+    if tuple(lengths.shape) != (m,):
+        raise ValueError(
+            f"{fn}: `{name}` must have shape (m,) = ({m},), one length per example; "
+            f"got {tuple(lengths.shape)}"
+        )
+    if not isinstance(lengths, jax.core.Tracer):
+        low, high = int(np.min(lengths)), int(np.max(lengths))
+        if low < 0 or high > T_x:
+            raise ValueError(
+                f"{fn}: `{name}` must lie in [0, T_x] = [0, {T_x}]; got values in [{low}, {high}]"
+            )
+    if isinstance(lengths, jax.core.Tracer):
+        return jnp.asarray(lengths, jnp.int32)
+    return host_array(lengths, np.int32)  # a copy: the caller may write into theirs

@@ -29,8 +29,8 @@ from typing import NamedTuple
 
 import jax.numpy as jnp
 
+from jaxrnn._core.arguments import checked_cell_cache
 from jaxrnn._core.cell import Cell, FastPath, sequence_backward, sequence_forward
-from jaxrnn._core.checks import checked_cell_cache
 from jaxrnn._core.layout import as_columns, from_columns, transposed_product
 from jaxrnn.activations import sigmoid, softmax
 
@@ -86,7 +86,7 @@ def gru_cell_forward(xt, a_prev, parameters):
     [[0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5]]
     """
     data = [("xt", xt, "n_x m"), ("a_prev", a_prev, "n_a m")]
-    xt, a_prev, p = GRU.check("gru_cell_forward", data, parameters)
+    xt, a_prev, p = GRU.validated("gru_cell_forward", data, parameters)
     concat = jnp.concatenate([a_prev, xt], axis=0)
     rt = sigmoid(p["Wr"] @ concat + p["br"])  # (G1), relevance gate
     ut = sigmoid(p["Wu"] @ concat + p["bu"])  # (G2), update gate

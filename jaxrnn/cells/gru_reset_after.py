@@ -24,8 +24,8 @@ from typing import NamedTuple
 
 import jax.numpy as jnp
 
+from jaxrnn._core.arguments import checked_cell_cache
 from jaxrnn._core.cell import Cell, sequence_backward, sequence_forward
-from jaxrnn._core.checks import checked_cell_cache
 from jaxrnn.activations import sigmoid, softmax
 
 #: the parameters and their shapes, in dictionary order
@@ -84,7 +84,7 @@ def gru_reset_after_cell_forward(xt, a_prev, parameters):
     [0.0, 0.0]
     """
     data = [("xt", xt, "n_x m"), ("a_prev", a_prev, "n_a m")]
-    xt, a_prev, p = GRU_RESET_AFTER.check("gru_reset_after_cell_forward", data, parameters)
+    xt, a_prev, p = GRU_RESET_AFTER.validated("gru_reset_after_cell_forward", data, parameters)
     concat = jnp.concatenate([a_prev, xt], axis=0)
     rt = sigmoid(p["Wr"] @ concat + p["br"])  # (R1), relevance gate
     ut = sigmoid(p["Wu"] @ concat + p["bu"])  # (R2), update gate

@@ -32,8 +32,8 @@ from typing import NamedTuple
 
 import jax.numpy as jnp
 
+from jaxrnn._core.arguments import checked_cell_cache
 from jaxrnn._core.cell import Cell, FastPath, sequence_backward, sequence_forward
-from jaxrnn._core.checks import checked_cell_cache
 from jaxrnn._core.layout import as_columns, from_columns, transposed_product
 from jaxrnn.activations import sigmoid, softmax
 
@@ -97,7 +97,7 @@ def lstm_cell_forward(xt, a_prev, c_prev, parameters):
     [[0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5]]
     """
     data = [("xt", xt, "n_x m"), ("a_prev", a_prev, "n_a m"), ("c_prev", c_prev, "n_a m")]
-    xt, a_prev, c_prev, p = LSTM.check("lstm_cell_forward", data, parameters)
+    xt, a_prev, c_prev, p = LSTM.validated("lstm_cell_forward", data, parameters)
     concat = jnp.concatenate([a_prev, xt], axis=0)
     ft = sigmoid(p["Wf"] @ concat + p["bf"])  # eq. (1), forget gate
     it = sigmoid(p["Wi"] @ concat + p["bi"])  # eq. (2), update gate

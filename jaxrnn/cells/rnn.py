@@ -26,8 +26,8 @@ from typing import NamedTuple
 
 import jax.numpy as jnp
 
+from jaxrnn._core.arguments import checked_cell_cache
 from jaxrnn._core.cell import Cell, FastPath, sequence_backward, sequence_forward
-from jaxrnn._core.checks import checked_cell_cache
 from jaxrnn._core.layout import as_columns, from_columns, transposed_product
 from jaxrnn.activations import softmax
 
@@ -76,7 +76,7 @@ def rnn_cell_forward(xt, a_prev, parameters):
     ((2, 4), (1, 4), 4)
     """
     data = [("xt", xt, "n_x m"), ("a_prev", a_prev, "n_a m")]
-    xt, a_prev, p = RNN.check("rnn_cell_forward", data, parameters)
+    xt, a_prev, p = RNN.validated("rnn_cell_forward", data, parameters)
     a_next = jnp.tanh(p["Wax"] @ xt + p["Waa"] @ a_prev + p["ba"])  # eq. (1)
     yt_pred = softmax(p["Wya"] @ a_next + p["by"])
     return a_next, yt_pred, RNNCache(a_next, a_prev, xt, p)

@@ -26,8 +26,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrnn import custom_vjp, parallel
+from jaxrnn._core.arguments import flag, integer
 from jaxrnn._core.cell import Cell
-from jaxrnn._core.checks import flag, integer
 from jaxrnn.cells import CELLS, resolve
 
 CORPUS = pathlib.Path(__file__).with_name("dinosaurs.txt")

@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxrnn._core.checks import host_array
+from jaxrnn._core.arguments import host_array
 from jaxrnn.autodiff import documents_names, vjp
 from jaxrnn.gradcheck._report import Opinion
 from jaxrnn.gradcheck._subject import (

@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxrnn._core.checks import host_array
+from jaxrnn._core.arguments import host_array
 from jaxrnn.autodiff import documents_names, leaf_names
 from jaxrnn.gradcheck.tolerances import AGREEMENT, LOW_PRECISION, tolerance
 
@@ -125,7 +125,7 @@ def _as(value, dtype):
 
 def _array(value, dtype):
     """A new JAX array of ``dtype``: a JAX array copied on its device (a buffer of the
-    caller's could be donated away), a host value by :func:`jaxrnn._core.checks.host_array`."""
+    caller's could be donated away), a host value by :func:`jaxrnn._core.arguments.host_array`."""
     return jnp.array(value, dtype) if isinstance(value, jax.Array) else host_array(value, dtype)
 
 

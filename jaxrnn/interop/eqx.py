@@ -17,10 +17,9 @@ import equinox as eqx
 import jax.numpy as jnp
 
 from jaxrnn import custom_vjp
-from jaxrnn._core.checks import as_array, check_shapes, integer, require_tuple
-from jaxrnn._core.lengths import final_state
+from jaxrnn._core.arguments import as_array, check_shapes, integer, require_tuple
 from jaxrnn.cells import resolve
-from jaxrnn.layers import _with_output_layer
+from jaxrnn.layers import final_state, with_output_layer
 
 
 class RNN(eqx.Module):
@@ -61,7 +60,7 @@ class RNN(eqx.Module):
         columns = tuple(s[:, None] for s in state)  # the documents' (n_a, m) with m = 1
         lengths = None if length is None else jnp.reshape(length, (1,))
         initial = {f"{s}0": v for s, v in zip(self.cell.state[1:], columns[1:], strict=True)}
-        p = _with_output_layer(self.cell, self.parameters, n_a)
+        p = with_output_layer(self.cell, self.parameters, n_a)
         a, _, *others = custom_vjp.of(self.cell)(
             x.T[:, None, :], columns[0], p, lengths=lengths, reverse=self.reverse, **initial
         )

@@ -18,10 +18,9 @@ import jax.numpy as jnp
 from flax import nnx
 
 from jaxrnn import custom_vjp
-from jaxrnn._core.checks import as_array, check_shapes, integer, require_tuple
-from jaxrnn._core.lengths import final_state
+from jaxrnn._core.arguments import as_array, check_shapes, integer, require_tuple
 from jaxrnn.cells import resolve
-from jaxrnn.layers import _with_output_layer
+from jaxrnn.layers import final_state, with_output_layer
 
 
 class RNN(nnx.Module):
@@ -66,7 +65,7 @@ class RNN(nnx.Module):
         columns = tuple(s.T for s in initial_carry)  # the documents' (n_a, m)
         initial = {f"{s}0": v for s, v in zip(self.cell.state[1:], columns[1:], strict=True)}
         a, _, *others = custom_vjp.of(self.cell)(
-            jnp.transpose(inputs, (2, 0, 1)), columns[0], _with_output_layer(self.cell, p, n_a),
+            jnp.transpose(inputs, (2, 0, 1)), columns[0], with_output_layer(self.cell, p, n_a),
             lengths=seq_lengths, reverse=self.reverse, **initial,
         )  # fmt: skip
         carry = tuple(final_state(s, c, seq_lengths, self.reverse).T

@@ -139,7 +139,7 @@ def to_torch(layers, parameters, *, batch_first: bool = False):
 
     if not isinstance(layers, (list, tuple)):  # one cell
         layers, parameters = [layers_module.Layer(layers)], [parameters]
-    stack = [layers_module._layer(layer) for layer in layers]
+    stack = [layers_module.as_layer(layer) for layer in layers]
     cells = {layer.cell if isinstance(layer, layers_module.Layer) else layer.forward
              for layer in stack} | {layer.backward for layer in stack
                                     if isinstance(layer, layers_module.Bidirectional)}  # fmt: skip
