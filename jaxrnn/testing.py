@@ -31,7 +31,7 @@ import numpy as np
 
 from jaxrnn.cells import resolve
 from jaxrnn.gradcheck import Report, check_backward
-from jaxrnn.gradcheck.tolerances import agreement_reference
+from jaxrnn.gradcheck.tolerances import agreement_target
 from jaxrnn.problems import LEVELS, cell_problem, gradient_dims
 
 
@@ -72,7 +72,7 @@ def assert_gradients_close(
         chex.assert_shape(actual[key], want.shape, custom_message=key)
         chex.assert_type(actual[key], want.dtype, custom_message=key)
         chex.assert_tree_all_finite(actual[key], custom_message=key)
-        reference, rtol, atol, _ = agreement_reference(
+        reference, rtol, atol, _ = agreement_target(
             dtype or want.dtype, actual[key], want,
             None if exact is None else lambda key=key: float64()[key],
         )  # fmt: skip

@@ -11,8 +11,8 @@ from user_cells import MGU
 
 import jaxrnn
 from jaxrnn import autodiff, custom_vjp, layers, loss
-from jaxrnn.layers import final_state
 from jaxrnn.cells import LSTM
+from jaxrnn.layers import final_state
 from jaxrnn.testing import assert_gradients_close
 
 LENGTHS = np.array([0, 6, 3, 1, 5])

@@ -115,8 +115,8 @@ def test_kept_gradients_honour_the_caches_lengths(cell, rng):
 @pytest.mark.parametrize("reverse", [False, True])
 def test_final_state_is_the_last_valid_one(reverse, rng):
     """What each example alone, over its own length, ends with; a0 for a length of 0."""
-    from jaxrnn.layers import final_state
     from jaxrnn.cells import LSTM
+    from jaxrnn.layers import final_state
 
     x, a0, parameters, _ = sequence_inputs(LSTM, rng, 3, 4, 2, 5, 6)
     with jax.enable_x64(True):

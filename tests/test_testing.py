@@ -23,7 +23,7 @@ def without_transpose(da_next, cache):
 def test_a_correct_backward_passes_and_returns_the_report():
     reports = assert_cell_agrees("lstm")
     assert [r.ok for r in reports] == [True, True] and reports[0].dtype == "float64"
-    assert all(row.fd_settled for r in reports for row in r.rows)  # float64: with FD
+    assert all(row["fd"].settled for r in reports for row in r.rows)  # float64: with FD
     assert assert_cell_agrees(MGU, dtype=np.float32)[1].dtype == "float32"
 
 

@@ -33,7 +33,7 @@ What the verdict means:
   (:mod:`jaxrnn.gradcheck._opinions`, :mod:`jaxrnn.gradcheck._finite`);
 * rounding is not a wrong derivative: a gradient outside its tolerance is allowed what
   rounding moves the backward's answer by (:func:`opinions.rounding_noise`: its cache moved
-  by eps), where that is at most 1% of it (``RESOLVED``); one too small against the problem's
+  by eps), where that is at most 1% of it (``RESOLVED``); one too small against the subject's
   other gradients to be measured (saturated gates: within 64 eps of the largest gradient,
   :func:`jaxrnn.gradcheck.tolerances.rounding_floor`) is *undecided*, ``report.undecided``,
   neither ``ok`` nor in ``report.failed``;
@@ -48,8 +48,6 @@ What the verdict means:
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import numbers
 from collections.abc import Mapping
 
@@ -58,18 +56,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrnn.autodiff import documents_names
-from jaxrnn.gradcheck import _opinions as opinions
-from jaxrnn.gradcheck._finite import finite_differences as _finite_differences
+from jaxrnn.gradcheck._opinions import SOURCES, Context, NotApplicable, vjp_gradients
 from jaxrnn.gradcheck._report import GradientCheck, Opinion, Report, format_table
-from jaxrnn.gradcheck._subject import FN, array_problem, checked_problem
-from jaxrnn.gradcheck.tolerances import (
-    AGREEMENT,
-    ROUNDING_NOISE,
-    agreement_reference,
-    relative_error,
-    rounding_floor,
-)
-from jaxrnn.gradcheck.where import locate
+from jaxrnn.gradcheck._subject import FN, array_fault, checked_subject
 
 
 def check_backward(
@@ -136,52 +125,52 @@ def check_backward(
     if order not in (1, 2) or isinstance(order, bool):
         raise ValueError(f"{FN}: `order` must be 1 or 2; got {order!r}")
     rtol, atol = _tolerance("rtol", rtol), _tolerance("atol", atol)
-    problem = checked_problem(forward, backward, inputs, cotangents, style)
-    _check_dims(problem, dims)
-    dtype = problem.dtype
+    subject = checked_subject(forward, backward, inputs, cotangents, style)
+    _check_dims(subject, dims)
     skip = {str(s) for s in ([skip] if isinstance(skip, str) else skip or ())}
-    reference = opinions.reference(problem) if problem.traced else None
+    reference = vjp_gradients(subject) if subject.traced else None
     if reference is not None:
         checked = [n for n in reference if n not in skip]
         if checked and not any(np.any(np.asarray(reference[n])) for n in checked):
             raise ValueError(
                 f"{FN}: jax.vjp gives exactly 0 for every gradient ({', '.join(checked)}), so "
                 f"any backward returning zeros, or a multiple of the truth, would agree: the "
-                f"problem checks nothing. Give inputs and cotangents that reach the gradients"
+                f"inputs check nothing. Give inputs and cotangents that reach the gradients"
             )
-    # jax.vjp's answer in float64, computed when a gradient first needs it
-    float64 = functools.cache(lambda: opinions.float64_reference(problem))
-    manual = problem.manual()
+    manual = subject.manual()
     gradients = list(reference) if reference is not None else [
-        n for n in _float_names(problem) if n not in skip
+        n for n in _float_names(subject) if n not in skip
     ]  # fmt: skip
     names = [n for n in dict.fromkeys([*manual, *gradients]) if n not in skip]
-    floats = [n for n in names if problem.is_float(n)]
-    caller = None if rtol is None and atol is None else (
-        float(rtol if rtol is not None else 0.0), float(atol if atol is not None else 0.0)
+    caller = None if rtol is None and atol is None else (rtol or 0.0, atol or 0.0)
+    context = Context(
+        subject, manual, reference, [n for n in names if subject.is_float(n)], seed, caller,
+        dims or {},
+        # the subject's largest gradient entry, which sets the rounding floor
+        np.nan if reference is None else max(
+            (float(np.max(np.abs(np.asarray(reference[n], np.float64)), initial=0.0))
+             for n in gradients), default=0.0,
+        ),
     )  # fmt: skip
-    # the problem's largest gradient entry, which sets the rounding floor
-    largest = np.nan if reference is None else max(
-        (float(np.max(np.abs(np.asarray(reference[n], np.float64)), initial=0.0))
-         for n in gradients if n not in skip), default=0.0,
-    )  # fmt: skip
-    # what rounding moves the manual gradients by, measured when a tolerance alone fails one
-    noise = functools.cache(lambda: opinions.rounding_noise(problem, manual, seed))
-    extra, not_applicable = _further_opinions(
-        problem, manual, reference, floats, seed, finite_differences, adjoint, order,
-        check_batched, caller, largest, noise,
-    )  # fmt: skip
+    asked = {"vjp": subject.traced, "fd": finite_differences or not subject.traced,
+             "adjoint": adjoint, "batched": check_batched, "second_order": order == 2}  # fmt: skip
+    sources = [source for source in SOURCES if asked[source.key]]
+    formed, not_applicable = {}, {}
+    for source in sources:
+        try:
+            formed[source.key] = source.form(context)
+        except NotApplicable as err:
+            not_applicable[source.title] = str(err)
     rows, not_returned = [], []
     for name in names:
-        row = _row(problem, name, manual, reference, float64, extra, caller, dims or {}, largest,
-                   noise)  # fmt: skip
-        if row == "not returned":
+        row = _row(context, name, formed)
+        if row is None:
             not_returned.append(name)
         else:
             rows.append(row)
     skipped = [n for n in [*manual, *gradients] if n in skip]
-    return Report(dtype.name, rows, not_returned, list(dict.fromkeys(skipped)),
-                  not_applicable, caller)  # fmt: skip
+    return Report(subject.dtype.name, rows, not_returned, list(dict.fromkeys(skipped)),
+                  not_applicable, caller, [s for s in sources if s.key in formed])  # fmt: skip
 
 
 def _tolerance(name: str, value) -> float | None:
@@ -199,13 +188,13 @@ def _tolerance(name: str, value) -> float | None:
     raise ValueError(f"{FN}: `{name}` must be a finite real number >= 0; got {value!r}")
 
 
-def _check_dims(problem, dims) -> None:
-    """``dims`` names gradients of the problem, each with one symbol per axis."""
+def _check_dims(subject, dims) -> None:
+    """``dims`` names gradients of the subject, each with one symbol per axis."""
     if dims is None:
         return
     if not isinstance(dims, Mapping):
         raise TypeError(f"{FN}: `dims` must be a dictionary of gradient names; got {dims!r}")
-    known = documents_names(dict(problem.inputs))
+    known = documents_names(dict(subject.inputs))
     for name, symbols in dims.items():
         if name not in known:
             raise ValueError(f"{FN}: `dims` names {name!r}, which is no gradient of `inputs`; "
@@ -220,119 +209,39 @@ def _check_dims(problem, dims) -> None:
                              f"{tuple(np.shape(known[name]))})")  # fmt: skip
 
 
-def _float_names(problem) -> list[str]:
-    return [n for n in documents_names(dict(problem.inputs)) if problem.is_float(n)]
+def _float_names(subject) -> list[str]:
+    return [n for n in documents_names(dict(subject.inputs)) if subject.is_float(n)]
 
 
-def _further_opinions(problem, manual, reference, names, seed, fd, adjoint, order, batched, caller,
-              largest, noise):  # fmt: skip
-    """Every further opinion asked for, by gradient: ``({name: {opinion: value}},
-    {opinion: why not formed})``. A NumPy forward's are finite differences, always."""
-    found, why_not = {n: {} for n in names}, {}
-    if fd or not problem.traced:
-        # a NumPy forward's gradient left out is judged as zero: 0, if the differences say so
-        judged = manual if problem.traced else {
-            **{n: np.zeros(np.shape(problem.leaf(n))) for n in names}, **manual
-        }  # fmt: skip
-        differences = _finite_differences(problem, judged, reference, names, seed, caller)
-        for name, value in differences.items():
-            found[name]["fd"] = value
-    formed = []
-    if adjoint and problem.traced:
-        formed.append(
-            (
-                "adjoint",
-                "forward mode",
-                lambda: opinions.adjoint(problem, manual, names, seed, largest, noise, caller),
-            )
-        )
-    elif adjoint:
-        why_not["forward mode"] = "the forward is NumPy code, which jax.jvp cannot differentiate"
-    if batched:
-        # vmap against a loop in the problem's dtype: its agreement tolerance, or the caller's
-        own = AGREEMENT.get(problem.dtype, AGREEMENT[np.dtype("float32")]).rtol
-        rtol, atol = caller or (own, 0.0)
-        formed.append(
-            ("batched", "vmap", lambda: opinions.batched(problem, names, seed, rtol, atol, noise))
-        )
-    if order == 2 and problem.traced:
-        formed.append(("second_order", "second order",
-                       lambda: opinions.second_order(problem, names, seed, caller)))  # fmt: skip
-    elif order == 2:
-        why_not["second order"] = "the forward is NumPy code, which jax.grad cannot differentiate"
-    for key, label, form in formed:
-        try:
-            for name, opinion in form().items():
-                found.setdefault(name, {})[key] = opinion
-        except opinions.NotApplicable as err:
-            why_not[label] = str(err)
-    return found, why_not
-
-
-def _row(problem, name, manual, reference, float64, extra, caller, dims, largest, noise):
-    """One gradient's :class:`GradientCheck`, or ``"not returned"`` for one the backward
-    leaves out where ``jax.vjp`` (finite differences, for a NumPy forward) gives 0."""
-    leaf = problem.leaf(name)
-    opinions_of = extra.get(name, {})
-    fd_error, fd_tol, settled = opinions_of.get("fd", (None, None, None))
-    others = {k: opinions_of.get(k) for k in ("adjoint", "batched", "second_order")}
-    if leaf is None or not problem.is_float(name):
+def _row(context: Context, name: str, formed: dict) -> GradientCheck | None:
+    """One gradient's :class:`GradientCheck`: its opinions, and what is wrong with it before
+    them; ``None`` for one the backward leaves out where ``jax.vjp`` (finite differences, for a
+    NumPy forward) gives 0."""
+    subject, manual = context.subject, context.manual
+    leaf = subject.leaf(name)
+    opinions = {key: found[name] for key, found in formed.items() if name in found}
+    if leaf is None or not subject.is_float(name):
         what = f"no input named {name[1:]!r}" if leaf is None else (
             f"input {name[1:]!r} is not differentiable ({jnp.result_type(leaf)})"
         )  # fmt: skip
-        return GradientCheck(name, tuple(np.shape(manual.get(name))), problem=what)
+        return GradientCheck(name, tuple(np.shape(manual.get(name))), fault=what)
     shape = tuple(np.shape(leaf))
     if name not in manual:
-        if reference is not None:
-            zero = not np.any(np.asarray(reference[name]))
+        if context.vjp is not None:
+            zero = not np.any(np.asarray(context.vjp[name]))
         else:  # finite differences of the NumPy forward, of a zero gradient
-            zero = settled is True and fd_error <= fd_tol
-        return (
-            "not returned"
-            if zero
-            else GradientCheck(name, shape, problem="not returned", vjp=reference is not None)
-        )
-    issue = array_problem(manual[name])
-    if issue is not None:
-        return GradientCheck(name, tuple(np.shape(manual[name])), problem=issue)
+            zero = "fd" in opinions and opinions["fd"].settled and opinions["fd"].ok
+        return None if zero else GradientCheck(name, shape, opinions, fault="not returned")
+    fault = array_fault(manual[name])
+    if fault is not None:
+        return GradientCheck(name, tuple(np.shape(manual[name])), fault=fault)
     got = np.asarray(manual[name])
     if got.shape != shape:
-        return GradientCheck(name, got.shape, problem=f"shape {got.shape}, expected {shape}")
-    finite = None if np.all(np.isfinite(got)) else "not finite"
-    if reference is None:  # a NumPy forward: finite differences judge
-        return GradientCheck(name, shape, fd_rel_error=fd_error, fd_tolerance=fd_tol,
-                             fd_settled=settled, problem=finite, vjp=False, **others)  # fmt: skip
-    want = np.asarray(reference[name])
-    if caller is not None:
-        row_tol, atol, against_float64 = caller[0], caller[1], False
-    else:
-        want, row_tol, atol, against_float64 = agreement_reference(
-            problem.dtype, got, want, lambda: float64()[name]
-        )
-    floor = rounding_floor(problem.dtype, largest, atol)
-    if not np.any(got) and np.any(reference[name]):
-        size = float(np.max(np.abs(np.asarray(reference[name], np.float64))))
-        if size > floor:
-            zero = "returned zero where the gradient is not"
-            return GradientCheck(name, shape, size, 1.0, problem=zero, scale=size, **others)
-        # a zero never agrees with a gradient that is not, whatever the tolerance: at most
-        # undecided, where the gradient is within the rounding floor
-        row_tol = atol = 0.0
-    diff = np.abs(got.astype(np.float64) - np.asarray(want, np.float64))
-    max_abs, scale = float(np.max(diff, initial=0.0)), float(np.max(np.abs(want), initial=0.0))
-    allowed = 0.0
-    if finite is None and max_abs > atol + row_tol * scale and name in noise():
-        allowed = ROUNDING_NOISE * float(np.max(noise()[name], initial=0.0))
-    row = GradientCheck(
-        name, shape, max_abs_error=max_abs, rel_error=relative_error(got, want),
-        tolerance=row_tol, fd_rel_error=fd_error, fd_tolerance=fd_tol, problem=finite,
-        fd_settled=settled, against_float64=against_float64, atol=atol, scale=scale,
-        noise=allowed, floor=floor, **others,
-    )  # fmt: skip
-    if finite is None and not row.vjp_ok and not row.undecided:  # where jax.vjp says it is wrong
-        where = locate(got, want, dims.get(name), (atol + row_tol * scale) / (scale or 1.0))
-        row = dataclasses.replace(row, where=where)
-    return row
+        return GradientCheck(name, got.shape, fault=f"shape {got.shape}, expected {shape}")
+    fault = None if np.all(np.isfinite(got)) else "not finite"
+    if "vjp" in opinions and opinions["vjp"].detail.get("zero"):
+        fault = "returned zero where the gradient is not"
+    return GradientCheck(name, shape, opinions, fault=fault)
 
 
 __all__ = ["GradientCheck", "Opinion", "Report", "check_backward", "format_table"]

@@ -13,7 +13,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrnn.autodiff import documents_names
-from jaxrnn.gradcheck._subject import Problem, array_problem, with_leaves
+from jaxrnn.gradcheck._report import Opinion
+from jaxrnn.gradcheck._subject import Subject, array_fault, with_leaves
 from jaxrnn.gradcheck.tolerances import (
     FINITE_DIFFERENCE,
     FINITE_DIFFERENCE_NOISE,
@@ -55,12 +56,12 @@ def directions(shape, rng, traced: bool) -> np.ndarray:
     return np.concatenate([signs, gaussian])
 
 
-def finite_differences(problem: Problem, manual: dict, reference: dict | None, names,
+def finite_differences(subject: Subject, manual: dict, reference: dict | None, names,
                        seed: int, caller=None) -> dict:  # fmt: skip
-    """Per gradient, ``(error, tolerance, settled)``: central differences against the manual
-    gradient along each of its :func:`directions` ``u``, the step chosen by Richardson
-    extrapolation; of several directions, the one furthest out of its tolerance (settled only
-    where every direction settled, unless one fails).
+    """Per gradient, an :class:`~jaxrnn.gradcheck._report.Opinion`: central differences
+    against the manual gradient along each of its :func:`directions` ``u``, the step chosen by
+    Richardson extrapolation; of several directions, the one furthest out of its tolerance
+    (settled only where every direction settled, unless one fails).
 
     For steps ``h_k = h_0 / 2**k`` (``FINITE_DIFFERENCE_STEPS``), the quotients
     ``D_k = (J(θ + h_k u) - J(θ - h_k u)) / 2 h_k`` are extrapolated to ``h = 0``
@@ -79,22 +80,22 @@ def finite_differences(problem: Problem, manual: dict, reference: dict | None, n
     steps = FINITE_DIFFERENCE_STEPS
     results = {}
     with jax.enable_x64(True):
-        exact = problem.in_float64()
-        if not problem.traced:
+        exact = subject.in_float64()
+        if not subject.traced:
             exact = _numpy(exact)
-        if problem.dtype != np.float64:  # the backward again, in float64; what it leaves
+        if subject.dtype != np.float64:  # the backward again, in float64; what it leaves
             again = exact.manual()  # out is judged as the zeros it was given as
             manual = {**{n: np.zeros(np.shape(v)) for n, v in manual.items()}, **again}
         size = reference if reference is not None else manual
         sensitivity = math.sqrt(sum(
             float(np.sum((np.asarray(g, np.float64) * np.asarray(exact.leaf(n))) ** 2))
-            for n, g in size.items() if array_problem(g) is None
+            for n, g in size.items() if array_fault(g) is None
             and np.shape(g) == np.shape(exact.leaf(n))
         ))  # fmt: skip
         losses = _losses(exact)
         for name in names:
             gradient, leaf = manual.get(name), exact.leaf(name)
-            if gradient is None or array_problem(gradient) is not None or leaf is None:
+            if gradient is None or array_fault(gradient) is not None or leaf is None:
                 continue
             gradient = np.asarray(gradient, np.float64)
             if leaf.shape != gradient.shape or not np.all(np.isfinite(gradient)):
@@ -104,7 +105,7 @@ def finite_differences(problem: Problem, manual: dict, reference: dict | None, n
             theta = np.asarray(leaf)
             hs = steps.h0 * max(1.0, float(np.max(np.abs(theta)))) * 0.5 ** np.arange(steps.count)
             found = []
-            for direction in directions(theta.shape, rng, problem.traced):
+            for direction in directions(theta.shape, rng, subject.traced):
                 plus = theta[None] + hs.reshape(-1, *([1] * theta.ndim)) * direction
                 minus = theta[None] - hs.reshape(-1, *([1] * theta.ndim)) * direction
                 f, magnitude = losses(name, np.concatenate([plus, minus]))
@@ -122,7 +123,8 @@ def finite_differences(problem: Problem, manual: dict, reference: dict | None, n
                 along = float(np.vdot(gradient, direction))  # <g, u>, no step's rounding
                 found.append(_extrapolated(quotients, taken, noise_size / hs, gradient, along,
                                            _tolerance(caller, direction)))  # fmt: skip
-            results[name] = _worst(found)
+            error, tolerance, settled = _worst(found)
+            results[name] = Opinion(error, tolerance, settled=settled)
     return results
 
 
@@ -139,38 +141,38 @@ def _worst(found: list) -> tuple:
     return max(settled, key=lambda r: r[0] / r[1])
 
 
-def _numpy(problem: Problem) -> Problem:
-    """A NumPy forward's problem with NumPy float64 arrays, for running it untraced."""
+def _numpy(subject: Subject) -> Subject:
+    """A NumPy forward's subject with NumPy float64 arrays, for running it untraced."""
     as_numpy = lambda v: np.asarray(v) if hasattr(v, "shape") else v  # noqa: E731
-    inputs = {n: jax.tree.map(as_numpy, v) for n, v in problem.inputs.items()}
-    cotangents = tuple(np.asarray(c) for c in problem.cotangents)
-    return dataclasses.replace(problem, inputs=inputs, cotangents=cotangents)
+    inputs = {n: jax.tree.map(as_numpy, v) for n, v in subject.inputs.items()}
+    cotangents = tuple(np.asarray(c) for c in subject.cotangents)
+    return dataclasses.replace(subject, inputs=inputs, cotangents=cotangents)
 
 
-def _losses(problem: Problem):
+def _losses(subject: Subject):
     """``losses(name, leaves (K, ...)) -> ((K,), magnitude)``: the scalar loss with the leaf of
     ``name`` replaced by each of ``leaves``, and ``sum |cotangent| * |output|`` at the
-    problem's inputs; one compiled program for a JAX forward, a loop for NumPy."""
-    if problem.traced:
+    subject's inputs; one compiled program for a JAX forward, a loop for NumPy."""
+    if subject.traced:
 
         def both(vals):
-            out = problem.call(*vals)
-            return (_scalar_loss(out, problem.cotangents),
-                    _scalar_loss(out, problem.cotangents, magnitude=True))  # fmt: skip
+            out = subject.call(*vals)
+            return (_scalar_loss(out, subject.cotangents),
+                    _scalar_loss(out, subject.cotangents, magnitude=True))  # fmt: skip
 
-        # one forward per point: the problem's own inputs are the last point, whose
+        # one forward per point: the subject's own inputs are the last point, whose
         # magnitude is the one wanted (a second forward would double the program)
         @jax.jit
         def mapped(stacked):
             return jax.lax.map(both, stacked)
 
         def losses(name, leaves):
-            leaves = np.concatenate([leaves, np.asarray(problem.leaf(name))[None]])
+            leaves = np.concatenate([leaves, np.asarray(subject.leaf(name))[None]])
             count = len(leaves)
             # per input: jax.tree.map of the dictionary itself would sort its keys
             stacked = {
                 k: jax.tree.map(lambda v: np.broadcast_to(np.asarray(v), (count, *np.shape(v))), v)
-                for k, v in problem.inputs.items()
+                for k, v in subject.inputs.items()
             }
             stacked = with_leaves(stacked, {**documents_names(stacked), name: leaves})
             # indexed in NumPy: indexing a JAX array compiles a program of its own
@@ -180,13 +182,13 @@ def _losses(problem: Problem):
         return losses
 
     magnitude = functools.cache(lambda: float(
-        _scalar_loss(problem.call(*problem.values), problem.cotangents, True, numpy=True)
+        _scalar_loss(subject.call(*subject.values), subject.cotangents, True, numpy=True)
     ))  # fmt: skip
 
     def losses(name, leaves):
         return np.array([
-            float(_scalar_loss(problem.call(*problem.with_leaf(name, leaf).values()),
-                               problem.cotangents, numpy=True))
+            float(_scalar_loss(subject.call(*subject.with_leaf(name, leaf).values()),
+                               subject.cotangents, numpy=True))
             for leaf in leaves
         ]), magnitude()  # fmt: skip
 

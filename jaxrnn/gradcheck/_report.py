@@ -1,122 +1,158 @@
-"""The checker's answer: one row per gradient, each opinion a column, and the verdict."""
+"""The checker's answer: one row per gradient, each opinion a column, and the verdict.
+
+Every opinion of a gradient is an :class:`Opinion` of one shape, whatever formed it
+(``jax.vjp``, finite differences, forward mode, ``vmap``, the second order): an error and the
+tolerance it is held to, and its verdict, *agrees*, *wrong*, *undecided* (rounding decides)
+or none (it could not be formed). A :class:`GradientCheck` holds a gradient's opinions in a
+mapping; its verdict, the table and the notes loop over them.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from jaxrnn.gradcheck.tolerances import RESOLVED
 from jaxrnn.gradcheck.where import Where
+
+AGREES, WRONG, UNDECIDED = "agrees", "wrong", "undecided"
 
 
 @dataclass(frozen=True)
 class Opinion:
-    """One opinion of a gradient besides ``jax.vjp``'s: its error, the tolerance it is held
-    to, and whether it could be formed (``settled``: finite differences that settle on no
-    value, or a forward forward mode cannot differentiate, give none)."""
+    """One opinion of one gradient.
+
+    Attributes:
+        error: how far the backward's gradient is from this opinion, in its own units.
+        tolerance: what the error is held to.
+        settled: whether the opinion could be formed (finite differences that settle on no
+            value, or forward mode that rounding leaves undecided, form none: they judge
+            nothing).
+        fault: why it is wrong other than by its error (a backward that fails under
+            ``vmap``, a zero where the gradient is not).
+        floor: an error above the tolerance but within this is rounding's to decide: the
+            opinion is *undecided* (:func:`jaxrnn.gradcheck.tolerances.rounding_floor`).
+        unresolved: within its tolerance, but only because rounding moves the gradient by more
+            than :data:`~jaxrnn.gradcheck.tolerances.RESOLVED` of itself: *undecided*.
+        detail: what the table shows of it besides (``jax.vjp``: the relative error, the
+            tolerance's parts, whether float64 judged).
+        where: for a wrong one, where the gradient is worst (:mod:`jaxrnn.gradcheck.where`).
+    """
 
     error: float | None = None
     tolerance: float | None = None
     settled: bool = True
-    problem: str | None = None  # why it fails other than by its error (an error under vmap)
-    #: in the error's units, the error rounding of the problem's largest gradient can make
-    #: (:func:`jaxrnn.gradcheck.tolerances.rounding_floor`); ``None`` where not measured
+    fault: str | None = None
     floor: float | None = None
+    unresolved: bool = False
+    detail: Mapping = field(default_factory=dict)
+    where: Where | None = None
+
+    @property
+    def verdict(self) -> str | None:
+        """``"agrees"``, ``"wrong"``, ``"undecided"``, or ``None`` where none was formed."""
+        if self.fault is not None:
+            return WRONG
+        if not self.settled:
+            return None
+        if self.error <= self.tolerance:
+            return UNDECIDED if self.unresolved else AGREES
+        if self.floor is not None and self.error <= self.floor:
+            return UNDECIDED
+        return WRONG
 
     @property
     def ok(self) -> bool:
-        if self.problem is not None:
-            return False
-        return not self.settled or self.error <= self.tolerance
+        """Agrees, or formed no opinion (which judges nothing)."""
+        return self.verdict in (AGREES, None)
 
-    @property
-    def within_floor(self) -> bool:
-        """Failed by its own tolerance, but within the problem's rounding floor."""
-        return self.problem is None and self.floor is not None and self.error <= self.floor
+
+@dataclass(frozen=True)
+class Source:
+    """What forms one kind of opinion, and how the table shows it.
+
+    Attributes:
+        key: its key in :attr:`GradientCheck.opinions` (``"vjp"``, ``"fd"``...).
+        label: its name where a gradient fails (``"jax.vjp"``, ``"finite differences"``).
+        columns: its two columns' heads: the error and the tolerance.
+        form: ``form(context) -> {gradient name: Opinion}``, or
+            :class:`~jaxrnn.gradcheck._opinions.NotApplicable` saying why it cannot be formed.
+        title: its name in the notes (``"forward mode"``).
+    """
+
+    key: str
+    label: str
+    columns: tuple[str, str]
+    form: object = None
+    title: str = ""
 
 
 @dataclass(frozen=True)
 class GradientCheck:
-    """One gradient's verdict. Errors are ``max |manual - ref| / max |ref|`` (see tolerances).
-
-    ``fd_rel_error`` and ``fd_tolerance`` are ``None`` when finite differences did not run;
-    ``fd_settled`` is ``False`` when they ran and settled on no value (see the module). The
-    other opinions (``adjoint``, ``batched``, ``second_order``) are :class:`Opinion` s, or
-    ``None`` where they did not run. ``where`` says where a wrong gradient is worst.
-    """
+    """One gradient's verdict: its opinions, by :class:`Source` key, in the order they were
+    formed, and what is wrong with it before any opinion (``fault``: not returned, not an
+    array, the wrong shape, not finite)."""
 
     name: str
     shape: tuple
-    max_abs_error: float = math.nan
-    rel_error: float = math.nan
-    tolerance: float = math.nan
-    fd_rel_error: float | None = None
-    fd_tolerance: float | None = None
-    problem: str | None = None
-    fd_settled: bool | None = None
-    #: measured against jax.vjp in float64, by
-    #: :func:`jaxrnn.gradcheck.tolerances.low_precision_tolerance`
-    against_float64: bool = False
-    #: the absolute part of the tolerance: ``max |manual - ref| <= atol + tolerance * scale``,
-    #: ``scale`` the reference's largest entry
-    atol: float = 0.0
-    scale: float = math.nan
-    adjoint: Opinion | None = None
-    batched: Opinion | None = None
-    second_order: Opinion | None = None
-    where: Where | None = None
-    #: ``False`` where no jax.vjp could be taken (a NumPy forward): finite differences judge
-    vjp: bool = True
-    #: what rounding moves the manual gradient by, times ROUNDING_NOISE, allowed besides
-    #: (measured only where the tolerance alone is exceeded; :mod:`jaxrnn.gradcheck.tolerances`)
-    noise: float = 0.0
-    #: the difference from jax.vjp that rounding of the problem's largest gradient can make
-    #: (:func:`jaxrnn.gradcheck.tolerances.rounding_floor`)
-    floor: float = math.nan
+    opinions: Mapping[str, Opinion] = field(default_factory=dict)
+    fault: str | None = None
+
+    def __getitem__(self, key: str) -> Opinion | None:
+        """The opinion of one source (``row["fd"]``), or ``None`` where it was not formed."""
+        return self.opinions.get(key)
 
     @property
-    def bound(self) -> float:
-        """``max |manual - ref|`` allowed: ``atol + tolerance * scale + noise``."""
-        return self.atol + self.tolerance * self.scale + self.noise
-
-    @property
-    def vjp_ok(self) -> bool:
-        return not self.vjp or self.max_abs_error <= self.bound
-
-    @property
-    def resolved(self) -> bool:
-        """Whether rounding leaves the gradient measurable: its noise allowance at most
-        RESOLVED of its size."""
-        return not self.noise > RESOLVED * self.scale
+    def verdict(self) -> str:
+        """``"agrees"`` when every opinion formed agrees; ``"wrong"`` when one is wrong, the
+        gradient has a fault, or no opinion could be formed at all; else ``"undecided"``."""
+        if self.fault is not None:
+            return WRONG
+        verdicts = [o.verdict for o in self.opinions.values()]
+        if WRONG in verdicts or all(v is None for v in verdicts):
+            return WRONG
+        return UNDECIDED if UNDECIDED in verdicts else AGREES
 
     @property
     def ok(self) -> bool:
-        if self.problem is not None:
-            return False
-        if not self.vjp_ok or not self.resolved:
-            return False
-        if not self.vjp and self.fd_settled is not True:  # no opinion at all settled
-            return False
-        if self.fd_rel_error is not None and not self.fd_rel_error <= self.fd_tolerance:
-            return False
-        return all(o is None or o.ok for o in (self.adjoint, self.batched, self.second_order))
+        return self.verdict == AGREES
 
     @property
     def undecided(self) -> bool:
-        """Neither agreeing nor wrong: it differs from jax.vjp (or forward mode) by more than
-        its own tolerance but by less than rounding of the problem's largest gradient can make
-        (:func:`jaxrnn.gradcheck.tolerances.rounding_floor`), or by less than rounding moves
-        it, which is more than RESOLVED of itself; and every other opinion agrees or is within
-        its floor."""
-        if self.ok or self.problem is not None or not self.vjp:
-            return False
-        if not self.vjp_ok and not self.max_abs_error <= self.floor:
-            return False
-        if self.fd_rel_error is not None and not self.fd_rel_error <= self.fd_tolerance:
-            return False
-        if self.adjoint is not None and not (self.adjoint.ok or self.adjoint.within_floor):
-            return False
-        return all(o is None or o.ok for o in (self.batched, self.second_order))
+        """Neither agreeing nor wrong: an opinion leaves it to rounding (see :class:`Opinion`)
+        and none says it is wrong."""
+        return self.verdict == UNDECIDED
+
+    @property
+    def wrong_by(self) -> list[str]:
+        """The keys of the opinions that say it is wrong."""
+        return [k for k, o in self.opinions.items() if o.verdict == WRONG]
+
+    @property
+    def where(self) -> Where | None:
+        return next((o.where for o in self.opinions.values() if o.where is not None), None)
+
+    # jax.vjp's opinion, the first column, by its own names
+    @property
+    def vjp(self) -> bool:
+        """Whether ``jax.vjp`` judged it (not for a NumPy forward)."""
+        return "vjp" in self.opinions
+
+    @property
+    def rel_error(self) -> float:
+        """``max |manual - jax.vjp| / max |jax.vjp|``."""
+        return self.opinions["vjp"].detail["relative"] if self.vjp else math.nan
+
+    @property
+    def tolerance(self) -> float:
+        """The relative tolerance against ``jax.vjp``, rounding's allowance included."""
+        return self.opinions["vjp"].detail["relative_tolerance"] if self.vjp else math.nan
+
+    @property
+    def against_float64(self) -> bool:
+        """Measured against ``jax.vjp`` in float64 (low precision's rounding as large as the
+        gradient)."""
+        return self.vjp and bool(self.opinions["vjp"].detail.get("float64"))
 
 
 @dataclass(frozen=True)
@@ -125,14 +161,17 @@ class Report:
 
     dtype: str
     rows: list[GradientCheck]
-    #: gradients the backward did not return and ``jax.vjp`` gives as exactly zero
+    #: gradients the backward did not return and ``jax.vjp`` (or finite differences, for a
+    #: NumPy forward) gives as exactly zero
     not_returned: list[str] = field(default_factory=list)
     #: gradients the caller asked not to check
     skipped: list[str] = field(default_factory=list)
-    #: why an opinion asked for could not be formed (``{"adjoint": "..."}``)
+    #: why an opinion asked for could not be formed (``{"forward mode": "..."}``)
     not_applicable: dict = field(default_factory=dict)
-    #: the tolerance the caller gave, ``(rtol, atol)``, or ``None`` for the dtype's
+    #: the tolerance the caller gave, ``(rtol, atol)``, or ``None`` for jaxrnn's
     tolerances: tuple | None = None
+    #: the sources of the opinions formed, in the table's order
+    sources: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -141,63 +180,44 @@ class Report:
     @property
     def failed(self) -> list[str]:
         """The wrong gradients' names."""
-        return [row.name for row in self.rows if not row.ok and not row.undecided]
+        return [row.name for row in self.rows if row.verdict == WRONG]
 
     @property
     def undecided(self) -> list[str]:
-        """Gradients the check cannot decide: too small against the problem's other gradients
+        """Gradients the check cannot decide: too small against the subject's other gradients
         for rounding to leave them measurable (saturated gates), or moved by rounding by more
         than RESOLVED of themselves; not ``ok``, not failed."""
         return [row.name for row in self.rows if row.undecided]
 
     @property
     def unsettled(self) -> list[str]:
-        """Gradients whose finite differences settled on no value (checked by ``jax.vjp``)."""
-        return [row.name for row in self.rows if row.fd_settled is False]
+        """Gradients whose finite differences settled on no value."""
+        return [row.name for row in self.rows if row["fd"] is not None and not row["fd"].settled]
 
     def table(self) -> str:
-        rows = self.rows
-        fd = any(r.fd_settled is not None for r in rows)
-        columns = [
-            ("adjoint", "vs jvp", "jvp tol"),
-            ("batched", "vmap err", "vmap tol"),
-            ("second_order", "2nd-order err", "2nd tol"),
-        ]
-        shown = [c for c in columns if any(getattr(r, c[0]) is not None for r in rows)]
-        tol_head = f"tol ({self.dtype})" if self.tolerances is None else "tol (yours)"
-        head = ["gradient", "shape", "max abs err", "max rel err", tol_head]
-        head += ["FD rel err", "FD tol"] if fd else []
-        for _, error, tol in shown:
-            head += [error, tol]
+        shown = [s for s in self.sources if any(s.key in r.opinions for r in self.rows)]
+        head = ["gradient", "shape"]
+        for source in shown:
+            if source.key == "vjp":
+                tol = f"tol ({self.dtype})" if self.tolerances is None else "tol (yours)"
+                head += ["max abs err", "max rel err", tol]
+            else:
+                head += list(source.columns)
         body = []
-        for r in rows:
-            # the noise as a fraction of the gradient (of an exactly zero one: infinite)
-            tol = r.tolerance + (0.0 if not r.noise else r.noise / r.scale if r.scale else math.inf)
-            line = [r.name, str(r.shape), _f(r.max_abs_error), _f(r.rel_error), _f(tol)]
-            if not r.vjp:
-                line[2:5] = ["-", "-", "-"]
-            if fd:
-                settled = r.fd_settled is not False
-                line += [_f(r.fd_rel_error) if settled else "unsettled", _f(r.fd_tolerance)]
-            for attribute, _, _ in shown:
-                opinion = getattr(r, attribute)
-                if opinion is None or not opinion.settled:
-                    line += ["-", "-"]
-                elif opinion.problem is not None:
-                    line += [opinion.problem, "-"]
-                else:
-                    line += [_f(opinion.error), _f(opinion.tolerance)]
-            body.append([*line, _result(r)])
+        for r in self.rows:
+            line = [r.name, str(r.shape)]
+            for source in shown:
+                line += _cells(source, r[source.key])
+            body.append([*line, _result(r, self.sources)])
         head.append("result")
         return "\n".join([format_table([head, *body]), *self.notes(), self.verdict()])
 
     def notes(self) -> list[str]:
         """The lines under the table: what was left out, and how some gradients were judged."""
         notes = []
+        vjp = any(r.vjp for r in self.rows)
         if self.not_returned:
-            by = "exactly 0 by jax.vjp" if all(r.vjp for r in self.rows) else (
-                "0 by finite differences"
-            )  # fmt: skip
+            by = "exactly 0 by jax.vjp" if vjp else "0 by finite differences"
             notes.append(f"not returned by the backward, and {by}: " + ", ".join(self.not_returned))
         if self.skipped:
             notes.append(
@@ -214,21 +234,21 @@ class Report:
                 "large as a gradient): " + ", ".join(exact)
             )
         if self.unsettled:
-            alone = "finite differences alone" if not all(r.vjp for r in self.rows) else (
-                "jax.vjp alone"
+            then = "checked against jax.vjp alone" if vjp else (
+                "so not checked: a NumPy forward has no other opinion"
             )  # fmt: skip
             notes.append(
-                "finite differences settled on no value for "
-                + ", ".join(self.unsettled)
-                + f" (no step size gave consistent quotients); checked against {alone}"
-            )
-        unformed = [r.name for r in self.rows if r.adjoint is not None and not r.adjoint.settled]
+                "finite differences settled on no value for " + ", ".join(self.unsettled)
+                + f" (no step size gave consistent quotients); {then}"
+            )  # fmt: skip
+        unformed = [r.name for r in self.rows
+                    if r["adjoint"] is not None and not r["adjoint"].settled]  # fmt: skip
         if unformed:
             notes.append(
                 "forward mode formed no opinion of " + ", ".join(unformed) + ": rounding moves "
                 "the backward's <g, v> by more than 1% of the dot products' size"
             )
-        noisy = [row.name for row in self.rows if row.noise]
+        noisy = [r.name for r in self.rows if r.vjp and r["vjp"].detail.get("noise")]
         if noisy:
             notes.append(
                 "tolerance counting the rounding noise measured (the backward given its cache "
@@ -238,7 +258,7 @@ class Report:
             notes.append(
                 "undecided (rounding decides): " + ", ".join(self.undecided) + ": further from "
                 "the reference than their own tolerance, but within what rounding of the "
-                "problem's largest gradient can make (64 eps of it), or "
+                "subject's largest gradient can make (64 eps of it), or "
                 "within what rounding moves them by, more than 1% of themselves: too small, or "
                 "too saturated, to be checked here; inputs of smaller scale check them"
             )
@@ -258,22 +278,34 @@ class Report:
     __str__ = table
 
 
-def _result(row: GradientCheck) -> str:
+def _cells(source: Source, opinion: Opinion | None) -> list[str]:
+    """One opinion's cells in the table."""
+    if source.key == "vjp":
+        if opinion is None:
+            return ["-", "-", "-"]
+        d = opinion.detail
+        return [_f(opinion.error), _f(d.get("relative")), _f(d.get("relative_tolerance"))]
+    if opinion is None:
+        return ["-", "-"]
+    if not opinion.settled:
+        return ["unsettled", "-"] if source.key == "fd" else ["-", "-"]
+    if opinion.fault is not None and opinion.error is None:
+        return [opinion.fault, "-"]
+    return [_f(opinion.error), _f(opinion.tolerance)]
+
+
+def _result(row: GradientCheck, sources) -> str:
     if row.ok:
         return "ok"
     if row.undecided:
         return "undecided (rounding)"
-    text = "FAIL" + (f": {row.problem}" if row.problem else "")
-    if row.problem is None:
-        against = [label for label, wrong in (
-            ("jax.vjp", not row.vjp_ok),
-            ("finite differences", row.fd_rel_error is not None
-             and not row.fd_rel_error <= row.fd_tolerance),
-            ("no opinion settled", not row.vjp and row.fd_settled is not True),
-            ("jax.jvp", row.adjoint is not None and not row.adjoint.ok),
-            ("vmap", row.batched is not None and not row.batched.ok),
-            ("second order", row.second_order is not None and not row.second_order.ok),
-        ) if wrong]  # fmt: skip
+    text = "FAIL" + (f": {row.fault}" if row.fault else "")
+    if row.fault is None:
+        labels = {s.key: s.label for s in sources}
+        against = [labels.get(k, k) + (f": {row[k].fault}" if row[k].fault else "")
+                   for k in row.wrong_by]  # fmt: skip
+        if not against and all(o.verdict is None for o in row.opinions.values()):
+            against = ["no opinion settled"]
         text += " (" + ", ".join(against) + ")" if against else ""
     if row.where is not None:
         text += f" at [{', '.join(map(str, row.where.index))}] ({row.where.meaning})"

@@ -21,8 +21,8 @@ _UNTRACEABLE = (jax.errors.TracerArrayConversionError, jax.errors.Concretization
 
 
 @dataclasses.dataclass(frozen=True)
-class Problem:
-    """A checked problem.
+class Subject:
+    """A checked subject.
 
     Attributes:
         call: the forward, ``call(*values)`` with the inputs in ``names``' order.
@@ -64,14 +64,14 @@ class Problem:
 
     def manual(self, cotangents=None, inputs=None, moved=None) -> dict:
         """The backward's gradients as ``{"d<name>": value}``, or a ``TypeError`` saying why
-        not; by default at the problem's inputs and cotangents (``moved``: see
+        not; by default at the subject's inputs and cotangents (``moved``: see
         :func:`call_backward`)."""
         inputs = self.inputs if inputs is None else inputs
         cotangents = self.cotangents if cotangents is None else cotangents
         return call_backward(self.call, self.backward, inputs, cotangents, self.style, moved)
 
-    def in_float64(self) -> Problem:
-        """The same problem in float64 (inside ``jax.enable_x64``)."""
+    def in_float64(self) -> Subject:
+        """The same subject in float64 (inside ``jax.enable_x64``)."""
         as64 = lambda v: jnp.asarray(v, jnp.float64) if is_float(v) else v  # noqa: E731
         inputs = {name: jax.tree.map(as64, value) for name, value in self.inputs.items()}
         cotangents = tuple(as64(c) for c in self.cotangents)
@@ -79,8 +79,8 @@ class Problem:
                                    dtype=np.dtype("float64"))  # fmt: skip
 
 
-def checked_problem(forward, backward, inputs, cotangents, style) -> Problem:
-    """The arguments of ``check_backward``, checked, as a :class:`Problem`."""
+def checked_subject(forward, backward, inputs, cotangents, style) -> Subject:
+    """The arguments of ``check_backward``, checked, as a :class:`Subject`."""
     if not isinstance(inputs, Mapping) or not inputs:
         raise TypeError(
             f"{FN}: `inputs` must be a non-empty dictionary of the forward's arguments by name; "
@@ -111,7 +111,7 @@ def checked_problem(forward, backward, inputs, cotangents, style) -> Problem:
         outputs = _outputs(call(*inputs.values()))
         traced = False
     cotangents = _checked_cotangents(outputs, cotangents, dtype, traced)
-    return Problem(call, names, inputs, cotangents, dtype, backward, style, traced)
+    return Subject(call, names, inputs, cotangents, dtype, backward, style, traced)
 
 
 def is_float(value) -> bool:
@@ -225,7 +225,7 @@ def _own(tree):
     return jax.tree.map(lambda v: np.array(v) if isinstance(v, np.ndarray) else v, tree)
 
 
-def array_problem(value) -> str | None:
+def array_fault(value) -> str | None:
     """Why ``value`` is not a usable gradient (a real floating array), or ``None``."""
     if value is None or not hasattr(value, "shape") and not isinstance(value, (int, float)):
         return f"not an array ({type(value).__name__})"
@@ -245,9 +245,9 @@ def _checked_cotangents(outputs, cotangents, dtype, traced) -> tuple:
         )
     checked = []
     for i, (c, out) in enumerate(zip(cotangents, outputs, strict=False)):
-        problem = array_problem(c)
-        if problem is not None:
-            raise TypeError(f"{FN}: `cotangents[{i}]` must be a real floating array; {problem}")
+        subject = array_fault(c)
+        if subject is not None:
+            raise TypeError(f"{FN}: `cotangents[{i}]` must be a real floating array; {subject}")
         if tuple(np.shape(c)) != tuple(np.shape(out)):
             raise ValueError(
                 f"{FN}: `cotangents[{i}]` has shape {tuple(np.shape(c))}; output {i} of the "

@@ -116,7 +116,7 @@ def low_precision_tolerance(dtype, reference, exact) -> float:
     return max(rule.factor * relative_error(reference, exact), rule.floor * eps)
 
 
-def agreement_reference(dtype, got, want, exact=None) -> tuple:
+def agreement_target(dtype, got, want, exact=None) -> tuple:
     """What a hand-derived gradient ``got`` in ``dtype`` is judged against, and how closely:
     ``(reference, rtol, atol, against_float64)``.
 
