@@ -1,20 +1,57 @@
 r"""The full GRU of the course, in the documents' style: cell and sequence, forward and backward.
 
-Forward, for one step, with :math:`c^{\langle t-1 \rangle} = a^{\langle t-1 \rangle}` (equations
-(G1)-(G5), derived in ``docs/gru.md``):
+Forward, for one step, with :math:`c^{\langle t-1 \rangle} = a^{\langle t-1 \rangle}`:
+equations (G1)-(G5) and the prediction. Backward, from ``da_next``: equations (G6)-(G18),
+derived in ``docs/gru.md``; the output layer is not part of it. :math:`d\gamma_r`,
+:math:`d\gamma_u` and :math:`d\tilde c` (``drt``, ``dut``, ``dcct``) are the gradients at the
+gates' and the candidate's pre-activations, as in the LSTM document; a subscript
+:math:`{:n_a}` takes a gradient's first ``n_a`` rows, :math:`{n_a:}` the rest. Each equation
+with its number; ``jaxrnn check --cell gru`` and the documentation cite them from here:
 
 .. math::
-    \Gamma_r &= \sigma(W_r [c_{prev}; x_t] + b_r) \qquad
-    \Gamma_u = \sigma(W_u [c_{prev}; x_t] + b_u) \\
-    \tilde c &= \tanh(W_c [\Gamma_r * c_{prev}; x_t] + b_c) \qquad
-    c_{next} = \Gamma_u * \tilde c + (1 - \Gamma_u) * c_{prev} \qquad
-    a_{next} = c_{next} \\
-    \hat y &= \mathrm{softmax}(W_y a_{next} + b_y)
+    \Gamma_r = \sigma(W_r [c_{prev}; x_t] + b_r) \tag{G1}
+
+    \Gamma_u = \sigma(W_u [c_{prev}; x_t] + b_u) \tag{G2}
+
+    \tilde c = \tanh(W_c [\Gamma_r * c_{prev}; x_t] + b_c) \tag{G3}
+
+    c_{next} = \Gamma_u * \tilde c + (1 - \Gamma_u) * c_{prev} \tag{G4}
+
+    a_{next} = c_{next} \tag{G5}
+
+    \hat y = \mathrm{softmax}(W_y a_{next} + b_y) \tag{prediction}
+
+    d\tilde c = da_{next} * \Gamma_u * (1 - \tilde c^2) \tag{G6}
+
+    d\gamma_u = da_{next} * (\tilde c - c_{prev}) * \Gamma_u * (1 - \Gamma_u) \tag{G7}
+
+    d[\Gamma_r * c_{prev}; x_t] = W_c^T d\tilde c \tag{G8}
+
+    d\gamma_r = d[\Gamma_r * c_{prev}; x_t]_{:n_a} * c_{prev} * \Gamma_r * (1 - \Gamma_r) \tag{G9}
+
+    dW_c = d\tilde c \, [\Gamma_r * c_{prev}; x_t]^T \tag{G10}
+
+    db_c = \sum_{batch} d\tilde c \tag{G11}
+
+    dW_u = d\gamma_u [c_{prev}; x_t]^T \tag{G12}
+
+    db_u = \sum_{batch} d\gamma_u \tag{G13}
+
+    dW_r = d\gamma_r [c_{prev}; x_t]^T \tag{G14}
+
+    db_r = \sum_{batch} d\gamma_r \tag{G15}
+
+    d[c_{prev}; x_t]_{gates} = W_u^T d\gamma_u + W_r^T d\gamma_r \tag{G16}
+
+    da_{prev} = da_{next} * (1 - \Gamma_u) + d[\Gamma_r * c_{prev}; x_t]_{:n_a} * \Gamma_r
+        + d[c_{prev}; x_t]_{gates, :n_a} \tag{G17}
+
+    dx_t = d[\Gamma_r * c_{prev}; x_t]_{n_a:} + d[c_{prev}; x_t]_{gates, n_a:} \tag{G18}
 
 This is the "reset before the matrix product" form of the original GRU: the relevance gate
 scales :math:`c_{prev}` before :math:`W_c` sees it. cuDNN, PyTorch and Flax use the "reset
 after" form, :math:`\tanh(W_{cx} x + \Gamma_r * (W_{cc} c_{prev} + b_{cc}) + b_c)`, which is a
-different function. Backward: equations (G6)-(G18), from ``da_next``.
+different function.
 
 Shapes: ``xt (n_x, m)``, ``a_prev (n_a, m)``, ``Wr, Wu, Wc (n_a, n_a + n_x)``,
 ``br, bu, bc (n_a, 1)``, ``Wy (n_y, n_a)``, ``by (n_y, 1)``.
@@ -31,8 +68,12 @@ import jax.numpy as jnp
 
 from jaxrnn._core.arguments import checked_cell_cache
 from jaxrnn._core.cell import Cell, FastPath, sequence_backward, sequence_forward
+from jaxrnn._core.equations import equations
 from jaxrnn._core.layout import as_columns, from_columns, transposed_product
 from jaxrnn.activations import sigmoid, softmax
+
+#: the equations of the docstring above, ``{"(G7)": latex}``
+EQUATIONS = equations(__doc__)
 
 #: the parameters and their shapes, in dictionary order
 PARAMETER_SHAPES = {

@@ -1,13 +1,50 @@
 r"""The reset-after GRU, as cuDNN, PyTorch and Flax compute it: cell and sequence, forward and
-hand-derived backward, in the course's notation (equations (R1)-(R19), derived in
-``docs/gru_reset_after.md``).
+hand-derived backward, in the course's notation: equations (R1)-(R5) forward, (R6)-(R19)
+backward, derived in ``docs/gru_reset_after.md``. :math:`\tilde h` (``hh``) is the
+candidate's recurrent part before the gate; a weight's subscript :math:`{:n_a}` takes its
+first ``n_a`` columns (those acting on ``c_prev``), :math:`{n_a:}` the rest:
 
 .. math::
-    \Gamma_r &= \sigma(W_r [c_{prev}; x_t] + b_r) \qquad
-    \Gamma_u = \sigma(W_u [c_{prev}; x_t] + b_u) \qquad
-    \tilde h = W_{cc} c_{prev} + b_{cc} \\
-    \tilde c &= \tanh(W_{cx} x_t + b_{cx} + \Gamma_r * \tilde h) \qquad
-    c_{next} = \Gamma_u * \tilde c + (1 - \Gamma_u) * c_{prev} \qquad a_{next} = c_{next}
+    \Gamma_r = \sigma(W_r [c_{prev}; x_t] + b_r) \tag{R1}
+
+    \Gamma_u = \sigma(W_u [c_{prev}; x_t] + b_u) \tag{R2}
+
+    \tilde h = W_{cc} c_{prev} + b_{cc} \tag{R3}
+
+    \tilde c = \tanh(W_{cx} x_t + b_{cx} + \Gamma_r * \tilde h) \tag{R4}
+
+    a_{next} = c_{next} = \Gamma_u * \tilde c + (1 - \Gamma_u) * c_{prev} \tag{R5}
+
+    \hat y = \mathrm{softmax}(W_y a_{next} + b_y) \tag{prediction}
+
+    d\tilde c = da_{next} * \Gamma_u * (1 - \tilde c^2) \tag{R6}
+
+    d\gamma_u = da_{next} * (\tilde c - c_{prev}) * \Gamma_u * (1 - \Gamma_u) \tag{R7}
+
+    d\tilde h = d\tilde c * \Gamma_r \tag{R8}
+
+    d\gamma_r = d\tilde c * \tilde h * \Gamma_r * (1 - \Gamma_r) \tag{R9}
+
+    dW_{cx} = d\tilde c \, x_t^T \tag{R10}
+
+    db_{cx} = \sum_{batch} d\tilde c \tag{R11}
+
+    dW_{cc} = d\tilde h \, c_{prev}^T \tag{R12}
+
+    db_{cc} = \sum_{batch} d\tilde h \tag{R13}
+
+    dW_u = d\gamma_u [c_{prev}; x_t]^T \tag{R14}
+
+    db_u = \sum_{batch} d\gamma_u \tag{R15}
+
+    dW_r = d\gamma_r [c_{prev}; x_t]^T \tag{R16}
+
+    db_r = \sum_{batch} d\gamma_r \tag{R17}
+
+    da_{prev} = da_{next} * (1 - \Gamma_u) + W_{cc}^T d\tilde h + W_{u, :n_a}^T d\gamma_u
+        + W_{r, :n_a}^T d\gamma_r \tag{R18}
+
+    dx_t = W_{cx}^T d\tilde c + W_{u, n_a:}^T d\gamma_u + W_{r, n_a:}^T d\gamma_r \tag{R19}
 
 The course's GRU (:mod:`jaxrnn.cells.gru`) resets ``c_prev`` before its candidate's matrix sees it;
 this one resets the matrix product, so that weights trained in PyTorch's ``nn.GRU`` or Flax's
@@ -26,7 +63,11 @@ import jax.numpy as jnp
 
 from jaxrnn._core.arguments import checked_cell_cache
 from jaxrnn._core.cell import Cell, sequence_backward, sequence_forward
+from jaxrnn._core.equations import equations
 from jaxrnn.activations import sigmoid, softmax
+
+#: the equations of the docstring above, ``{"(R7)": latex}``
+EQUATIONS = equations(__doc__)
 
 #: the parameters and their shapes, in dictionary order
 PARAMETER_SHAPES = {

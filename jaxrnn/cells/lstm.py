@@ -1,19 +1,78 @@
 r"""The LSTM of the LSTM document: cell and sequence, forward and hand-derived backward.
 
 Forward, for one step, on :math:`[a^{\langle t-1 \rangle}; x^{\langle t \rangle}]` (hidden state
-first), the LSTM document's eqs. (1)-(6) and the prediction:
+first): the LSTM document's eqs. (1)-(6) and the prediction. Backward, from ``da_next`` and
+``dc_next``: eqs. (7)-(21); the output layer is not part of it. ``Wi``/``bi``/``it`` belong to
+the update gate, the document's :math:`\Gamma_u` in the backward (``dit`` is its
+:math:`d\gamma_u`); :math:`W^T` in eqs. (19) and (21) is the weights' first ``n_a`` columns for
+``da_prev`` and the rest for ``dx``. Each equation in the document's form and number;
+``jaxrnn check FILE`` cites them from here:
 
 .. math::
-    \Gamma_f &= \sigma(W_f [a_{prev}; x_t] + b_f) \qquad
-    \Gamma_i = \sigma(W_i [a_{prev}; x_t] + b_i) \qquad
-    \tilde c = \tanh(W_c [a_{prev}; x_t] + b_c) \\
-    c_{next} &= \Gamma_f * c_{prev} + \Gamma_i * \tilde c \qquad
-    \Gamma_o = \sigma(W_o [a_{prev}; x_t] + b_o) \qquad
-    a_{next} = \Gamma_o * \tanh(c_{next}) \\
-    \hat y &= \mathrm{softmax}(W_y a_{next} + b_y)
+    \Gamma_f^{\langle t \rangle} = \sigma(W_f [a^{\langle t-1 \rangle}, x^{\langle t \rangle}] +
+        b_f) \tag{1}
 
-``Wi``/``bi``/``it`` belong to the update gate (the document's :math:`\Gamma_u`). Backward:
-eqs. (7)-(21), from ``da_next`` and ``dc_next``; the output layer is not part of it.
+    \Gamma_i^{\langle t \rangle} = \sigma(W_i [a^{\langle t-1 \rangle}, x^{\langle t \rangle}] +
+        b_i) \tag{2}
+
+    \tilde c^{\langle t \rangle} = \tanh(W_c [a^{\langle t-1 \rangle}, x^{\langle t \rangle}] +
+        b_c) \tag{3}
+
+    c^{\langle t \rangle} = \Gamma_f^{\langle t \rangle} * c^{\langle t-1 \rangle} +
+        \Gamma_i^{\langle t \rangle} * \tilde c^{\langle t \rangle} \tag{4}
+
+    \Gamma_o^{\langle t \rangle} = \sigma(W_o [a^{\langle t-1 \rangle}, x^{\langle t \rangle}] +
+        b_o) \tag{5}
+
+    a^{\langle t \rangle} = \Gamma_o^{\langle t \rangle} * \tanh(c^{\langle t \rangle}) \tag{6}
+
+    y^{\langle t \rangle}_{pred} = \mathrm{softmax}(W_y a^{\langle t \rangle} + b_y)
+        \tag{prediction}
+
+    d\gamma_o^{\langle t \rangle} = da_{next} * \tanh(c_{next}) * \Gamma_o^{\langle t \rangle} * (1
+        - \Gamma_o^{\langle t \rangle}) \tag{7}
+
+    d\tilde c^{\langle t \rangle} = (dc_{next} * \Gamma_u^{\langle t \rangle} + \Gamma_o^{\langle t
+        \rangle} * (1 - \tanh^2(c_{next})) * \Gamma_u^{\langle t \rangle} * da_{next}) * (1 -
+        (\tilde c^{\langle t \rangle})^2) \tag{8}
+
+    d\gamma_u^{\langle t \rangle} = (dc_{next} * \tilde c^{\langle t \rangle} + \Gamma_o^{\langle t
+        \rangle} * (1 - \tanh^2(c_{next})) * \tilde c^{\langle t \rangle} * da_{next}) *
+        \Gamma_u^{\langle t \rangle} * (1 - \Gamma_u^{\langle t \rangle}) \tag{9}
+
+    d\gamma_f^{\langle t \rangle} = (dc_{next} * c_{prev} + \Gamma_o^{\langle t \rangle} * (1 -
+        \tanh^2(c_{next})) * c_{prev} * da_{next}) * \Gamma_f^{\langle t \rangle} * (1 -
+        \Gamma_f^{\langle t \rangle}) \tag{10}
+
+    dW_f = d\gamma_f^{\langle t \rangle} \begin{bmatrix} a_{prev} \\ x_t \end{bmatrix}^T \tag{11}
+
+        \\
+    dW_u = d\gamma_u^{\langle t \rangle} \begin{bmatrix} a_{prev} \\ x_t \end{bmatrix}^T \tag{12}
+
+        \\
+    dW_c = d\tilde c^{\langle t \rangle} \begin{bmatrix} a_{prev} \\ x_t \end{bmatrix}^T \tag{13}
+
+        \\
+    dW_o = d\gamma_o^{\langle t \rangle} \begin{bmatrix} a_{prev} \\ x_t \end{bmatrix}^T \tag{14}
+
+        \\
+    db_f = \sum_{batch} d\gamma_f^{\langle t \rangle} \tag{15}
+
+    db_u = \sum_{batch} d\gamma_u^{\langle t \rangle} \tag{16}
+
+    db_c = \sum_{batch} d\tilde c^{\langle t \rangle} \tag{17}
+
+    db_o = \sum_{batch} d\gamma_o^{\langle t \rangle} \tag{18}
+
+    da_{prev} = W_f^T d\gamma_f^{\langle t \rangle} + W_u^T d\gamma_u^{\langle t \rangle} + W_c^T
+        d\tilde c^{\langle t \rangle} + W_o^T d\gamma_o^{\langle t \rangle} \tag{19}
+
+    dc_{prev} = dc_{next} * \Gamma_f^{\langle t \rangle} + \Gamma_o^{\langle t \rangle} * (1 -
+        \tanh^2(c_{next})) * \Gamma_f^{\langle t \rangle} * da_{next} \tag{20}
+
+    dx^{\langle t \rangle} = W_f^T d\gamma_f^{\langle t \rangle} + W_u^T d\gamma_u^{\langle t
+        \rangle} + W_c^T d\tilde c^{\langle t \rangle} + W_o^T d\gamma_o^{\langle t \rangle}
+        \tag{21}
 
 Shapes: ``xt (n_x, m)``, ``a_prev, c_prev (n_a, m)``, ``Wf, Wi, Wc, Wo (n_a, n_a + n_x)``,
 ``bf, bi, bc, bo (n_a, 1)``, ``Wy (n_y, n_a)``, ``by (n_y, 1)``. The sequence starts from the
@@ -34,6 +93,7 @@ import jax.numpy as jnp
 
 from jaxrnn._core.arguments import checked_cell_cache
 from jaxrnn._core.cell import Cell, FastPath, sequence_backward, sequence_forward
+from jaxrnn._core.equations import equations
 from jaxrnn._core.layout import as_columns, from_columns, transposed_product
 from jaxrnn.activations import sigmoid, softmax
 
@@ -158,37 +218,8 @@ def lstm_cell_backward(da_next, dc_next, cache):
     }  # fmt: skip
 
 
-#: the LSTM document's equations, in its form, one line each (what ``jaxrnn check FILE`` cites);
-#: Γu is the document's name for the update gate ``it``
-EQUATIONS = {
-    "(1)": "Γf⟨t⟩ = σ(W_f [a⟨t-1⟩, x⟨t⟩] + b_f)",
-    "(2)": "Γi⟨t⟩ = σ(W_i [a⟨t-1⟩, x⟨t⟩] + b_i)",
-    "(3)": "c̃⟨t⟩ = tanh(W_c [a⟨t-1⟩, x⟨t⟩] + b_c)",
-    "(4)": "c⟨t⟩ = Γf⟨t⟩ * c⟨t-1⟩ + Γi⟨t⟩ * c̃⟨t⟩",
-    "(5)": "Γo⟨t⟩ = σ(W_o [a⟨t-1⟩, x⟨t⟩] + b_o)",
-    "(6)": "a⟨t⟩ = Γo⟨t⟩ * tanh(c⟨t⟩)",
-    "prediction": "y⟨t⟩_pred = softmax(W_y a⟨t⟩ + b_y)",
-    "(7)": "dγo⟨t⟩ = da_next * tanh(c_next) * Γo⟨t⟩ * (1 - Γo⟨t⟩)",
-    "(8)": "dc̃⟨t⟩ = (dc_next * Γu⟨t⟩ + Γo⟨t⟩ * (1 - tanh²(c_next)) * Γu⟨t⟩ * da_next) "
-    "* (1 - (c̃⟨t⟩)²)",
-    "(9)": "dγu⟨t⟩ = (dc_next * c̃⟨t⟩ + Γo⟨t⟩ * (1 - tanh²(c_next)) * c̃⟨t⟩ * da_next) "
-    "* Γu⟨t⟩ * (1 - Γu⟨t⟩)",
-    "(10)": "dγf⟨t⟩ = (dc_next * c_prev + Γo⟨t⟩ * (1 - tanh²(c_next)) * c_prev * da_next) "
-    "* Γf⟨t⟩ * (1 - Γf⟨t⟩)",
-    "(11)": "dW_f = dγf⟨t⟩ [a_prev; x_t]ᵀ",
-    "(12)": "dW_u = dγu⟨t⟩ [a_prev; x_t]ᵀ",
-    "(13)": "dW_c = dc̃⟨t⟩ [a_prev; x_t]ᵀ",
-    "(14)": "dW_o = dγo⟨t⟩ [a_prev; x_t]ᵀ",
-    "(15)": "db_f = Σ_batch dγf⟨t⟩",
-    "(16)": "db_u = Σ_batch dγu⟨t⟩",
-    "(17)": "db_c = Σ_batch dc̃⟨t⟩",
-    "(18)": "db_o = Σ_batch dγo⟨t⟩",
-    "(19)": "da_prev = W_fᵀ dγf⟨t⟩ + W_uᵀ dγu⟨t⟩ + W_cᵀ dc̃⟨t⟩ + W_oᵀ dγo⟨t⟩ "
-    "(the weights' first n_a columns)",
-    "(20)": "dc_prev = dc_next * Γf⟨t⟩ + Γo⟨t⟩ * (1 - tanh²(c_next)) * Γf⟨t⟩ * da_next",
-    "(21)": "dx⟨t⟩ = W_fᵀ dγf⟨t⟩ + W_uᵀ dγu⟨t⟩ + W_cᵀ dc̃⟨t⟩ + W_oᵀ dγo⟨t⟩ "
-    "(the weights' columns from n_a on)",
-}
+#: the equations of the docstring above, ``{"(7)": latex}``: what ``jaxrnn check FILE`` cites
+EQUATIONS = equations(__doc__)
 #: the equations each output of the cell functions depends on: the gates' derivatives
 #: (7)-(10) feed every parameter's (11)-(18) and (19), (21); (20) reads none of them
 EQUATIONS_OF = {

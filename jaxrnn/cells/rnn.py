@@ -1,15 +1,31 @@
 r"""The basic RNN of the RNN document: cell and sequence, forward and hand-derived backward.
 
-Forward, for one step (the RNN document's eq. (1) and the prediction):
+Forward, for one step: the RNN document's eq. (1) and the prediction. Backward, from
+:math:`da_{next} = \partial J / \partial a^{\langle t \rangle}`, eqs. (2)-(8); the output
+layer is not part of it, as in the document. Each equation in the document's form and number;
+``jaxrnn check FILE`` cites them from here:
 
 .. math::
-    a^{\langle t \rangle} = \tanh(W_{aa} a^{\langle t-1 \rangle}
-                               + W_{ax} x^{\langle t \rangle} + b_a)
-    \qquad
-    \hat y^{\langle t \rangle} = \mathrm{softmax}(W_{ya} a^{\langle t \rangle} + b_y)
+    a^{\langle t \rangle} = \tanh(W_{ax} x^{\langle t \rangle} + W_{aa} a^{\langle t-1 \rangle} +
+        b_{a}) \tag{1}
 
-Backward, from :math:`da_{next} = \partial J / \partial a^{\langle t \rangle}`: eqs. (2)-(8);
-the output layer is not part of it, as in the document.
+    \hat y^{\langle t \rangle} = \mathrm{softmax}(W_{ya} a^{\langle t \rangle} + b_y)
+        \tag{prediction}
+
+    \frac{\partial \tanh(x)}{\partial x} = 1 - \tanh^2(x) \tag{2}
+
+    dtanh = da_{next} * (1 - \tanh^2(W_{ax} x^{\langle t \rangle} + W_{aa} a^{\langle t-1 \rangle}
+        + b_{a})) \tag{3}
+
+    dW_{ax} = dtanh \cdot x^{\langle t \rangle T} \tag{4}
+
+    dW_{aa} = dtanh \cdot a^{\langle t-1 \rangle T} \tag{5}
+
+    db_a = \sum_{batch} dtanh \tag{6}
+
+    dx^{\langle t \rangle} = W_{ax}^T \cdot dtanh \tag{7}
+
+    da_{prev} = W_{aa}^T \cdot dtanh \tag{8}
 
 Shapes: ``xt (n_x, m)``, ``a_prev (n_a, m)``, ``Wax (n_a, n_x)``, ``Waa (n_a, n_a)``,
 ``Wya (n_y, n_a)``, ``ba (n_a, 1)``, ``by (n_y, 1)``; sequences add a last axis ``T_x``.
@@ -28,6 +44,7 @@ import jax.numpy as jnp
 
 from jaxrnn._core.arguments import checked_cell_cache
 from jaxrnn._core.cell import Cell, FastPath, sequence_backward, sequence_forward
+from jaxrnn._core.equations import equations
 from jaxrnn._core.layout import as_columns, from_columns, transposed_product
 from jaxrnn.activations import softmax
 
@@ -107,17 +124,8 @@ def rnn_cell_backward(da_next, cache):
 
 
 #: the RNN document's equations, in its form, one line each (what ``jaxrnn check FILE`` cites)
-EQUATIONS = {
-    "(1)": "a⟨t⟩ = tanh(W_ax x⟨t⟩ + W_aa a⟨t-1⟩ + b_a)",
-    "(2)": "∂tanh(x)/∂x = 1 - tanh²(x)",
-    "(3)": "dtanh = da_next * (1 - tanh²(W_ax x⟨t⟩ + W_aa a⟨t-1⟩ + b_a))",
-    "(4)": "dW_ax = dtanh · x⟨t⟩ᵀ",
-    "(5)": "dW_aa = dtanh · a⟨t-1⟩ᵀ",
-    "(6)": "db_a = Σ_batch dtanh",
-    "(7)": "dx⟨t⟩ = W_axᵀ · dtanh",
-    "(8)": "da_prev = W_aaᵀ · dtanh",
-    "prediction": "ŷ⟨t⟩ = softmax(W_ya a⟨t⟩ + b_y)",
-}
+#: the equations of the docstring above, ``{"(7)": latex}``: what ``jaxrnn check FILE`` cites
+EQUATIONS = equations(__doc__)
 #: the equations each output of the cell functions depends on (eq. (2) is inside (3))
 EQUATIONS_OF = {
     "a_next": ("(1)",), "yt_pred": ("(1)", "prediction"),

@@ -8,6 +8,7 @@ import html
 import json
 from dataclasses import dataclass, field
 
+from jaxrnn._core.equations import as_text
 from jaxrnn.solution._diagnose import SPECS, Verdict, equations_of
 from jaxrnn.solution._protocol import Raised
 
@@ -216,7 +217,7 @@ def _finding_dict(spec, finding) -> dict:
     where = finding.where
     return {
         "name": finding.name,
-        "equations": {e: spec.module.EQUATIONS[e]
+        "equations": {e: as_text(spec.module.EQUATIONS[e])
                       for e in sorted(equations_of(spec, finding.name), key=order.index)},
         "fault": finding.fault,
         "error": None if finding.fault else finding.error,
@@ -270,7 +271,8 @@ def verdict_lines(verdict: Verdict) -> list[str]:
     if verdict.suspects and verdict.suspects != ["the loop"]:
         equations = spec.module.EQUATIONS
         say(f"suspect{'s' * (len(verdict.suspects) > 1)}: " + "; ".join(
-            f"eq. {e} {equations[e]}" if e.startswith("(") else f"{e}: {equations[e]}"
+            f"eq. {e} {as_text(equations[e])}" if e.startswith("(") else
+            f"{e}: {as_text(equations[e])}"
             for e in verdict.suspects))  # fmt: skip
     elif verdict.suspects:
         say("suspect: the loop over the steps, not the cell's equations")
