@@ -32,3 +32,8 @@ def softmax(x):
     x = jnp.asarray(x)
     e_x = jnp.exp(x - jnp.max(x, axis=0, keepdims=True))
     return e_x / jnp.sum(e_x, axis=0, keepdims=True)
+
+
+__all__ = [
+    "sigmoid", "softmax"
+]  # fmt: skip

@@ -253,3 +253,11 @@ def hidden_state_gradients(cell: Cell | str, da, x, a0, parameters):
 
     zeros = jnp.zeros((a0.shape[0], a0.shape[1], x.shape[-1]), x.dtype)
     return jax.grad(loss)(zeros)[:, :, :T_da]
+
+
+__all__ = [
+    "backward_twin", "cell_backward_twin", "documents_names", "gru_backward", "gru_cell_backward",
+    "gru_reset_after_backward", "gru_reset_after_cell_backward", "hidden_loss_gradients",
+    "hidden_state_gradients", "leaf_names", "lstm_backward", "lstm_cell_backward", "paths",
+    "rnn_backward", "rnn_cell_backward", "vjp"
+]  # fmt: skip

@@ -184,3 +184,8 @@ rnn = of(RNN)
 lstm = of(LSTM)
 gru = of(GRU)
 gru_reset_after = of(GRU_RESET_AFTER)
+
+
+__all__ = [
+    "gru", "gru_reset_after", "lstm", "of", "rnn"
+]  # fmt: skip

@@ -188,3 +188,8 @@ def hidden_state_gradients(cell, da, caches):
         keep=True,
     )  # fmt: skip
     return da_next
+
+
+__all__ = [
+    "cross_entropy", "hidden_state_gradients", "loss_and_gradients", "output_loss", "targets"
+]  # fmt: skip

@@ -242,3 +242,8 @@ def replicate(mesh: Mesh, tree):
     """Place a pytree (the parameters) whole on every device of the mesh; in a run of several
     processes, each passes the same values."""
     return jax.device_put(tree, NamedSharding(mesh, PartitionSpec()))
+
+
+__all__ = [
+    "backward", "batch_mesh", "gather", "initialize", "local_part", "replicate", "shard_batch"
+]  # fmt: skip

@@ -219,3 +219,8 @@ def _compiled(backward):
 #: one compiled function per function, whoever asks (see compiled_cell_functions)
 _jitted = functools.cache(jax.jit)
 _compiled_once = functools.cache(_compiled)
+
+
+__all__ = [
+    "LEVELS", "cell_problem", "check_problem", "compiled_cell_functions", "gradient_dims"
+]  # fmt: skip

@@ -276,3 +276,10 @@ GRU = Cell(name="gru", cell_forward=gru_cell_forward, cell_backward=gru_cell_bac
            parameter_shapes=PARAMETER_SHAPES, cache=GRUCache, cache_fields=CACHE_FIELDS,
            forward=gru_forward, backward=gru_backward, fast=FAST)
 # fmt: on
+
+
+__all__ = [
+    "GRU", "CACHE_FIELDS", "EQUATIONS", "GRUCache", "PARAMETER_SHAPES", "gru_backward",
+    "gru_cell_backward", "gru_cell_forward", "gru_forward", "input_projection",
+    "parameter_backward", "recurrent_weights", "step", "step_backward"
+]  # fmt: skip

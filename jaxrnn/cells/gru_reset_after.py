@@ -192,3 +192,10 @@ GRU_RESET_AFTER = Cell(
     cache=GRUResetAfterCache, cache_fields=CACHE_FIELDS, forward=gru_reset_after_forward,
     backward=gru_reset_after_backward,
 )  # fmt: skip
+
+
+__all__ = [
+    "GRU_RESET_AFTER", "CACHE_FIELDS", "EQUATIONS", "GRUResetAfterCache", "PARAMETER_SHAPES",
+    "gru_reset_after_backward", "gru_reset_after_cell_backward", "gru_reset_after_cell_forward",
+    "gru_reset_after_forward"
+]  # fmt: skip

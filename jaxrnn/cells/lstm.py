@@ -352,3 +352,10 @@ LSTM = Cell(name="lstm", cell_forward=lstm_cell_forward, cell_backward=lstm_cell
             parameter_shapes=PARAMETER_SHAPES, state=("a", "c"), cache=LSTMCache,
             cache_fields=CACHE_FIELDS, forward=lstm_forward, backward=lstm_backward, fast=FAST)
 # fmt: on
+
+
+__all__ = [
+    "LSTM", "CACHE_FIELDS", "EQUATIONS", "EQUATIONS_OF", "LSTMCache", "PARAMETER_SHAPES",
+    "input_projection", "lstm_backward", "lstm_cell_backward", "lstm_cell_forward", "lstm_forward",
+    "parameter_backward", "recurrent_weights", "step", "step_backward"
+]  # fmt: skip

@@ -204,3 +204,10 @@ RNN = Cell(name="rnn", cell_forward=rnn_cell_forward, cell_backward=rnn_cell_bac
            parameter_shapes=PARAMETER_SHAPES, output=("Wya", "by"), cache=RNNCache,
            cache_fields=CACHE_FIELDS, forward=rnn_forward, backward=rnn_backward, fast=FAST)
 # fmt: on
+
+
+__all__ = [
+    "RNN", "CACHE_FIELDS", "EQUATIONS", "EQUATIONS_OF", "PARAMETER_SHAPES", "RNNCache",
+    "input_projection", "parameter_backward", "recurrent_weights", "rnn_backward",
+    "rnn_cell_backward", "rnn_cell_forward", "rnn_forward", "step", "step_backward"
+]  # fmt: skip

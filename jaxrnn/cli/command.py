@@ -251,3 +251,8 @@ def _writable(text: str) -> pathlib.Path:
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise argparse.ArgumentTypeError(f"{text!r} cannot be written")
     return path
+
+
+__all__ = [
+    "main", "run"
+]  # fmt: skip

@@ -336,3 +336,9 @@ def _worker_row(device_name, cell_name, level, dtype_name, verbose):
     (device,) = devices(device_name)
     cell = cells.resolve("jaxrnn check --cell", cell_name)
     return _measured(device, cell, level, np.dtype(dtype_name), verbose)
+
+
+__all__ = [
+    "DOCUMENT_SIZES", "DTYPES", "LEVELS", "LONG_T_X", "check", "devices", "documents_column",
+    "report_row", "run_row", "say"
+]  # fmt: skip

@@ -57,3 +57,8 @@ def check_solution(args) -> int:
                 "solutions": [r.to_dict(output=args.show_output) for r in reports],
             }, indent=2))  # fmt: skip
     return status
+
+
+__all__ = [
+    "check_solution"
+]  # fmt: skip

@@ -107,3 +107,8 @@ def train(args) -> int:
         fig.savefig(args.plot, dpi=120)
         print(f"loss curve written to {args.plot}")
     return 0
+
+
+__all__ = [
+    "train"
+]  # fmt: skip

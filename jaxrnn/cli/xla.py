@@ -125,3 +125,10 @@ def accelerator_possible(environ=os.environ) -> bool:
     except ImportError:
         return False
     return any(pkgutil.iter_modules(jax_plugins.__path__))
+
+
+__all__ = [
+    "CACHE_VARIABLE", "CPU_ONLY_FLAGS", "FAST_COMPILE_FLAGS", "FAST_COMPILE_VARIABLE",
+    "VERIFIED_JAXLIB", "accelerator_possible", "cache_folder", "fast_compile_flags",
+    "persistent_cache", "use_fast_compile"
+]  # fmt: skip

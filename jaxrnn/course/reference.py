@@ -301,3 +301,13 @@ def gru_reset_after_forward(x, a0, p):
 def gru_reset_after_backward(da, caches):
     keys = ("dWr", "dbr", "dWu", "dbu", "dWcc", "dbcc", "dWcx", "dbcx")
     return loop_backward(gru_reset_after_cell_backward, 1, keys, da, caches)
+
+
+__all__ = [
+    "Backward", "Forward", "NotAStepCache", "gru_backward", "gru_cell_backward",
+    "gru_cell_forward", "gru_forward", "gru_reset_after_backward", "gru_reset_after_cell_backward",
+    "gru_reset_after_cell_forward", "gru_reset_after_forward", "loop_backward", "lstm_backward",
+    "lstm_cell_backward", "lstm_cell_forward", "lstm_forward", "lstm_gate_gradients",
+    "lstm_gradients", "rnn_backward", "rnn_cell_backward", "rnn_cell_forward", "rnn_forward",
+    "rnn_gradients", "sigmoid", "softmax"
+]  # fmt: skip

@@ -1,1 +1,6 @@
-"""(to be written)"""
+"""A demonstration: a character-level language model of dinosaur names trained with
+jaxrnn's hand-derived gradients (:mod:`~jaxrnn.demo.charlm`, ``jaxrnn train``; ``pip install
+'jaxrnn[demo]'`` for Optax).
+"""
+
+__all__ = ["charlm"]

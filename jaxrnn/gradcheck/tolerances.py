@@ -166,7 +166,7 @@ def rounding_floor(dtype, largest: float, atol: float = 0.0) -> float:
     +-30, where ``s (1 - s)`` and ``1 - tanh**2`` are differences of numbers next to 1) is
     rounded like the terms it is summed from, which are of the other gradients' size, not its
     own. Measured on jaxrnn's own backward passes (3 to 300 times the usual scale, seeds 0-2,
-    cell and sequence, every cell, float64 and float32; ``python tests/saturated_sweep.py``
+    cell and sequence, every cell, float64 and float32; ``python tests/gradcheck/saturated_sweep.py``
     runs the sweep with the rule in place): 24 of 192 checks differed from jax.vjp or forward
     mode by more than their own tolerance (a float64 dWcc of 4.5e-13 by 3.9e-8 of itself, a
     dWr of 2e-38 by 2.5e-6), all of them WRONG before this rule. Every such gradient whose
@@ -298,3 +298,12 @@ def relative_error(got, want) -> float:
     if not (np.all(np.isfinite(got)) and np.all(np.isfinite(want))):
         return float("inf")
     return diff / scale if scale else (0.0 if diff == 0.0 else float("inf"))
+
+
+__all__ = [
+    "ADJOINT", "ADJOINT_NOISE", "AGREEMENT", "BFLOAT16", "DOCUMENT", "FINITE_DIFFERENCE",
+    "FINITE_DIFFERENCE_NOISE", "FINITE_DIFFERENCE_SENSITIVITY", "FINITE_DIFFERENCE_STEPS",
+    "FULL_JACOBIAN_ENTRIES", "GAUSSIAN_DIRECTIONS", "LEARNER", "LOW_PRECISION", "LowPrecision",
+    "RESOLVED", "ROUNDING_FLOOR_EPS", "ROUNDING_NOISE", "Steps", "Tolerance", "agreement_target",
+    "low_precision_tolerance", "relative_error", "rounding_floor", "scaled_error", "tolerance"
+]  # fmt: skip

@@ -131,3 +131,8 @@ def _block(i: int, terms: list[str], size: int, known: dict) -> str:
             return f", on {_BLOCKS.get(term, term)}[{i - start}]"
         start += sizes[term]
     return ""
+
+
+__all__ = [
+    "TIME", "Where", "locate"
+]  # fmt: skip

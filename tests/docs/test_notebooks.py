@@ -10,7 +10,7 @@ from nbclient import NotebookClient
 
 from jaxrnn.cli.xla import CPU_ONLY_FLAGS
 
-NOTEBOOKS = sorted((pathlib.Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((pathlib.Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 #: notebooks whose time is a training loop's execution, not compilation: their kernels run
 #: LLVM with its optimizations (the suite's other flags kept), since the 1500 steps of the
 #: character model take twice as long unoptimized (22.9 s against 13.9 s for the notebook)

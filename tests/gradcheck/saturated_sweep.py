@@ -3,9 +3,9 @@ own (correct) backward passes checked on saturated problems, weights 3 to 300 ti
 cell, cell and sequence level, float64 and float32. No check may say WRONG; it prints the
 verdicts' count and the table of any WRONG one. Not part of the suite (minutes).
 
-    python tests/saturated_sweep.py                     # seeds 0-2, the small shapes
-    python tests/saturated_sweep.py --offset 3 --large  # other seeds, n_a = 8 over 12 steps
-    JAXRNN_FAST_COMPILE=off python tests/saturated_sweep.py  # XLA's default code generation
+    python tests/gradcheck/saturated_sweep.py                     # seeds 0-2, small shapes
+    python tests/gradcheck/saturated_sweep.py --offset 3 --large  # other seeds, n_a = 8, 12 steps
+    JAXRNN_FAST_COMPILE=off python tests/gradcheck/saturated_sweep.py  # XLA's default codegen
 """
 
 from __future__ import annotations

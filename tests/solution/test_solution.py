@@ -1,5 +1,5 @@
 """jaxrnn check FILE: a learner's solution gets the right verdict, suspects, first wrong step
-and slip. The files of tests/solutions play learners' solutions (see its README)."""
+and slip. The files of tests/solution/solutions play learners' solutions (see its README)."""
 
 from __future__ import annotations
 
@@ -225,11 +225,11 @@ def test_a_dx_sized_from_da_on_the_four_of_seven_test_cell_is_accepted_with_a_no
 
 
 def test_the_readmes_report_is_what_the_command_prints(capsys, monkeypatch):
-    readme = (SOLUTIONS.parents[1] / "README.md").read_text()
-    command = "jaxrnn check tests/solutions/slip_8_carries-nothing.py"
+    readme = (SOLUTIONS.parents[2] / "README.md").read_text()
+    command = "jaxrnn check tests/solution/solutions/slip_8_carries-nothing.py"
     after = readme.split(f"```bash\n{command}\n```\n\n```text\n", 1)[1]
     shown = after.split("\n```", 1)[0]
-    monkeypatch.chdir(SOLUTIONS.parents[1])
+    monkeypatch.chdir(SOLUTIONS.parents[2])
     assert cli.main(command.split()[1:]) == 1
     assert capsys.readouterr().out.rstrip("\n") == shown
 
