@@ -151,9 +151,9 @@ def layer_backward(layer, da, caches) -> dict:
     """The layer's manual backward from ``da``, the gradient of its hidden states.
 
     Returns:
-        ``{"dx", "da0", "d<key>"...}``; for a bidirectional layer ``{"dx", "da0", "forward":
-        {"d<key>"...}, "backward": {...}}``, ``da0`` stacked as ``a0`` is; ``dc0`` (stacked
-        too) after ``da0`` where the forward was given ``c0``.
+        The gradients, ``{"dx", "da0", "d<key>"...}``, and for a bidirectional layer
+        ``{"dx", "da0", "forward": {"d<key>"...}, "backward": {...}}``, ``da0`` stacked as
+        ``a0`` is; ``dc0`` (stacked too) after ``da0`` where the forward was given ``c0``.
     """
     layer = as_layer(layer)
     fn = f"{type(layer).__name__} layer_backward"

@@ -31,6 +31,7 @@ from jaxrnn.autodiff import paths
 from jaxrnn.cells import resolve
 from jaxrnn.gradcheck import Report, check_backward
 
+#: the levels a problem is drawn at, in the order of the report's rows
 LEVELS = ("cell", "sequence", "lengths", "reverse", "initial", "bidirectional", "stacked")
 
 

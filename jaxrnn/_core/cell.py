@@ -127,6 +127,11 @@ class Cell:
         for key, value in derived.items():
             object.__setattr__(self, key, value)
 
+    def __repr__(self) -> str:
+        # its functions and shapes are many lines; a cell is known by its name and state
+        path = "generic" if self.fast is None else "fast path"
+        return f"<Cell {self.name!r}: state {self.state}, {path}>"
+
     @property
     def gradient_keys(self) -> tuple[str, ...]:
         """The parameters the backward differentiates: all but the output layer's."""

@@ -1,6 +1,6 @@
 """The built-in cells by name, and how generic code finds a cell.
 
-Each architecture is a :class:`jaxrnn._core.cell.Cell` defined at the end of its own module
+Each architecture is a :class:`jaxrnn.Cell` defined at the end of its own module
 (``rnn.py``, ``lstm.py``, ``gru.py``, ``gru_reset_after.py``); code that treats them alike (the
 autodiff twins, the loss, the gradient checker, ``jaxrnn check``, the tests) loops over
 :data:`CELLS` or takes any cell, built-in or not.
@@ -11,10 +11,16 @@ from __future__ import annotations
 import importlib
 
 from jaxrnn._core.cell import Cell
-from jaxrnn.cells.gru import GRU
-from jaxrnn.cells.gru_reset_after import GRU_RESET_AFTER
-from jaxrnn.cells.lstm import LSTM
-from jaxrnn.cells.rnn import RNN
+from jaxrnn.cells import gru, gru_reset_after, lstm, rnn
+
+#: the RNN document's cell (:mod:`jaxrnn.cells.rnn`)
+RNN = rnn.RNN
+#: the LSTM document's cell (:mod:`jaxrnn.cells.lstm`)
+LSTM = lstm.LSTM
+#: the course's GRU, reset before the matrix product (:mod:`jaxrnn.cells.gru`)
+GRU = gru.GRU
+#: the GRU of cuDNN, PyTorch and Flax, reset after the product (:mod:`jaxrnn.cells.gru_reset_after`)
+GRU_RESET_AFTER = gru_reset_after.GRU_RESET_AFTER
 
 #: every built-in architecture, by name
 CELLS = {cell.name: cell for cell in (RNN, LSTM, GRU, GRU_RESET_AFTER)}
@@ -54,4 +60,4 @@ def resolve(fn: str, cell) -> Cell:
     )
 
 
-__all__ = ["CELLS", "GRU", "GRU_RESET_AFTER", "LSTM", "RNN", "Cell", "resolve"]
+__all__ = ["CELLS", "GRU", "GRU_RESET_AFTER", "LSTM", "RNN", "resolve"]

@@ -1,12 +1,12 @@
 r"""The full GRU of the course, in the documents' style: cell and sequence, forward and backward.
 
 Forward, for one step, with :math:`c^{\langle t-1 \rangle} = a^{\langle t-1 \rangle}`:
-equations (G1)-(G5) and the prediction. Backward, from ``da_next``: equations (G6)-(G18),
-derived in ``docs/gru.md``; the output layer is not part of it. :math:`d\gamma_r`,
-:math:`d\gamma_u` and :math:`d\tilde c` (``drt``, ``dut``, ``dcct``) are the gradients at the
-gates' and the candidate's pre-activations, as in the LSTM document; a subscript
-:math:`{:n_a}` takes a gradient's first ``n_a`` rows, :math:`{n_a:}` the rest. Each equation
-with its number; ``jaxrnn check --cell gru`` and the documentation cite them from here:
+equations (G1)-(G5) and the prediction. Backward, from ``da_next``: equations (G6)-(G18)
+(why each holds: ``docs/derivations/gru.md``); the output layer is not part of it.
+:math:`d\gamma_r`, :math:`d\gamma_u` and :math:`d\tilde c` (``drt``, ``dut``, ``dcct``) are
+the gradients at the gates' and the candidate's pre-activations, as in the LSTM document; a
+subscript :math:`{:n_a}` takes a gradient's first ``n_a`` rows, :math:`{n_a:}` the rest. Each
+equation with its number; ``jaxrnn check --cell gru`` and the documentation cite them from here:
 
 .. math::
     \Gamma_r = \sigma(W_r [c_{prev}; x_t] + b_r) \tag{G1}
@@ -138,7 +138,7 @@ def gru_cell_forward(xt, a_prev, parameters):
 
 
 def gru_cell_backward(da_next, cache):
-    """Backward pass of one GRU step, equations (G6)-(G18) of ``docs/gru.md``.
+    """Backward pass of one GRU step, equations (G6)-(G18) of the module docstring.
 
     Arguments:
         da_next: gradient with respect to ``a_next`` (which is ``c_next``), ``(n_a, m)``.
@@ -272,6 +272,7 @@ def parameter_backward(dgates, caches, p):
 FAST = FastPath(input_projection, recurrent_weights, step, step_backward, parameter_backward,
                 rows=lambda n_a: 3 * n_a)
 
+#: the course's GRU as a cell: its sequence functions, twins, loss and checks
 GRU = Cell(name="gru", cell_forward=gru_cell_forward, cell_backward=gru_cell_backward,
            parameter_shapes=PARAMETER_SHAPES, cache=GRUCache, cache_fields=CACHE_FIELDS,
            forward=gru_forward, backward=gru_backward, fast=FAST)

@@ -1,8 +1,9 @@
 r"""The reset-after GRU, as cuDNN, PyTorch and Flax compute it: cell and sequence, forward and
 hand-derived backward, in the course's notation: equations (R1)-(R5) forward, (R6)-(R19)
-backward, derived in ``docs/gru_reset_after.md``. :math:`\tilde h` (``hh``) is the
-candidate's recurrent part before the gate; a weight's subscript :math:`{:n_a}` takes its
-first ``n_a`` columns (those acting on ``c_prev``), :math:`{n_a:}` the rest:
+backward (why each holds: ``docs/derivations/gru_reset_after.md``). :math:`\tilde h`
+(``hh``) is the candidate's recurrent part before the gate; a weight's subscript
+:math:`{:n_a}` takes its first ``n_a`` columns (those acting on ``c_prev``), :math:`{n_a:}`
+the rest:
 
 .. math::
     \Gamma_r = \sigma(W_r [c_{prev}; x_t] + b_r) \tag{R1}
@@ -137,7 +138,7 @@ def gru_reset_after_cell_forward(xt, a_prev, parameters):
 
 
 def gru_reset_after_cell_backward(da_next, cache):
-    """Backward pass of one step: (R6)-(R19) of ``docs/gru_reset_after.md``.
+    """Backward pass of one step: (R6)-(R19) of the module docstring.
 
     Arguments:
         da_next: gradient with respect to ``a_next`` (which is ``c_next``), ``(n_a, m)``.
@@ -186,6 +187,7 @@ def gru_reset_after_backward(da, caches):
     return sequence_backward(GRU_RESET_AFTER, da, caches)
 
 
+#: the reset-after GRU as a cell: its sequence functions, twins, loss and checks
 GRU_RESET_AFTER = Cell(
     name="gru_reset_after", cell_forward=gru_reset_after_cell_forward,
     cell_backward=gru_reset_after_cell_backward, parameter_shapes=PARAMETER_SHAPES,

@@ -348,6 +348,7 @@ def parameter_backward(dgates, caches, p):
 FAST = FastPath(input_projection, recurrent_weights, step, step_backward, parameter_backward,
                 rows=lambda n_a: 4 * n_a)
 
+#: the LSTM document's cell: its sequence functions, twins, loss and checks
 LSTM = Cell(name="lstm", cell_forward=lstm_cell_forward, cell_backward=lstm_cell_backward,
             parameter_shapes=PARAMETER_SHAPES, state=("a", "c"), cache=LSTMCache,
             cache_fields=CACHE_FIELDS, forward=lstm_forward, backward=lstm_backward, fast=FAST)

@@ -200,6 +200,7 @@ def parameter_backward(dtanh, caches, p):
 FAST = FastPath(input_projection, recurrent_weights, step, step_backward, parameter_backward,
                 rows=lambda n_a: n_a)
 
+#: the RNN document's cell: its sequence functions, twins, loss and checks
 RNN = Cell(name="rnn", cell_forward=rnn_cell_forward, cell_backward=rnn_cell_backward,
            parameter_shapes=PARAMETER_SHAPES, output=("Wya", "by"), cache=RNNCache,
            cache_fields=CACHE_FIELDS, forward=rnn_forward, backward=rnn_backward, fast=FAST)

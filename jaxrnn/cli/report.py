@@ -41,6 +41,7 @@ LONG_T_X = 200
 #: the report's rows per cell: the problems of jaxrnn.problems, and the long sequence after the
 #: sequence
 LEVELS = (*PROBLEM_LEVELS[:2], "long", *PROBLEM_LEVELS[2:])
+#: the dtypes of the report, each a column group of its rows
 DTYPES = ("float64", "float32", "float16", "bfloat16")
 
 
@@ -93,6 +94,8 @@ DOCUMENT_SIZES = {"rnn": {"m": 10, "T_x": 4}, "lstm": {"m": 10, "T_x": 7}}
 
 
 def report_row(cell, level, dtype, verbose=False):
+    """One row of the self-report: the documents' test cells (where the level has them) and
+    the gradient check of ``cell``'s hand-derived backward at ``level`` in ``dtype``."""
     docs_passed, docs_total, docs_failed = documents_column(cell, level, dtype)
     sizes = {"T_x": LONG_T_X} if level == "long" else None
     if level in ("cell", "sequence") and cells.CELLS.get(cell.name) is cell:
@@ -183,6 +186,8 @@ def _row_text(values, widths) -> str:
 
 
 def check(args) -> int:
+    """``jaxrnn check`` without a file: every row the arguments ask for, each printed as it is
+    done; the exit status is 0 when every row agrees."""
     start = time.perf_counter()
     dtypes = [np.dtype(d) for d in args.dtype]
     # every --cell resolved before any row runs: a typo costs one line, not the other rows

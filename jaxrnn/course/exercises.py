@@ -85,6 +85,7 @@ def _g(key, index, value, shape):
     return {f'gradients["{key}"]{index}': value, f'gradients["{key}"].shape': shape}
 
 
+#: the documents' eight exercises, in their order
 EXERCISES = (
     Exercise(1, "rnn_cell_forward", "rnn_step_by_step.md",
              (("xt", (3, 10)), ("a_prev", (5, 10)), ("parameters", _RNN_FORWARD_ORDER)),

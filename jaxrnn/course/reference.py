@@ -43,21 +43,25 @@ def _described(value) -> str:
 
 
 def sigmoid(x):
+    """The logistic function, elementwise."""
     return 1 / (1 + np.exp(-x))
 
 
 def softmax(x):
+    """The softmax of each column, each shifted by its own maximum."""
     e_x = np.exp(x - np.max(x, axis=0, keepdims=True))
     return e_x / e_x.sum(axis=0, keepdims=True)
 
 
 def rnn_cell_forward(xt, a_prev, parameters):
+    """The RNN document's cell forward: eq. (1) and the prediction."""
     p = parameters
     a_next = np.tanh(p["Wax"] @ xt + p["Waa"] @ a_prev + p["ba"])
     return a_next, softmax(p["Wya"] @ a_next + p["by"]), (a_next, a_prev, xt, p)
 
 
 def rnn_cell_backward(da_next, cache):
+    """The RNN document's cell backward, eqs. (2)-(8)."""
     a_next = _step_cache(cache, 4)[0]
     return rnn_gradients(da_next * (1 - a_next**2), cache)
 
@@ -73,6 +77,7 @@ def rnn_gradients(dtanh, cache):
 
 
 def lstm_cell_forward(xt, a_prev, c_prev, parameters):
+    """The LSTM document's cell forward: eqs. (1)-(6) and the prediction."""
     p = parameters
     concat = np.concatenate((a_prev, xt), axis=0)
     ft = sigmoid(p["Wf"] @ concat + p["bf"])
@@ -86,6 +91,7 @@ def lstm_cell_forward(xt, a_prev, c_prev, parameters):
 
 
 def lstm_cell_backward(da_next, dc_next, cache):
+    """The LSTM document's cell backward, eqs. (7)-(21)."""
     _step_cache(cache, 10)
     return lstm_gradients(lstm_gate_gradients(da_next, dc_next, cache), da_next, dc_next, cache)
 
@@ -121,6 +127,7 @@ def lstm_gradients(gates, da_next, dc_next, cache):
 
 
 def gru_cell_forward(xt, a_prev, parameters):
+    """The course's GRU cell forward, (G1)-(G5)."""
     p = parameters
     concat = np.concatenate((a_prev, xt), axis=0)
     rt = sigmoid(p["Wr"] @ concat + p["br"])
@@ -131,6 +138,7 @@ def gru_cell_forward(xt, a_prev, parameters):
 
 
 def gru_cell_backward(da_next, cache):
+    """The course's GRU cell backward, (G6)-(G18)."""
     # written gate by gate, in a different order from jaxrnn.cells.gru, as an independent check
     a_next, a_prev, rt, ut, cct, xt, p = _step_cache(cache, 7)
     n_a = a_prev.shape[0]
@@ -155,6 +163,7 @@ def gru_cell_backward(da_next, cache):
 
 
 def gru_reset_after_cell_forward(xt, a_prev, parameters):
+    """The reset-after GRU's cell forward, (R1)-(R5)."""
     p = parameters
     gates = np.concatenate((a_prev, xt), axis=0)
     rt = sigmoid(p["Wr"] @ gates + p["br"])
@@ -167,6 +176,7 @@ def gru_reset_after_cell_forward(xt, a_prev, parameters):
 
 
 def gru_reset_after_cell_backward(da_next, cache):
+    """The reset-after GRU's cell backward, (R6)-(R19)."""
     # the candidate first, then each gate, then what each of them reads
     a_next, a_prev, rt, ut, cct, hh, xt, p = _step_cache(cache, 8)
     n_a = a_prev.shape[0]
@@ -264,41 +274,49 @@ def loop_backward(cell_backward, n_state, keys, da, caches, loop: Backward = Bac
 
 
 def rnn_forward(x, a0, parameters, *, loop: Forward = Forward()):
+    """The RNN document's sequence forward, its loop over time."""
     (a,), y_pred, caches = _loop_forward(rnn_cell_forward, 1, x, a0, parameters, "Wya", loop)
     return a, y_pred, caches
 
 
 def rnn_backward(da, caches, *, loop: Backward = Backward(), cell_backward=None):
+    """The RNN document's sequence backward, its loop over time backwards."""
     keys = ("dWax", "dWaa", "dba")
     return loop_backward(cell_backward or rnn_cell_backward, 1, keys, da, caches, loop)
 
 
 def lstm_forward(x, a0, parameters, *, loop: Forward = Forward()):
+    """The LSTM document's sequence forward, its loop over time."""
     (a, c), y, caches = _loop_forward(lstm_cell_forward, 2, x, a0, parameters, "Wy", loop)
     return a, y, c, caches
 
 
 def lstm_backward(da, caches, *, loop: Backward = Backward(), cell_backward=None):
+    """The LSTM document's sequence backward, its loop over time backwards."""
     keys = ("dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo")
     return loop_backward(cell_backward or lstm_cell_backward, 2, keys, da, caches, loop)
 
 
 def gru_forward(x, a0, p):
+    """The course's GRU over a sequence, in the documents' loop."""
     (a,), y_pred, caches = _loop_forward(gru_cell_forward, 1, x, a0, p, "Wy")
     return a, y_pred, caches
 
 
 def gru_backward(da, caches):
+    """The course's GRU's sequence backward, in the documents' loop."""
     keys = ("dWr", "dbr", "dWu", "dbu", "dWc", "dbc")
     return loop_backward(gru_cell_backward, 1, keys, da, caches)
 
 
 def gru_reset_after_forward(x, a0, p):
+    """The reset-after GRU over a sequence, in the documents' loop."""
     (a,), y_pred, caches = _loop_forward(gru_reset_after_cell_forward, 1, x, a0, p, "Wy")
     return a, y_pred, caches
 
 
 def gru_reset_after_backward(da, caches):
+    """The reset-after GRU's sequence backward, in the documents' loop."""
     keys = ("dWr", "dbr", "dWu", "dbu", "dWcc", "dbcc", "dWcx", "dbcx")
     return loop_backward(gru_reset_after_cell_backward, 1, keys, da, caches)
 

@@ -230,6 +230,7 @@ _A_VIEW = (
 )
 _A_VIEW_FIX = "a_next = a0 before the loop, then pass the a_next the cell returned"
 
+#: every slip jaxrnn knows, by exercise
 CATALOGUE = (
     # exercise 2, rnn_forward
     Slip("a0-at-every-step", 2, "the loop", "every step starts from a0, not from the previous "

@@ -3,4 +3,4 @@ jaxrnn's hand-derived gradients (:mod:`~jaxrnn.demo.charlm`, ``jaxrnn train``; `
 'jaxrnn[demo]'`` for Optax).
 """
 
-__all__ = ["charlm"]
+__all__: list[str] = []  # its module, charlm, imports Optax only when it trains

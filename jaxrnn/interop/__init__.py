@@ -5,4 +5,4 @@ recurrent modules (:mod:`~jaxrnn.interop.weights`, ``jaxrnn[torch]``). Importing
 imports none of them; each module imports its library when it is imported.
 """
 
-__all__ = ["eqx", "nnx", "weights"]
+__all__: list[str] = []  # its modules are its names, each imported on its own

@@ -60,7 +60,7 @@ else:  # the child process's script: its sibling by its path, and nothing else o
     _spec.loader.exec_module(protocol)
 
 #: jaxrnn's copy of the documents' helper module, for folders that have none
-FALLBACK = str(pathlib.Path(__file__).with_name("fallback"))
+FALLBACK = str(pathlib.Path(__file__).with_name("_fallback"))
 #: the independent NumPy reference, whose cell functions stand in for a learner's on request
 REFERENCE = str(pathlib.Path(__file__).parents[1] / "course" / "reference.py")
 #: cell magics whose body is Python, run without their first line
