@@ -50,6 +50,19 @@ runs jaxrnn's hand-derived backward through its custom VJP."""
 
 def main(argv=None) -> int:
     """The ``jaxrnn`` command's arguments, and the command they ask for: its exit status."""
+    args = parse(argv)
+    if args.command == "check":
+        if args.files:
+            from jaxrnn.cli.solution import check_solution
+
+            return check_solution(args)
+        return check(args)
+    return train(args)
+
+
+def parse(argv=None) -> argparse.Namespace:
+    """The ``jaxrnn`` command's arguments, each checked and checked with the others; a wrong
+    one exits with status 2 and says why, as argparse does."""
     import jaxrnn
 
     parser = argparse.ArgumentParser(
@@ -158,13 +171,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "check":
         _check_options(check_parser, args)
-        if args.files:
-            from jaxrnn.cli.solution import check_solution
-
-            return check_solution(args)
-        return check(args)
-    _train_options(train_parser, args)
-    return train(args)
+    else:
+        _train_options(train_parser, args)
+    return args
 
 
 #: the options of jaxrnn's own report, and of the report on a solution
@@ -253,6 +262,4 @@ def _writable(text: str) -> pathlib.Path:
     return path
 
 
-__all__ = [
-    "main", "run"
-]  # fmt: skip
+__all__ = ["main", "parse", "run"]
