@@ -1,4 +1,4 @@
-"""What the README's "What jaxrnn guarantees" promises, each promise tested."""
+"""What docs/guarantees.md promises, each promise tested."""
 
 import jax
 import numpy as np

@@ -59,7 +59,7 @@ def test_the_documents_backward_passes(dtype):
 
 
 def test_a_missing_factor_in_eq_20_is_caught():
-    """The README's example: dc_prev without ft in its second term."""
+    """The gradient checker page's example: dc_prev without ft in its second term."""
 
     def broken(da_next, dc_next, cache):
         gradients = jaxrnn.lstm_cell_backward(da_next, dc_next, cache)
