@@ -303,7 +303,11 @@ def _ml_node(node) -> str:
 
 
 def _ml_base(node) -> str:
-    return _ml_node(node) if not isinstance(node, str) or not node.isspace() else "<mrow/>"
+    """A script's base as one element, as ``msup`` and ``msub`` take it (a function's name is
+    two: its identifier and the invisible function application)."""
+    if isinstance(node, str) and node.isspace():
+        return "<mrow/>"
+    return f"<mrow>{_ml_node(node)}</mrow>"
 
 
 def _ml_script(nodes) -> str:

@@ -33,7 +33,12 @@ def test_every_equation_reads_as_text_and_as_mathml(name):
     for key, latex in MODULES[name].EQUATIONS.items():
         text = as_text(latex)
         assert "\\" not in text and "{" not in text and "=" in text, (key, text)
-        ElementTree.fromstring(as_mathml(latex, key))  # well-formed
+        math = ElementTree.fromstring(as_mathml(latex, key))  # well-formed
+        # a script element takes exactly its base and its scripts, or a browser misplaces them
+        arity = {"msup": 2, "msub": 2, "msubsup": 3, "mfrac": 2, "mover": 2}
+        for element in math.iter():
+            if element.tag in arity:
+                assert len(element) == arity[element.tag], (key, ElementTree.tostring(element))
 
 
 def test_the_documents_forms_as_text():
