@@ -189,7 +189,8 @@ class Solution:
         shadowed = {n: list(dict.fromkeys(p))[:-1] for n, p in places.items()
                     if len(set(p)) > 1}  # fmt: skip
         functions = {n: defined_at(f) for n, f in found.items()}
-        return protocol.Loaded(functions, self.errors, 0, unrun, shadowed)
+        sources = {n: s for n, f in found.items() if (s := source_of(f)) is not None}
+        return protocol.Loaded(functions, self.errors, 0, unrun, shadowed, sources)
 
     def run_statements(self, path: str, source: bytes, namespace: dict):
         """A ``.py`` run one top-level statement at a time, as notebook cells are; ``source``
@@ -473,6 +474,29 @@ def defined_at(function) -> str:
         path, cell = file.split(" [", 1)
         return f"{protocol.shown(path)}, {cell.rstrip(']')}, line {code.co_firstlineno}"
     return f"{protocol.shown(file)}:{code.co_firstlineno}"
+
+
+def source_of(function) -> tuple[int, list[str]] | None:
+    """``(first line, lines)`` of a function's own definition, as Python compiled it (a
+    notebook cell's code as it ran), for the report to show beside an equation; ``None``
+    where its source cannot be read."""
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return None
+    lines = linecache.getlines(code.co_filename)
+    try:
+        tree = ast.parse("".join(lines))
+    except (SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and code.co_firstlineno in (
+            node.lineno,
+            *(d.lineno for d in node.decorator_list),
+        ):
+            return node.lineno, [
+                line.rstrip("\n") for line in lines[node.lineno - 1 : node.end_lineno]
+            ]
+    return None
 
 
 class ModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):

@@ -120,6 +120,8 @@ class Finding:
         rounded: for a right one, the dtype it was returned in, right to its rounding.
         rounding: wrong by no more than float32's rounding: no equation is suspected for it.
         none: the learner returned ``None`` for it (the template's placeholder).
+        got, want, dims: for an array of the reference's shape, the learner's values and
+            jaxrnn's in float64, and its axes' names (``"n_x m T_x"``): what the page draws.
     """
 
     name: str
@@ -131,6 +133,9 @@ class Finding:
     rounded: str | None = None
     rounding: bool = False
     none: bool = False
+    got: np.ndarray | None = field(default=None, repr=False, compare=False)
+    want: np.ndarray | None = field(default=None, repr=False, compare=False)
+    dims: str | None = None
 
 
 @dataclass
@@ -162,6 +167,9 @@ class Verdict:
     swapped_step: tuple[int, int] | None = None
     #: why jaxrnn could not check it at all (a failure of jaxrnn's, said as one)
     unchecked: str | None = None
+    #: a loop's outputs with jaxrnn's cell function in place of its own, on the case of
+    #: ``findings``, by name: what the page draws beside the learner's
+    swapped: dict = field(default_factory=dict)
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -290,17 +298,20 @@ def compare_array(name: str, got, want, dims: str | None, field: bool = False) -
     scale = float(np.max(np.abs(want), initial=0.0))
     diff = np.abs(values - want)
     error = float(np.max(diff, initial=0.0)) / (scale or 1.0)
+    arrays = {"got": values, "want": want, "dims": dims}
     if not np.all(np.isfinite(values)):
-        return Finding(name, False, np.inf, "not finite", locate(values, want, dims, LEARNER.rtol))
+        where = locate(values, want, dims, LEARNER.rtol)
+        return Finding(name, False, np.inf, "not finite", where, **arrays)
     if np.all(diff <= LEARNER.atol + LEARNER.rtol * scale):
-        return Finding(name, True, error)
+        return Finding(name, True, error, **arrays)
     rounded = _ROUNDED.get(array.dtype)
     if rounded is not None and np.all(diff <= rounded.atol + rounded.rtol * scale):
-        return Finding(name, True, error, rounded=array.dtype.name)
+        return Finding(name, True, error, rounded=array.dtype.name, **arrays)
     float32 = _ROUNDED[np.dtype("float32")]
     rounding = bool(np.all(diff <= float32.atol + float32.rtol * scale))
     bound = (LEARNER.atol + LEARNER.rtol * scale) / (scale or 1.0)
-    return Finding(name, False, error, None, locate(values, want, dims, bound), rounding=rounding)
+    where = locate(values, want, dims, bound)
+    return Finding(name, False, error, None, where, rounding=rounding, **arrays)
 
 
 def compare(spec: Spec, got, want, scalars: bool = False) -> list[Finding]:
@@ -611,6 +622,7 @@ def _swapped_verdict(spec, verdict, rerun, arguments) -> None:
     first."""
     findings = [compare(spec, _as_documents(spec, i, got)[0], _target(spec, i))
                 for i, got in enumerate(rerun)]  # fmt: skip
+    _keep_swapped(verdict, findings)
     swapped = f"with jaxrnn's {spec.uses} in its place"
     if all(f.ok for fs in findings for f in fs):
         verdict.note(f"{swapped} your loop is right: the mistakes are {spec.uses}'s")
@@ -625,6 +637,13 @@ def _swapped_verdict(spec, verdict, rerun, arguments) -> None:
     else:
         verdict.note(f"{swapped} your loop is still wrong")
     verdict.suspects = ["the loop"]
+
+
+def _keep_swapped(verdict, findings_per_case) -> None:
+    """The swapped loop's findings on the case the learner's own are shown from."""
+    labels = [c.label for c in cases(verdict.function)]
+    if verdict.case in labels:
+        verdict.swapped = {f.name: f for f in findings_per_case[labels.index(verdict.case)]}
 
 
 def _hint(spec, raised: Raised, case: Case) -> str | None:
@@ -762,6 +781,7 @@ def _cell_or_loop(runner, spec, verdict, verdicts, arguments, results):
         return None
     rerun = [_as_documents(spec, i, r)[0] for i, r in enumerate(rerun)]
     findings = [compare(spec, got, _target(spec, i)) for i, got in enumerate(rerun)]
+    _keep_swapped(verdict, findings)
     if all(f.ok for fs in findings for f in fs):
         verdict.note(f"with jaxrnn's {spec.uses} in its place your loop is right: the "
                      f"mistakes are {spec.uses}'s")  # fmt: skip

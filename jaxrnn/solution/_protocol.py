@@ -75,6 +75,8 @@ class Loaded:
             nowhere else.
         shadowed: ``{name: [where, ...]}``: functions defined in several of the files, each
             place but the last, whose definition wins.
+        sources: ``{name: (first line, lines)}``: each function's own code, for the report
+            to show beside the equations it computes.
     """
 
     functions: dict
@@ -82,6 +84,7 @@ class Loaded:
     output_lines: int = 0
     unrun: dict = field(default_factory=dict)
     shadowed: dict = field(default_factory=dict)
+    sources: dict = field(default_factory=dict)
 
 
 def shown(file: str) -> str:
@@ -107,8 +110,9 @@ def as_data(reply):
     if isinstance(value, Loaded):
         errors = [(where, raised_data(r)) for where, r in value.errors]
         unrun = {n: (where, raised_data(r)) for n, (where, r) in value.unrun.items()}
+        sources = {n: (first, list(lines)) for n, (first, lines) in value.sources.items()}
         value = {"functions": value.functions, "errors": errors, "unrun": unrun,
-                 "shadowed": value.shadowed}  # fmt: skip
+                 "shadowed": value.shadowed, "sources": sources}  # fmt: skip
     elif isinstance(value, Raised):
         value = raised_data(value)
     return kind, value

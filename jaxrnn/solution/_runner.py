@@ -76,8 +76,10 @@ class Worker:
             raise NotASolution(f"the solution stopped while loading: {raised_from(value)}")
         errors = [(where, raised_from(r)) for where, r in value["errors"]]
         unrun = {n: (where, raised_from(r)) for n, (where, r) in value["unrun"].items()}
+        sources = {name: (int(first), [str(line) for line in lines])
+                   for name, (first, lines) in value["sources"].items()}  # fmt: skip
         return Loaded(value["functions"], errors, self.output().count("\n"), unrun,
-                      value["shadowed"])  # fmt: skip
+                      value["shadowed"], sources)  # fmt: skip
 
     def _ask(self, message, timeout):
         try:
@@ -159,7 +161,9 @@ class InProcess:
         self.timeout = timeout
         self._printed = io.StringIO()
         functions = {n: child.defined_at(f) for n, f in self._solution.functions.items()}
-        self.loaded = Loaded(functions, [])
+        sources = {n: s for n, f in self._solution.functions.items()
+                   if (s := child.source_of(f)) is not None}  # fmt: skip
+        self.loaded = Loaded(functions, [], sources=sources)
 
     def call(self, name, *args, keep=None, substitute=None):
         files = {f.__code__.co_filename for f in self._solution.functions.values()
