@@ -91,6 +91,12 @@ def parse(argv=None) -> argparse.Namespace:
         "the standard error)",
     )  # fmt: skip
     check_parser.add_argument(
+        "--html", type=_writable, metavar="PAGE",
+        help="also write the report as one self-contained page (no network needed to open "
+        "it): with FILE, each wrong exercise's suspect equations beside your lines and its "
+        "errors drawn; without, the rows and their errors against their tolerances",
+    )  # fmt: skip
+    check_parser.add_argument(
         "--exercise", nargs="+", metavar="N",
         help="with FILE: only these exercises (1-8, or the functions' names)",
     )  # fmt: skip

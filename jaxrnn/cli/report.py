@@ -129,6 +129,10 @@ def report_row(cell, level, dtype, verbose=False):
         f"{adjoint.error:.1e} (<= {adjoint.tolerance:.0e})",
         "vs finite diff.": fd_column if fd else "-",
         "result": "PASS" if ok else "FAIL: " + "; ".join(problems),
+        # every opinion's error over its tolerance, for the page's picture (not printed)
+        "ratios": [(f"{row.name} {key}", o.error / o.tolerance) for row in report.rows
+                   for key, o in row.opinions.items()
+                   if o.settled and o.error is not None and o.tolerance],
     }  # fmt: skip
 
 
@@ -216,7 +220,7 @@ def check(args) -> int:
               for column, width in _COLUMNS.items()]  # fmt: skip
     jobs = _jobs(args.jobs, plan)
     if getattr(args, "json", False):
-        return _as_json(plan, jobs, args.verbose, start)
+        return _as_json(plan, jobs, args.verbose, start, getattr(args, "html", None))
     say(
         f"jaxrnn check: {len(plan)} rows"
         + (f" in {jobs} processes" if jobs > 1 else "")
@@ -227,28 +231,68 @@ def check(args) -> int:
         "terms), the worst shown; each row is printed as it is measured\n"
     )
     say(_row_text(_COLUMNS, widths))
-    ok = True
+    ok, rows = True, []
     for row, verbose in _rows(plan, jobs, args.verbose):
         if verbose:
             say(verbose.rstrip())
         ok &= row["result"] == "PASS"
+        rows.append(row)
         say(_row_text([row[column] for column in _COLUMNS], widths))
     elapsed = time.perf_counter() - start
-    say(f"\n{len(plan)} rows in {elapsed:.1f} s: " + ("all agree" if ok else "DISAGREEMENT"))
+    verdict = f"{len(plan)} rows in {elapsed:.1f} s: " + ("all agree" if ok else "DISAGREEMENT")
+    say(f"\n{verdict}")
+    if getattr(args, "html", None) is not None:
+        args.html.write_text(page(rows, verdict), encoding="utf-8")
+        print(f"jaxrnn check: wrote {args.html}", file=sys.stderr)
     return 0 if ok else 1
 
 
-def _as_json(plan, jobs: int, verbose: bool, start: float) -> int:
+def page(rows: list, verdict: str) -> str:
+    """The self-report as a page: its rows as a table, each verdict marked, and every
+    opinion's error against its tolerance drawn, row by row."""
+    from jaxrnn import _html
+    from jaxrnn._html import pictures
+
+    columns = [c for c in _COLUMNS if c != "result"]
+    body = [f"<h1>jaxrnn check: {_html.escape(verdict)}</h1>",
+            "<p>Each row checks jaxrnn's hand-derived backward passes against the documents' "
+            "expected outputs, jax.vjp of the forward, forward mode (the dot-product test, in "
+            "float64) and central finite differences (float64), within the tolerances of "
+            "jaxrnn.gradcheck.tolerances; the worst error of each is shown.</p>"]  # fmt: skip
+    table = []
+    for row in rows:
+        passed = row["result"] == "PASS"
+        result = _html.mark("right" if passed else "wrong")
+        if not passed:
+            result += " " + _html.escape(row["result"].removeprefix("FAIL: "))
+        table.append([_html.escape(row[c]) for c in columns] + [result])
+    body.append(_html.table([*map(_html.escape, columns), "result"], table))
+    labels = [f"{r['cell']} {r['level']} {r['dtype']} {r['device']}" for r in rows]
+    drawn = pictures.ratios([(label, [(w, v) for w, v in r.get("ratios", ())])
+                             for label, r in zip(labels, rows, strict=True)])  # fmt: skip
+    body.append(_html.figure(drawn, "every gradient's error over its tolerance, by opinion, "
+                                    "row by row: a point right of 1 is wrong"))  # fmt: skip
+    if drawn is None:
+        body.append(f'<p class="note">{_html.escape(pictures.MISSING)}</p>')
+    return _html.document(f"jaxrnn check: {verdict}", "\n".join(body))
+
+
+def _as_json(plan, jobs: int, verbose: bool, start: float, html=None) -> int:
     """The report as one JSON document on the standard output (its rows, the columns' keys,
     and the verdict), each row's progress on the standard error as it is measured."""
-    rows = []
+    rows, measured = [], []
     for row, table in _rows(plan, jobs, verbose):
+        measured.append(row)
+        row = {k: v for k, v in row.items() if k != "ratios"}
         rows.append({**row, "ok": row["result"] == "PASS"} | ({"table": table} if verbose else {}))
         print(f"jaxrnn check: row {len(rows)} of {len(plan)}: {row['cell']} {row['level']} "
               f"{row['dtype']} {row['result']}", file=sys.stderr, flush=True)  # fmt: skip
     ok = all(r["ok"] for r in rows)
-    say(json.dumps({"ok": ok, "rows": rows, "seconds": round(time.perf_counter() - start, 1)},
-                   indent=2))  # fmt: skip
+    seconds = round(time.perf_counter() - start, 1)
+    say(json.dumps({"ok": ok, "rows": rows, "seconds": seconds}, indent=2))
+    if html is not None:
+        verdict = f"{len(plan)} rows in {seconds} s: " + ("all agree" if ok else "DISAGREEMENT")
+        html.write_text(page(measured, verdict), encoding="utf-8")
     return 0 if ok else 1
 
 
@@ -345,5 +389,5 @@ def _worker_row(device_name, cell_name, level, dtype_name, verbose):
 
 __all__ = [
     "DOCUMENT_SIZES", "DTYPES", "LEVELS", "LONG_T_X", "check", "devices", "documents_column",
-    "report_row", "run_row", "say"
+    "page", "report_row", "run_row", "say"
 ]  # fmt: skip

@@ -48,6 +48,9 @@ def check_solution(args) -> int:
         if args.show_output and report.output:
             say("\nwhat your code printed:\n" + report.output.rstrip())
     status = max(report.exit_status for report in reports)
+    if args.html is not None:
+        args.html.write_text(page(reports), encoding="utf-8")
+        print(f"jaxrnn check: wrote {args.html}", file=sys.stderr)
     if args.json:
         if len(reports) == 1:
             say(reports[0].to_json(output=args.show_output))
@@ -59,6 +62,15 @@ def check_solution(args) -> int:
     return status
 
 
-__all__ = [
-    "check_solution"
-]  # fmt: skip
+def page(reports) -> str:
+    """One page for the solutions checked, each its report drawn."""
+    from jaxrnn import _html
+    from jaxrnn.solution._page import body
+
+    if len(reports) == 1:
+        return reports[0].to_html()
+    title = "jaxrnn check " + " ".join(f for r in reports for f in r.files)
+    return _html.document(title, "\n".join(body(r) for r in reports))
+
+
+__all__ = ["check_solution", "page"]

@@ -265,9 +265,28 @@ def run_exercise(exercise: Exercise, api=None, dtype=np.float64, forward_api=Non
     return exercise.printed(getattr(api or jaxrnn, exercise.function)(*arguments))
 
 
+#: the name the documents' code gives what each equation computes (``dcct`` for eq. (8)),
+#: by cell: the report page finds the line of a learner's code that computes an equation by
+#: it (or by a comment citing the equation)
+COMPUTED_AS = {
+    "rnn": {
+        "(1)": ("a_next",), "prediction": ("yt_pred",), "(3)": ("dtanh",), "(4)": ("dWax",),
+        "(5)": ("dWaa",), "(6)": ("dba",), "(7)": ("dxt",), "(8)": ("da_prev",),
+    },
+    "lstm": {
+        "(1)": ("ft",), "(2)": ("it",), "(3)": ("cct",), "(4)": ("c_next",), "(5)": ("ot",),
+        "(6)": ("a_next",), "prediction": ("yt_pred",), "(7)": ("dot_", "dot"),
+        "(8)": ("dcct",), "(9)": ("dit",), "(10)": ("dft",), "(11)": ("dWf",),
+        "(12)": ("dWi",), "(13)": ("dWc",), "(14)": ("dWo",), "(15)": ("dbf",),
+        "(16)": ("dbi",), "(17)": ("dbc",), "(18)": ("dbo",), "(19)": ("da_prev",),
+        "(20)": ("dc_prev",), "(21)": ("dxt",),
+    },
+}  # fmt: skip
+
+
 __all__ = [
-    "EXERCISES", "OLDER_EDITION", "OLDER_EDITION_NOTE", "Exercise", "Line", "compare",
-    "parse_printed", "run_exercise", "side_by_side",
+    "COMPUTED_AS", "EXERCISES", "OLDER_EDITION", "OLDER_EDITION_NOTE", "Exercise", "Line",
+    "compare", "parse_printed", "run_exercise", "side_by_side",
 ]  # fmt: skip
 
 

@@ -241,7 +241,12 @@ def _row(context: Context, name: str, formed: dict) -> GradientCheck | None:
     fault = None if np.all(np.isfinite(got)) else "not finite"
     if "vjp" in opinions and opinions["vjp"].detail.get("zero"):
         fault = "returned zero where the gradient is not"
-    return GradientCheck(name, shape, opinions, fault=fault)
+    reference = None
+    if context.vjp is not None:
+        float64 = "vjp" in opinions and opinions["vjp"].detail.get("float64")
+        reference = np.asarray(context.float64[name] if float64 else context.vjp[name])
+    return GradientCheck(name, shape, opinions, fault=fault, manual=np.array(got),
+                         reference=reference, dims=context.dims.get(name))  # fmt: skip
 
 
 __all__ = ["GradientCheck", "Opinion", "Report", "check_backward", "format_table"]

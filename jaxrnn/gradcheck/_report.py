@@ -13,7 +13,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from jaxrnn.gradcheck.where import Where
+import numpy as np
+
+from jaxrnn.gradcheck.where import TIME, Where
 
 AGREES, WRONG, UNDECIDED = "agrees", "wrong", "undecided"
 
@@ -97,6 +99,11 @@ class GradientCheck:
     shape: tuple
     opinions: Mapping[str, Opinion] = field(default_factory=dict)
     fault: str | None = None
+    #: the backward's gradient and ``jax.vjp``'s (in float64 where that judged), and the
+    #: gradient's axes in the documents' symbols: what the report's page draws
+    manual: np.ndarray | None = field(default=None, repr=False, compare=False)
+    reference: np.ndarray | None = field(default=None, repr=False, compare=False)
+    dims: str | None = None
 
     def __getitem__(self, key: str) -> Opinion | None:
         """The opinion of one source (``row["fd"]``), or ``None`` where it was not formed."""
@@ -276,6 +283,58 @@ class Report:
         return "WRONG: " + ", ".join(self.failed) + ("; " + undecided if self.undecided else "")
 
     __str__ = table
+
+    def to_html(self) -> str:
+        """The report as one self-contained page: the table, each verdict marked, and each
+        wrong gradient's error drawn, entry by entry and along its time axis."""
+        from jaxrnn import _html
+
+        return _html.document(f"check_backward: {self.verdict()}", self._body())
+
+    def _repr_html_(self) -> str:
+        from jaxrnn import _html
+
+        return _html.fragment(self._body())
+
+    def _body(self) -> str:
+        from jaxrnn import _html
+        from jaxrnn._html import pictures
+
+        shown = [s for s in self.sources if any(s.key in r.opinions for r in self.rows)]
+        head = ["gradient", "shape", "verdict"] + [
+            f"{_html.escape(s.label)}: error (tolerance)" for s in shown
+        ]  # fmt: skip
+        body = []
+        for r in self.rows:
+            kind = {AGREES: "right", WRONG: "wrong", UNDECIDED: "unsure"}[r.verdict]
+            cells = [
+                f"<code>{_html.escape(r.name)}</code>",
+                _html.escape(r.shape),
+                _html.mark(kind),
+            ]
+            for source in shown:
+                values = _cells(source, r[source.key])
+                if source.key == "vjp":
+                    values = values[1:]  # the relative error and its tolerance
+                cells.append(_html.escape(f"{values[0]} ({values[1]})" if values[1] != "-"
+                                          else values[0]))  # fmt: skip
+            body.append(cells)
+        kind = "right" if self.ok else "unsure" if not self.failed else "wrong"
+        parts = [f"<h3>{_html.mark(kind)} {_html.escape(self.verdict())}</h3>",
+                 _html.table(head, body)]  # fmt: skip
+        parts += [f'<p class="note">{_html.escape(note)}</p>' for note in self.notes()]
+        for r in [r for r in self.rows if r.verdict == WRONG and r.manual is not None][:3]:
+            if r.reference is None:
+                continue
+            worst = r.where.index if r.where is not None else None
+            drawn = pictures.entries(r.manual, r.reference, r.dims, worst)
+            parts.append(_html.figure(drawn, f"{r.name}: the error of each entry against jax.vjp"))
+            if r.dims and r.dims.split()[-1] in TIME and r.manual.ndim > 1:
+                first = r.where.steps[1] if r.where is not None and r.where.steps else None
+                curves = {f"your {r.name}": (r.manual, r.reference)}
+                drawn = pictures.steps(curves, first)
+                parts.append(_html.figure(drawn, f"{r.name}: the worst error of each time step"))
+        return "\n".join(parts)
 
 
 def _cells(source: Source, opinion: Opinion | None) -> list[str]:

@@ -88,6 +88,7 @@ def check(
             unrun=dict(loaded.unrun),
             shadowed=shadowed,
             asked=None if names is None else [n for n in diagnose.NAMES if n in names],
+            sources=dict(loaded.sources),
         )
         if progress is not None:
             progress(report)

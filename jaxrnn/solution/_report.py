@@ -4,7 +4,6 @@ JSON, and as rich output in a notebook."""
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass, field
 
@@ -44,6 +43,8 @@ class Report:
     shadowed: dict = field(default_factory=dict)
     #: the exercises asked for (``--exercise``), by name; ``None`` for every one found
     asked: list | None = None
+    #: ``{name: (first line, lines)}``: each function's code, which the page shows
+    sources: dict = field(default_factory=dict, repr=False)
 
     @property
     def unchecked(self) -> list:
@@ -154,7 +155,17 @@ class Report:
         return "```text\n" + self.text() + "\n```"
 
     def _repr_html_(self) -> str:
-        return f"<pre>{html.escape(self.text())}</pre>"
+        """The page, inline in a notebook."""
+        from jaxrnn import _html
+        from jaxrnn.solution._page import body
+
+        return _html.fragment(body(self))
+
+    def to_html(self) -> str:
+        """The report as one self-contained page (``jaxrnn check FILE --html``)."""
+        from jaxrnn.solution._page import page
+
+        return page(self)
 
     # JSON
 
