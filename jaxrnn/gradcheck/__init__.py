@@ -56,6 +56,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrnn.autodiff import documents_names
+from jaxrnn.gradcheck._complex import realified
 from jaxrnn.gradcheck._opinions import SOURCES, Context, NotApplicable, vjp_gradients
 from jaxrnn.gradcheck._report import GradientCheck, Opinion, Report, format_table
 from jaxrnn.gradcheck._subject import FN, array_fault, checked_subject
@@ -125,6 +126,12 @@ def check_backward(
     if order not in (1, 2) or isinstance(order, bool):
         raise ValueError(f"{FN}: `order` must be 1 or 2; got {order!r}")
     rtol, atol = _tolerance("rtol", rtol), _tolerance("atol", atol)
+    complex_names = []
+    if isinstance(inputs, Mapping) and inputs and callable(forward) and callable(backward):
+        # complex values as their real and imaginary parts, in JAX's convention
+        forward, backward, inputs, cotangents, dims, complex_names = realified(
+            forward, backward, inputs, cotangents, style, dims
+        )
     subject = checked_subject(forward, backward, inputs, cotangents, style)
     _check_dims(subject, dims)
     skip = {str(s) for s in ([skip] if isinstance(skip, str) else skip or ())}
@@ -170,7 +177,8 @@ def check_backward(
             rows.append(row)
     skipped = [n for n in [*manual, *gradients] if n in skip]
     return Report(subject.dtype.name, rows, not_returned, list(dict.fromkeys(skipped)),
-                  not_applicable, caller, [s for s in sources if s.key in formed])  # fmt: skip
+                  not_applicable, caller, [s for s in sources if s.key in formed],
+                  complex_names)  # fmt: skip
 
 
 def _tolerance(name: str, value) -> float | None:

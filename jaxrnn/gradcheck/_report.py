@@ -179,6 +179,8 @@ class Report:
     tolerances: tuple | None = None
     #: the sources of the opinions formed, in the table's order
     sources: list = field(default_factory=list)
+    #: the gradients of complex inputs, each checked as its real and imaginary parts
+    complex: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -234,6 +236,12 @@ class Report:
             rtol, atol = self.tolerances
             notes.append(f"tolerances yours: rtol {rtol:g}, atol {atol:g} (not the {self.dtype} "
                          f"defaults of jaxrnn/gradcheck/tolerances.py)")  # fmt: skip
+        if self.complex:
+            notes.append(
+                "complex, checked in JAX's convention as [Re g, -Im g] along a last axis of 2 "
+                "(g is what jax.vjp returns: Re(sum(w * df)) = Re(sum(g * dz))): "
+                + ", ".join(self.complex)
+            )
         exact = [row.name for row in self.rows if row.against_float64]
         if exact:
             notes.append(

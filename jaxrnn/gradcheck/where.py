@@ -33,6 +33,8 @@ _AXES = {
 }
 #: the symbols of a time axis
 TIME = ("T_x", "T_da", "T")
+#: the symbol of the axis a complex array is checked along: its real and imaginary parts
+PART = "part"
 #: what the blocks of a concatenated axis act on, by symbol: [a_prev; xt]
 _BLOCKS = {"n_a": "a_prev", "n_x": "xt", "n_y": "y"}
 
@@ -105,9 +107,13 @@ def _meaning(index, symbols, shape, sizes) -> str:
         if "+" not in symbol and not symbol.isdigit():
             known.setdefault(symbol, size)
     parts = []
-    data = "m" in symbols  # states and inputs: rows, examples, steps; weights: rows, columns
+    # states and inputs: rows, examples, steps; weights: rows, columns
+    data = "m" in symbols
     for axis, (i, symbol, size) in enumerate(zip(index, symbols, shape, strict=True)):
         if symbol.isdigit():  # a bias's column
+            continue
+        if symbol == PART:  # a complex entry, checked as its two real parts
+            parts.append(("real", "imaginary")[i] + " part")
             continue
         if data:
             parts.append(f"{_AXES.get(symbol, symbol)} {i}")
@@ -133,6 +139,4 @@ def _block(i: int, terms: list[str], size: int, known: dict) -> str:
     return ""
 
 
-__all__ = [
-    "TIME", "Where", "locate"
-]  # fmt: skip
+__all__ = ["PART", "TIME", "Where", "locate"]
