@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 
 from jaxrnn._core.cell import Cell
-from jaxrnn.cells import gru, gru_reset_after, lstm, rnn
+from jaxrnn.cells import gru, gru_reset_after, lstm, mingru, minlstm, rnn
 
 #: the RNN document's cell (:mod:`jaxrnn.cells.rnn`)
 RNN = rnn.RNN
@@ -22,8 +22,16 @@ GRU = gru.GRU
 #: the GRU of cuDNN, PyTorch and Flax, reset after the product (:mod:`jaxrnn.cells.gru_reset_after`)
 GRU_RESET_AFTER = gru_reset_after.GRU_RESET_AFTER
 
-#: every built-in architecture, by name
+#: minGRU, linear in its state (:mod:`jaxrnn.cells.mingru`)
+MINGRU = mingru.MINGRU
+#: minLSTM, linear in its state (:mod:`jaxrnn.cells.minlstm`)
+MINLSTM = minlstm.MINLSTM
+
+#: the documents' architectures and the GRUs, by name: what ``jaxrnn check`` reports on
 CELLS = {cell.name: cell for cell in (RNN, LSTM, GRU, GRU_RESET_AFTER)}
+#: today's recurrences, linear in the state, by name (``jaxrnn check --all``; the LRU, whose
+#: state is complex, is not a cell: :mod:`jaxrnn.cells.lru`)
+RECURRENCES = {cell.name: cell for cell in (MINGRU, MINLSTM)}
 
 
 def resolve(fn: str, cell) -> Cell:
@@ -47,17 +55,21 @@ def resolve(fn: str, cell) -> Cell:
         if not isinstance(found, Cell):
             raise TypeError(f"{fn}: {cell!r} is a {type(found).__name__}, not a jaxrnn Cell")
         return found
+    known = {**CELLS, **RECURRENCES}
     if isinstance(cell, str):
-        if cell not in CELLS:
+        if cell not in known:
             raise ValueError(
-                f"{fn}: unknown cell {cell!r}; the known cells are {sorted(CELLS)} (or "
+                f"{fn}: unknown cell {cell!r}; the known cells are {sorted(known)} (or "
                 f"'package.module:NAME' for one of your own)"
             )
-        return CELLS[cell]
+        return known[cell]
     raise TypeError(
-        f"{fn}: `cell` must be a cell name ({', '.join(sorted(CELLS))}) or a jaxrnn.Cell; "
+        f"{fn}: `cell` must be a cell name ({', '.join(sorted(known))}) or a jaxrnn.Cell; "
         f"got {type(cell).__name__}"
     )
 
 
-__all__ = ["CELLS", "GRU", "GRU_RESET_AFTER", "LSTM", "RNN", "resolve"]
+__all__ = [
+    "CELLS", "GRU", "GRU_RESET_AFTER", "LSTM", "MINGRU", "MINLSTM", "RECURRENCES", "RNN",
+    "resolve",
+]  # fmt: skip

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from jaxrnn import custom_vjp
-from jaxrnn.cells import CELLS, GRU
+from jaxrnn.cells import CELLS, GRU, RECURRENCES
 
 eqx = pytest.importorskip("equinox")
 nnx = pytest.importorskip("flax.nnx")
@@ -60,8 +60,9 @@ def nnx_loss(rnn, x, carry, upstream, weights):
     return weighted(outputs, final, upstream, weights)
 
 
-# each cell once forward and once reversed, over the two modules (every case costs compilations)
-EQX = [(cell, i % 2 == 1) for i, cell in enumerate(CELLS.values())]
+# each cell once forward and once reversed, over the two modules (every case costs compilations);
+# today's recurrences too, which are cells as the documents' are
+EQX = [(cell, i % 2 == 1) for i, cell in enumerate([*CELLS.values(), *RECURRENCES.values()])]
 NNX = [(cell, not reverse) for cell, reverse in EQX]
 
 

@@ -1,0 +1,284 @@
+r"""The Linear Recurrent Unit (Orvieto et al., 2023, "Resurrecting Recurrent Neural Networks
+for Long Sequences"): a complex diagonal recurrence, its hand-derived backward in JAX's
+convention for complex values, and its sequence functions by a parallel scan.
+
+The state is complex, :math:`a_t = \lambda \odot a_{t-1} + \gamma \odot (B x_t)`, with one
+:math:`\lambda` per unit inside the unit circle, parametrised (as the paper does) by real
+:math:`\nu, \theta` so that :math:`|\lambda| = e^{-e^\nu} < 1` always; the readout is real,
+:math:`y_t = \mathrm{Re}(C a_t) + D x_t`. Forward, for one step: (LRU1)-(LRU4). Backward, from
+the cotangent ``da_next`` of the complex state, (LRU5)-(LRU13): what ``jax.vjp`` returns for
+the same cotangent, in JAX's convention (``Re(sum(w * df)) = Re(sum(g * dz))``, no conjugates;
+see :mod:`jaxrnn.gradcheck`), for the real parameters and input and the complex previous
+state; the readout is outside it, as the documents leave their output layer out.
+``dBx`` is the gradient at :math:`B x_t`, ``dlam`` at :math:`\lambda`. Each equation with its
+number; the derivation is ``docs/derivations/lru.md``:
+
+.. math::
+    \lambda = \exp(-\exp(\nu) + i \exp(\theta)) \tag{LRU1}
+
+    \gamma = \exp(\gamma_{log}) \tag{LRU2}
+
+    a_{next} = \lambda * a_{prev} + \gamma * ((B_{re} + i B_{im}) x_t) \tag{LRU3}
+
+    y_t = \mathrm{Re}((C_{re} + i C_{im}) a_{next}) + D x_t \tag{LRU4}
+
+    d\lambda = \sum_{batch} da_{next} * a_{prev} \tag{LRU5}
+
+    da_{prev} = \lambda * da_{next} \tag{LRU6}
+
+    dBx = \gamma * da_{next} \tag{LRU7}
+
+    d\gamma_{log} = \gamma * \sum_{batch} \mathrm{Re}(da_{next} * (B x_t)) \tag{LRU8}
+
+    dB_{re} = \mathrm{Re}(dBx \, x_t^T) \tag{LRU9}
+
+    dB_{im} = -\mathrm{Im}(dBx \, x_t^T) \tag{LRU10}
+
+    dx_t = \mathrm{Re}(B^T dBx) \tag{LRU11}
+
+    d\nu = -\exp(\nu) * \mathrm{Re}(d\lambda * \lambda) \tag{LRU12}
+
+    d\theta = -\exp(\theta) * \mathrm{Im}(d\lambda * \lambda) \tag{LRU13}
+
+Parameters (real arrays, the paper's names): ``nu_log, theta_log, gamma_log (n_a, 1)``
+(:math:`\nu, \theta, \gamma_{log}`), ``B_re, B_im (n_a, n_x)``, and the readout's
+``C_re, C_im (n_y, n_a)``, ``D (n_y, n_x)``. Shapes as the documents': ``xt (n_x, m)``,
+``a_prev (n_a, m)`` complex, ``x (n_x, m, T_x)``.
+
+The sequence functions run the recurrence by a parallel scan (:mod:`jaxrnn._core.linear`)
+and its backward by a reverse one, with lengths and reversed time as every cell has them;
+``parallel=False`` runs the same coefficients step by step. The LRU is not a
+:class:`jaxrnn.Cell`: a cell's state is real and its prediction the documents' softmax layer.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxrnn._core import linear
+from jaxrnn._core.equations import equations
+from jaxrnn._core.lengths import checked_lengths, masked
+
+#: the equations of the docstring above, ``{"(LRU7)": latex}``
+EQUATIONS = equations(__doc__)
+
+#: the parameters and their shapes
+PARAMETER_SHAPES = {
+    "nu_log": "n_a 1", "theta_log": "n_a 1", "gamma_log": "n_a 1", "B_re": "n_a n_x",
+    "B_im": "n_a n_x", "C_re": "n_y n_a", "C_im": "n_y n_a", "D": "n_y n_x",
+}  # fmt: skip
+#: the parameters of the recurrence, whose gradients the backward returns (not the readout's)
+GRADIENT_KEYS = ("nu_log", "theta_log", "gamma_log", "B_re", "B_im")
+
+
+class LRUCache(NamedTuple):
+    """One step's cache: ``(a_next, a_prev, lam, Bx, xt, parameters)``."""
+
+    a_next: object
+    a_prev: object
+    lam: object
+    Bx: object
+    xt: object
+    parameters: dict
+
+
+def _complex(dtype):
+    """The complex dtype of a real one's precision."""
+    return jnp.result_type(dtype, jnp.complex64)
+
+
+def eigenvalues(p):
+    """(LRU1): ``λ (n_a, 1)``, and (LRU2): ``γ``."""
+    lam = jnp.exp(-jnp.exp(p["nu_log"]) + 1j * jnp.exp(p["theta_log"]))  # (LRU1)
+    return lam, jnp.exp(p["gamma_log"])  # (LRU2)
+
+
+def lru_cell_forward(xt, a_prev, parameters):
+    """One LRU step: (LRU1)-(LRU4).
+
+    Returns:
+        ``(a_next, yt, cache)``: the complex state ``(n_a, m)``, the real readout
+        ``(n_y, m)`` and an :class:`LRUCache`.
+    """
+    xt, a_prev, p = checked("lru_cell_forward", [("xt", xt, 2)], a_prev, parameters)
+    lam, gamma = eigenvalues(p)  # (LRU1), (LRU2)
+    Bx = (p["B_re"] + 1j * p["B_im"]) @ xt
+    a_next = lam * a_prev + gamma * Bx  # (LRU3)
+    yt = readout(a_next, xt, p)  # (LRU4)
+    return a_next, yt, LRUCache(a_next, a_prev, lam, Bx, xt, p)
+
+
+def readout(a, x, p):
+    """(LRU4): ``y = Re(C a) + D x``, for one step ``(n_a, m)`` or all ``(n_a, m, T)``."""
+    C = p["C_re"] + 1j * p["C_im"]
+    return jnp.real(jnp.einsum("ya,am...->ym...", C, a)) + jnp.einsum("yx,xm...->ym...", p["D"], x)
+
+
+def lru_cell_backward(da_next, cache):
+    """Backward pass of one LRU step, (LRU5)-(LRU13), in JAX's convention.
+
+    Arguments:
+        da_next: the complex cotangent of ``a_next``, ``(n_a, m)``.
+        cache: :func:`lru_cell_forward`'s.
+
+    Returns:
+        dict with ``dxt (n_x, m)`` (real), ``da_prev (n_a, m)`` (complex), and the real
+        ``dnu_log, dtheta_log, dgamma_log (n_a, 1)``, ``dB_re, dB_im (n_a, n_x)``.
+    """
+    a_next, a_prev, lam, Bx, xt, p = cache
+    da_next = jnp.asarray(da_next, a_next.dtype)
+    gamma = jnp.exp(p["gamma_log"])  # (LRU2)
+    dlam = jnp.sum(da_next * a_prev, axis=1, keepdims=True)  # (LRU5)
+    da_prev = lam * da_next  # (LRU6)
+    dBx = gamma * da_next  # (LRU7)
+    dgamma_log = gamma * jnp.sum(jnp.real(da_next * Bx), axis=1, keepdims=True)  # (LRU8)
+    dB_re = jnp.real(dBx @ xt.T)  # (LRU9)
+    dB_im = -jnp.imag(dBx @ xt.T)  # (LRU10)
+    dxt = jnp.real((p["B_re"] + 1j * p["B_im"]).T @ dBx)  # (LRU11)
+    dnu_log = -jnp.exp(p["nu_log"]) * jnp.real(dlam * lam)  # (LRU12)
+    dtheta_log = -jnp.exp(p["theta_log"]) * jnp.imag(dlam * lam)  # (LRU13)
+    return {"dxt": dxt, "da_prev": da_prev, "dnu_log": dnu_log, "dtheta_log": dtheta_log,
+            "dgamma_log": dgamma_log, "dB_re": dB_re, "dB_im": dB_im}  # fmt: skip
+
+
+#: the equations each output of the cell functions depends on
+EQUATIONS_OF = {
+    "a_next": ("(LRU1)", "(LRU2)", "(LRU3)"), "yt": ("(LRU1)", "(LRU2)", "(LRU3)", "(LRU4)"),
+    "dxt": ("(LRU7)", "(LRU11)"), "da_prev": ("(LRU6)",),
+    "dnu_log": ("(LRU5)", "(LRU12)"), "dtheta_log": ("(LRU5)", "(LRU13)"),
+    "dgamma_log": ("(LRU8)",), "dB_re": ("(LRU7)", "(LRU9)"), "dB_im": ("(LRU7)", "(LRU10)"),
+}  # fmt: skip
+
+
+# The sequence: the same equations for all steps at once, around one parallel scan.
+
+
+def coefficients(xs, p):
+    """(LRU1)-(LRU3) for every step, ``xs (T, n_x, m)``: ``λ`` and ``u = γ B x``."""
+    lam, gamma = eigenvalues(p)
+    Bx = jnp.einsum("an,tnm->tam", p["B_re"] + 1j * p["B_im"], xs)
+    return lam, gamma * Bx, (lam, gamma, Bx)
+
+
+def coefficients_backward(dlam, du, aux, xs, p):
+    """(LRU5) and (LRU7)-(LRU13) for every step at once, from ``∂λ`` and ``∂u``."""
+    lam, gamma, Bx = aux
+    dlam = jnp.sum(dlam, axis=(0, 2))[:, None]  # (LRU5), summed over the steps
+    dBx = gamma * du  # (LRU7)
+    dgamma_log = gamma * jnp.sum(jnp.real(du * Bx), axis=(0, 2))[:, None]  # (LRU8)
+    dB = jnp.einsum("tam,tnm->an", dBx, xs)
+    dxs = jnp.real(jnp.einsum("an,tam->tnm", p["B_re"] + 1j * p["B_im"], dBx))  # (LRU11)
+    return dxs, {
+        "dnu_log": -jnp.exp(p["nu_log"]) * jnp.real(dlam * lam),  # (LRU12)
+        "dtheta_log": -jnp.exp(p["theta_log"]) * jnp.imag(dlam * lam),  # (LRU13)
+        "dgamma_log": dgamma_log,
+        "dB_re": jnp.real(dB),  # (LRU9)
+        "dB_im": -jnp.imag(dB),  # (LRU10)
+    }
+
+
+#: the LRU as a linear recurrence, for :mod:`jaxrnn._core.linear`
+LINEAR = linear.Linear(coefficients, coefficients_backward)
+
+
+def lru_forward(x, a0, parameters, *, lengths=None, reverse=False, parallel=True):
+    """The LRU over a whole sequence: ``(a, y, cache)``: the complex states ``(n_a, m, T_x)``
+    and the readout ``(n_y, m, T_x)``, zero beyond each example's length; ``a0 (n_a, m)``
+    (complex or real; ``None`` for zeros). ``cache`` is for :func:`lru_backward`."""
+    x, a0, p = checked("lru_forward", [("x", x, 3)], a0, parameters)
+    if lengths is not None:
+        lengths = checked_lengths("lru_forward", lengths, x.shape[1], x.shape[2])
+    a, cache = linear.forward(LINEAR, x, a0, p, lengths, bool(reverse), bool(parallel))
+    return a, masked(readout(a, x, p), lengths), cache
+
+
+def lru_backward(da, cache, *, parallel=True):
+    """Backpropagation through time for the LRU, from the complex cotangent of the states
+    ``da (n_a, m, T_da)``: ``{"dx", "da0", "dnu_log", "dtheta_log", "dgamma_log", "dB_re",
+    "dB_im"}``, what ``jax.vjp`` of :func:`lru_forward`'s states returns for it."""
+    T, n_a, m = cache.hs.shape
+    if jnp.ndim(da) != 3 or jnp.shape(da)[:2] != (n_a, m) or not 1 <= jnp.shape(da)[2] <= T:
+        raise ValueError(f"lru_backward: `da` must have shape (n_a, m, T_da) = ({n_a}, {m}, "
+                         f"T_da) with 1 <= T_da <= T_x = {T}; got {jnp.shape(da)}")  # fmt: skip
+    dx, da0, dparams = linear.backward(LINEAR, jnp.asarray(da, cache.hs.dtype), cache,
+                                       bool(parallel))  # fmt: skip
+    return {"dx": dx, "da0": da0, **{f"d{k}": dparams[f"d{k}"] for k in GRADIENT_KEYS}}
+
+
+def checked(fn: str, data, a_prev, parameters):
+    """The LRU's arguments: ``data`` ``[(name, array, rank)]`` real floating, the state
+    complex (zeros for ``None``), every parameter of :data:`PARAMETER_SHAPES` real and of its
+    shape, all of one precision. Raises naming the argument."""
+    if not isinstance(parameters, dict):
+        raise TypeError(f"{fn}: `parameters` must be a dict; got {type(parameters).__name__}")
+    missing = [k for k in PARAMETER_SHAPES if k not in parameters]
+    if missing:
+        raise KeyError(f"{fn}: `parameters` is missing {missing}; the LRU takes "
+                       f"{list(PARAMETER_SHAPES)}")  # fmt: skip
+    arrays = [jnp.asarray(v) for _, v, _ in data]
+    for (name, _, rank), array in zip(data, arrays, strict=True):
+        if array.ndim != rank or not jnp.issubdtype(array.dtype, jnp.floating):
+            raise TypeError(f"{fn}: `{name}` must be a real floating array of rank {rank}; got "
+                            f"{array.dtype} of shape {array.shape}")  # fmt: skip
+    n_x, m = arrays[0].shape[:2]
+    p = {k: jnp.asarray(parameters[k]) for k in PARAMETER_SHAPES}
+    n_a, n_y = p["B_re"].shape[0], p["D"].shape[0]
+    sizes = {"n_x": n_x, "n_a": n_a, "n_y": n_y, "1": 1}
+    for key, dims in PARAMETER_SHAPES.items():
+        want = tuple(sizes[d] for d in dims.split())
+        if p[key].shape != want or not jnp.issubdtype(p[key].dtype, jnp.floating):
+            raise ValueError(f"{fn}: `parameters[{key!r}]` must be real of shape ({dims}) = "
+                             f"{want}; got {p[key].dtype} of shape {p[key].shape}")  # fmt: skip
+    dtype = jnp.result_type(*arrays, *p.values())
+    state = jnp.zeros((n_a, m), _complex(dtype)) if a_prev is None else jnp.asarray(a_prev)
+    if state.shape != (n_a, m):
+        raise ValueError(f"{fn}: the state must have shape (n_a, m) = ({n_a}, {m}); got "
+                         f"{state.shape}")  # fmt: skip
+    cast = [a.astype(dtype) for a in arrays]
+    return (*cast, state.astype(_complex(dtype)), {k: v.astype(dtype) for k, v in p.items()})
+
+
+def random_parameters(rng: np.random.Generator, n_x, n_a, n_y, dtype=np.float64,
+                      r_min=0.4, r_max=0.99, max_phase=np.pi):  # fmt: skip
+    """The paper's initialisation: ``λ`` uniform on the ring ``r_min <= |λ| <= r_max`` with
+    phases in ``[0, max_phase]``, ``γ = sqrt(1 - |λ|²)``, ``B`` and ``C`` complex Gaussian
+    (variances ``1 / (2 n_x)`` and ``1 / n_a``), ``D`` Gaussian; NumPy arrays of ``dtype``."""
+    u1, u2 = rng.uniform(size=(n_a, 1)), rng.uniform(size=(n_a, 1))
+    nu_log = np.log(-0.5 * np.log(u1 * (r_max**2 - r_min**2) + r_min**2))
+    theta_log = np.log(max_phase * u2)
+    gamma_log = np.log(np.sqrt(1 - np.exp(-np.exp(nu_log)) ** 2))
+    p = {
+        "nu_log": nu_log, "theta_log": theta_log, "gamma_log": gamma_log,
+        "B_re": rng.standard_normal((n_a, n_x)) / np.sqrt(2 * n_x),
+        "B_im": rng.standard_normal((n_a, n_x)) / np.sqrt(2 * n_x),
+        "C_re": rng.standard_normal((n_y, n_a)) / np.sqrt(n_a),
+        "C_im": rng.standard_normal((n_y, n_a)) / np.sqrt(n_a),
+        "D": rng.standard_normal((n_y, n_x)),
+    }  # fmt: skip
+    return {k: v.astype(dtype) for k, v in p.items()}
+
+
+@functools.partial(jax.jit, static_argnames=("reverse",))
+def sequential_states(x, a0, parameters, reverse=False):
+    """The states by :func:`lru_cell_forward` step by step in a ``lax.scan``, the plain
+    forward whose ``jax.vjp`` the tests hold :func:`lru_backward` to (no lengths)."""
+    xs = jnp.moveaxis(x, -1, 0)
+
+    def step(a, xt):
+        a, _, _ = lru_cell_forward(xt, a, parameters)
+        return a, a
+
+    return jnp.moveaxis(jax.lax.scan(step, a0, xs, reverse=reverse)[1], 0, -1)
+
+
+__all__ = [
+    "EQUATIONS", "EQUATIONS_OF", "GRADIENT_KEYS", "LINEAR", "LRUCache", "PARAMETER_SHAPES",
+    "checked", "coefficients", "coefficients_backward", "eigenvalues", "lru_backward",
+    "lru_cell_backward", "lru_cell_forward", "lru_forward", "random_parameters", "readout",
+    "sequential_states",
+]  # fmt: skip

@@ -1,0 +1,230 @@
+"""Today's recurrences, linear in the state: minGRU, minLSTM and the LRU. Each hand-derived
+backward agrees with autodiff, finite differences and forward mode; the parallel scan agrees
+with the step-by-step path, lengths and reversed time included; and a planted error in any
+one backward equation is caught and located."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import textwrap
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxrnn import custom_vjp, loss
+from jaxrnn.cells import lru, mingru, minlstm
+from jaxrnn.gradcheck import check_backward
+from jaxrnn.problems import check_problem
+
+LINEAR_CELLS = {"mingru": (mingru, mingru.MINGRU), "minlstm": (minlstm, minlstm.MINLSTM)}
+SIZES = {"n_x": 3, "n_a": 4, "n_y": 2, "m": 5, "T": 7}
+LENGTHS = np.array([7, 3, 0, 5, 1])
+#: float64 agreement of two paths computing the same sums in another order
+CLOSE = {"rtol": 1e-12, "atol": 1e-12}
+
+
+@pytest.fixture(autouse=True)
+def x64():
+    with jax.enable_x64(True):
+        yield
+
+
+def problem(rng, n_a=SIZES["n_a"], T=SIZES["T"], complex_state=False):
+    x = rng.standard_normal((SIZES["n_x"], SIZES["m"], T))
+    a0 = rng.standard_normal((n_a, SIZES["m"]))
+    da = rng.standard_normal((n_a, SIZES["m"], T))
+    if complex_state:
+        a0 = a0 + 1j * rng.standard_normal(a0.shape)
+        da = da + 1j * rng.standard_normal(da.shape)
+    return x, a0, da
+
+
+def assert_same(got: dict, want: dict):
+    assert list(got) == list(want)
+    for key in want:
+        np.testing.assert_allclose(np.asarray(got[key]), np.asarray(want[key]), **CLOSE,
+                                   err_msg=key)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(LINEAR_CELLS))
+@pytest.mark.parametrize("options", [{}, {"lengths": LENGTHS}, {"reverse": True},
+                                     {"lengths": LENGTHS, "reverse": True}],
+                         ids=["plain", "lengths", "reverse", "lengths-reverse"])  # fmt: skip
+def test_the_parallel_scan_is_the_step_by_step_path(name, options):
+    module, cell = LINEAR_CELLS[name]
+    rng = np.random.default_rng(0)
+    p = cell.random_parameters(rng, SIZES["n_x"], SIZES["n_a"], SIZES["n_y"], np.float64)
+    x, a0, da = problem(rng)
+    a, y, caches = cell.forward(x, a0, p, **options)
+    pa, py, cache = getattr(module, f"{name}_parallel_forward")(x, a0, p, **options)
+    assert_same({"a": pa, "y": py}, {"a": a, "y": y})
+    assert_same(getattr(module, f"{name}_parallel_backward")(da[..., :5], cache),
+                cell.backward(da[..., :5], caches))  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(LINEAR_CELLS))
+@pytest.mark.parametrize("level", ["cell", "sequence", "lengths", "reverse"])
+def test_the_step_by_step_backward_agrees_with_every_opinion(name, level):
+    report = check_problem(LINEAR_CELLS[name][1], level, finite_differences=True)
+    assert report.ok, report
+    assert {"vjp", "fd", "adjoint"} <= {s.key for s in report.sources}
+
+
+@pytest.mark.parametrize("name", list(LINEAR_CELLS))
+def test_the_loss_and_the_custom_vjp_take_them_as_any_cell(name):
+    cell = LINEAR_CELLS[name][1]
+    rng = np.random.default_rng(8)
+    p = cell.random_parameters(rng, SIZES["n_x"], SIZES["n_a"], SIZES["n_y"], np.float64)
+    x, a0, _ = problem(rng)
+    labels = rng.integers(0, SIZES["n_y"], (SIZES["m"], SIZES["T"]))
+    J, gradients = loss.loss_and_gradients(name, x, a0, p, labels, lengths=LENGTHS)
+    want = jax.grad(lambda p: loss.cross_entropy(name, x, a0, p, labels, lengths=LENGTHS))(p)
+    assert_same({k: gradients[f"d{k}"] for k in want}, want)
+    by_vjp = jax.grad(lambda p: jnp.sum(custom_vjp.of(cell)(x, a0, p)[0] ** 2))(p)
+    plain = jax.grad(lambda p: jnp.sum(cell.forward(x, a0, p)[0] ** 2))(p)
+    assert_same(
+        {k: by_vjp[k] for k in cell.gradient_keys}, {k: plain[k] for k in cell.gradient_keys}
+    )
+
+
+def test_a_long_sequence_of_contracting_steps_stays_finite():
+    """10,000 steps of minGRU whose gates keep about half of the state: the products of λ
+    underflow to zero long before the end, and nothing becomes NaN or inf."""
+    rng = np.random.default_rng(1)
+    p = mingru.MINGRU.random_parameters(rng, SIZES["n_x"], SIZES["n_a"], SIZES["n_y"],
+                                        np.float64)  # fmt: skip
+    x, a0, da = problem(rng, T=10_000)
+    a, y, caches = mingru.MINGRU.forward(x, a0, p)
+    pa, py, cache = mingru.mingru_parallel_forward(x, a0, p)
+    assert_same({"a": pa}, {"a": a})
+    gradients = mingru.mingru_parallel_backward(da, cache)
+    assert all(np.all(np.isfinite(np.asarray(v))) for v in gradients.values())
+    assert_same(gradients, mingru.MINGRU.backward(da, caches))
+
+
+# ------------------------------------------------------------------------------- the LRU
+
+
+def lru_problem(rng, T=SIZES["T"]):
+    p = lru.random_parameters(rng, SIZES["n_x"], SIZES["n_a"], SIZES["n_y"])
+    return p, *problem(rng, T=T, complex_state=True)
+
+
+def test_the_lru_cell_backward_agrees_in_jaxs_convention():
+    rng = np.random.default_rng(2)
+    p, x, a0, da = lru_problem(rng)
+    inputs = {"xt": x[..., 0], "a_prev": a0, "parameters": p}
+    report = check_backward(lru.lru_cell_forward, lru.lru_cell_backward, inputs, da[..., 0],
+                            finite_differences=True)  # fmt: skip
+    assert report.ok, report
+    assert report.complex == ["da_prev"] and set(report.not_returned) == {"dC_re", "dC_im", "dD"}
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_the_lru_sequence_backward_is_what_jax_vjp_returns(reverse):
+    rng = np.random.default_rng(3)
+    p, x, a0, da = lru_problem(rng)
+    a, y, cache = lru.lru_forward(x, a0, p, reverse=reverse)
+    states, vjp = jax.vjp(lambda x, a0, p: lru.sequential_states(x, a0, p, reverse), x, a0, p)
+    assert_same({"a": a}, {"a": states})
+    dx, da0, dp = vjp(da)
+    want = {"dx": dx, "da0": da0, **{f"d{k}": dp[k] for k in lru.GRADIENT_KEYS}}
+    assert_same(lru.lru_backward(da, cache), want)
+    step_by_step = lru.lru_forward(x, a0, p, reverse=reverse, parallel=False)[2]
+    assert_same(lru.lru_backward(da, step_by_step, parallel=False), want)
+
+
+def test_the_lru_with_lengths_is_what_jax_vjp_of_it_returns():
+    rng = np.random.default_rng(4)
+    p, x, a0, da = lru_problem(rng)
+    a, y, cache = lru.lru_forward(x, a0, p, lengths=LENGTHS, reverse=True)
+    assert not np.any(np.asarray(a)[:, 1, 3:]) and not np.any(np.asarray(y)[:, 2, :])
+    _, vjp = jax.vjp(lambda x, a0, p: lru.lru_forward(x, a0, p, lengths=LENGTHS, reverse=True)[0],
+                     x, a0, p)  # fmt: skip
+    dx, da0, dp = vjp(da)
+    want = {"dx": dx, "da0": da0, **{f"d{k}": dp[k] for k in lru.GRADIENT_KEYS}}
+    assert_same(lru.lru_backward(da, cache), want)
+    # an example of length 0 keeps its a0, and passes its gradient back whole
+    np.testing.assert_array_equal(np.asarray(lru.lru_backward(da, cache)["da0"])[:, 2], 0)
+
+
+def test_the_lru_over_a_long_sequence():
+    rng = np.random.default_rng(5)
+    p, x, a0, da = lru_problem(rng, T=10_000)
+    a, _, cache = lru.lru_forward(x, a0, p)
+    a_seq, _, seq = lru.lru_forward(x, a0, p, parallel=False)
+    assert_same({"a": a}, {"a": a_seq})
+    assert_same(lru.lru_backward(da, cache), lru.lru_backward(da, seq, parallel=False))
+
+
+def test_a_conjugated_lru_gradient_fails_where_it_is_imaginary():
+    rng = np.random.default_rng(6)
+    p, x, a0, da = lru_problem(rng)
+
+    def conjugated(da_next, cache):  # the commonest complex slip: conj of JAX's gradient
+        gradients = lru.lru_cell_backward(da_next, cache)
+        return gradients | {"da_prev": jnp.conj(gradients["da_prev"])}
+
+    inputs = {"xt": x[..., 0], "a_prev": a0, "parameters": p}
+    report = check_backward(lru.lru_cell_forward, conjugated, inputs, da[..., 0],
+                            dims={"da_prev": "n_a m"})  # fmt: skip
+    assert report.failed == ["da_prev"]
+    assert report.rows[1].where.meaning.endswith("imaginary part")
+
+
+# ------------------------------------------------------------- a planted error in each equation
+
+
+def planted(function, tag: str):
+    """``function`` with the right-hand side of the line of equation ``tag`` times 1.1."""
+    source = textwrap.dedent(inspect.getsource(function))
+    pattern = re.compile(rf"^(\s*\w+) = (.+?)(  # {re.escape(tag)}.*)$", re.M)
+    assert len(pattern.findall(source)) == 1, tag
+    mutated = pattern.sub(r"\1 = (\2) * 1.1\3", source)
+    namespace = dict(function.__globals__)
+    exec(compile(mutated, f"<{function.__name__} with {tag} planted>", "exec"), namespace)  # noqa: S102
+    return namespace[function.__name__]
+
+
+def backward_tags(module, function) -> list[str]:
+    """The backward equations the backward's own lines compute, one a line (not the forward's
+    it recomputes)."""
+    source = inspect.getsource(function)
+    tags = [f"({t})" for t in re.findall(r"^\s*\w+ = .+  # \((\w+)\)$", source, re.M)]
+    return [t for t in tags if t not in module.EQUATIONS_OF["a_next"]]
+
+
+def cell_inputs(name, rng):
+    if name == "lru":
+        p, x, a0, da = lru_problem(rng)
+        return {"xt": x[..., 0], "a_prev": a0, "parameters": p}, da[..., 0]
+    cell = LINEAR_CELLS[name][1]
+    p = cell.random_parameters(rng, SIZES["n_x"], SIZES["n_a"], SIZES["n_y"], np.float64)
+    x, a0, da = problem(rng)
+    return {"xt": x[..., 0], "a_prev": a0, "parameters": p}, da[..., 0]
+
+
+MODULES = {"mingru": mingru, "minlstm": minlstm, "lru": lru}
+PLANTED = [(name, tag) for name, module in MODULES.items()
+           for tag in backward_tags(module, getattr(module, f"{name}_cell_backward"))]  # fmt: skip
+
+
+def test_every_backward_equation_is_planted():
+    assert {tag for _, tag in PLANTED} >= {f"(MG{i})" for i in range(4, 12)} | {
+        f"(ML{i})" for i in range(7, 20)} | {f"(LRU{i})" for i in range(5, 14)}  # fmt: skip
+
+
+@pytest.mark.parametrize("name,tag", PLANTED, ids=[f"{n}-{t}" for n, t in PLANTED])
+def test_a_planted_error_is_caught_and_located(name, tag):
+    module = MODULES[name]
+    forward = getattr(module, f"{name}_cell_forward")
+    backward = planted(getattr(module, f"{name}_cell_backward"), tag)
+    inputs, cotangent = cell_inputs(name, np.random.default_rng(7))
+    report = check_backward(forward, backward, inputs, cotangent, adjoint=False,
+                            dims={"da_prev": "n_a m", "dxt": "n_x m"})  # fmt: skip
+    suspects = {k for k, equations in module.EQUATIONS_OF.items() if tag in equations}
+    assert report.failed and set(report.failed) <= suspects, (tag, report.failed, suspects)
+    assert all(row.where is not None for row in report.rows if row.name in report.failed)
