@@ -123,6 +123,11 @@ def parse(argv=None) -> argparse.Namespace:
         "--level", nargs="+", default=list(LEVELS), choices=list(LEVELS), metavar="LEVEL",
         help=f"{', '.join(LEVELS)} (default: all)",
     )  # fmt: skip
+    check_parser.add_argument(
+        "--all", action="store_true",
+        help=f"every cell: those above and today's recurrences, linear in the state "
+        f"({', '.join(cells.RECURRENCES)}), whose long rows run 10,000 steps",
+    )  # fmt: skip
     check_parser.add_argument("--verbose", action="store_true", help="print every gradient")
     check_parser.add_argument(
         "--jobs", type=_at_least(1), metavar="N",
@@ -183,7 +188,7 @@ def parse(argv=None) -> argparse.Namespace:
 
 
 #: the options of jaxrnn's own report, and of the report on a solution
-_REPORT_OPTIONS = ("device", "cell", "dtype", "level", "verbose", "jobs")
+_REPORT_OPTIONS = ("device", "cell", "dtype", "level", "verbose", "jobs", "all")
 _SOLUTION_OPTIONS = ("exercise", "show_output", "timeout")
 
 

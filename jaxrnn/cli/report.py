@@ -35,9 +35,10 @@ from jaxrnn.gradcheck.tolerances import DOCUMENT
 from jaxrnn.problems import LEVELS as PROBLEM_LEVELS
 from jaxrnn.problems import check_problem, compiled_cell_functions
 
-#: the long-sequence row's length: where a too coarse finite difference once failed a correct
-#: backward, so that such a failure cannot hide again
-LONG_T_X = 200
+#: the long-sequence row's length, by cell: 200, where a too coarse finite difference once
+#: failed a correct backward, so that such a failure cannot hide again; 10,000 for the
+#: recurrences linear in the state, which are made for long sequences
+LONG_T_X = {"default": 200, "mingru": 10_000, "minlstm": 10_000}
 #: the report's rows per cell: the problems of jaxrnn.problems, and the long sequence after the
 #: sequence
 LEVELS = (*PROBLEM_LEVELS[:2], "long", *PROBLEM_LEVELS[2:])
@@ -97,7 +98,7 @@ def report_row(cell, level, dtype, verbose=False):
     """One row of the self-report: the documents' test cells (where the level has them) and
     the gradient check of ``cell``'s hand-derived backward at ``level`` in ``dtype``."""
     docs_passed, docs_total, docs_failed = documents_column(cell, level, dtype)
-    sizes = {"T_x": LONG_T_X} if level == "long" else None
+    sizes = {"T_x": LONG_T_X.get(cell.name, LONG_T_X["default"])} if level == "long" else None
     if level in ("cell", "sequence") and cells.CELLS.get(cell.name) is cell:
         sizes = DOCUMENT_SIZES.get(cell.name)
     fd = np.dtype(dtype) == np.float64
@@ -195,6 +196,8 @@ def check(args) -> int:
     start = time.perf_counter()
     dtypes = [np.dtype(d) for d in args.dtype]
     # every --cell resolved before any row runs: a typo costs one line, not the other rows
+    if getattr(args, "all", False):
+        args.cell = list(dict.fromkeys([*args.cell, *cells.RECURRENCES]))
     try:
         chosen = [cells.resolve("jaxrnn check --cell", name) for name in args.cell]
     except (ValueError, TypeError) as err:
@@ -241,6 +244,10 @@ def check(args) -> int:
     elapsed = time.perf_counter() - start
     verdict = f"{len(plan)} rows in {elapsed:.1f} s: " + ("all agree" if ok else "DISAGREEMENT")
     say(f"\n{verdict}")
+    rest = [name for name in cells.RECURRENCES if name not in args.cell]
+    if rest:
+        say(f"today's recurrences, linear in the state, have rows too: jaxrnn check --cell "
+            f"{' '.join(rest)}, or --all for every cell")  # fmt: skip
     if getattr(args, "html", None) is not None:
         args.html.write_text(page(rows, verdict), encoding="utf-8")
         print(f"jaxrnn check: wrote {args.html}", file=sys.stderr)
