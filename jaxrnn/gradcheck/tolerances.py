@@ -4,6 +4,10 @@ The measurements behind each value are on the documentation's page "What jaxrnn 
 Errors are measured as ``max |got - want| / (atol + rtol * max |want|)`` per array (see
 :func:`scaled_error`): relative to the array's scale, so that entries near zero in a gradient
 whose other entries are large do not count as wildly "relative" errors.
+
+complex64 and complex128 have no tolerances of their own: the checker judges a complex array
+as its real and imaginary parts (:mod:`jaxrnn.gradcheck._complex`), which round as float32's
+and float64's do, so those dtypes' tolerances hold.
 """
 
 from __future__ import annotations
