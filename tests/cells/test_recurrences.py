@@ -151,6 +151,25 @@ def test_the_lru_with_lengths_is_what_jax_vjp_of_it_returns():
     np.testing.assert_array_equal(np.asarray(lru.lru_backward(da, cache)["da0"])[:, 2], 0)
 
 
+@pytest.mark.parametrize("options", [{}, {"lengths": LENGTHS, "reverse": True}],
+                         ids=["sequence", "lengths-reverse"])  # fmt: skip
+def test_the_lru_sequence_backward_agrees_with_every_opinion(options):
+    """lru_backward as a backward of the states, judged by jax.vjp, forward mode and finite
+    differences along the real and imaginary parts."""
+    rng = np.random.default_rng(9)
+    p, x, a0, da = lru_problem(rng)
+
+    def states(x, a0, parameters):  # the states, and the forward's own cache last
+        a, _, cache = lru.lru_forward(x, a0, parameters, **options)
+        return a, cache
+
+    inputs = {"x": x, "a0": a0, "parameters": p}  # the readout's parameters get no gradient
+    report = check_backward(states, lru.lru_backward, inputs, da, finite_differences=True,
+                            skip=["dC_re", "dC_im", "dD"])  # fmt: skip
+    assert report.ok, report
+    assert {s.key for s in report.sources} == {"vjp", "fd", "adjoint"}
+
+
 def test_the_lru_over_a_long_sequence():
     rng = np.random.default_rng(5)
     p, x, a0, da = lru_problem(rng, T=10_000)
