@@ -72,9 +72,8 @@ def realified(forward, backward, inputs: Mapping, cotangents, style: str, dims):
     call = positional(forward, names) if callable(forward) else forward
     leaves = jax.tree.leaves(dict(inputs))
     if not any(is_complex(v) for v in leaves) and not any(is_complex(c) for c in cotangents):
-        outputs = _leading_outputs(call, inputs, len(cotangents))
-        if not any(is_complex(o) for o in outputs):
-            return forward, backward, inputs, cotangents, dims, []
+        # real inputs and real cotangents: a complex output would be refused by jax.vjp too
+        return forward, backward, inputs, cotangents, dims, []
     outputs = _leading_outputs(call, inputs, len(cotangents))
     for i, (c, out) in enumerate(zip(cotangents, outputs, strict=False)):
         if is_complex(out) != is_complex(c):
@@ -142,10 +141,14 @@ def _leading_outputs(call, inputs: Mapping, count: int) -> tuple:
     where JAX cannot trace it)."""
     try:
         out = jax.eval_shape(call, *inputs.values())
-    except _UNTRACEABLE:
-        out = call(*inputs.values())
+    except _UNTRACEABLE:  # run on copies: a forward that writes into its inputs writes there
+        out = call(*(jax.tree.map(_copied, v) for v in inputs.values()))
     out = out if isinstance(out, tuple) else (out,)
     return tuple(o for o in out[:count] if hasattr(o, "dtype"))
+
+
+def _copied(value):
+    return np.array(value) if isinstance(value, np.ndarray) else value
 
 
 def _rebuild(returned, like, realized: dict):

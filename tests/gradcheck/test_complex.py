@@ -119,3 +119,23 @@ def test_a_numpy_complex_forward_is_judged_by_finite_differences():
     report = check_backward(numpy_forward, numpy_backward, inputs, w)
     assert report.ok, report
     assert [s.key for s in report.sources] == ["fd"]
+
+
+def test_a_numpy_forward_writing_into_its_inputs_changes_none_of_the_callers():
+    inputs, w = subject(np.random.default_rng(6))
+    kept = {k: np.array(v) for k, v in inputs.items()}
+
+    def writes(lam, a, x, B):
+        a = np.asarray(a)
+        out = np.asarray(lam) * a + np.asarray(B) @ np.asarray(x)
+        a *= 2  # into what it was given
+        return out, (lam, a / 2, x, B)
+
+    def numpy_backward(dout, cache):
+        lam, a, x, B = (np.asarray(v) for v in cache)
+        return {"dlam": np.sum(dout * a, axis=1, keepdims=True), "da": dout * lam,
+                "dx": B.T @ np.real(dout), "dB": np.real(dout) @ x.T}  # fmt: skip
+
+    check_backward(writes, numpy_backward, inputs, w)
+    for key, value in kept.items():
+        np.testing.assert_array_equal(inputs[key], value, err_msg=key)
