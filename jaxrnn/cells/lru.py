@@ -60,7 +60,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxrnn._core import linear
+from jaxrnn._core import arguments, linear
 from jaxrnn._core.equations import equations
 from jaxrnn._core.lengths import checked_lengths, masked
 
@@ -105,7 +105,9 @@ def lru_cell_forward(xt, a_prev, parameters):
         ``(a_next, yt, cache)``: the complex state ``(n_a, m)``, the real readout
         ``(n_y, m)`` and an :class:`LRUCache`.
     """
-    xt, a_prev, p = checked("lru_cell_forward", [("xt", xt, 2)], a_prev, parameters)
+    xt, a_prev, p = checked(
+        "lru_cell_forward", [("xt", xt, "n_x m")], ("a_prev", a_prev), parameters
+    )
     lam, gamma = eigenvalues(p)  # (LRU1), (LRU2)
     Bx = (p["B_re"] + 1j * p["B_im"]) @ xt
     a_next = lam * a_prev + gamma * Bx  # (LRU3)
@@ -190,7 +192,7 @@ def lru_forward(x, a0, parameters, *, lengths=None, reverse=False, parallel=True
     """The LRU over a whole sequence: ``(a, y, cache)``: the complex states ``(n_a, m, T_x)``
     and the readout ``(n_y, m, T_x)``, zero beyond each example's length; ``a0 (n_a, m)``
     (complex or real; ``None`` for zeros). ``cache`` is for :func:`lru_backward`."""
-    x, a0, p = checked("lru_forward", [("x", x, 3)], a0, parameters)
+    x, a0, p = checked("lru_forward", [("x", x, "n_x m T_x")], ("a0", a0), parameters)
     if lengths is not None:
         lengths = checked_lengths("lru_forward", lengths, x.shape[1], x.shape[2])
     a, cache = linear.forward(LINEAR, x, a0, p, lengths, bool(reverse), bool(parallel))
@@ -210,37 +212,24 @@ def lru_backward(da, cache, *, parallel=True):
     return {"dx": dx, "da0": da0, **{f"d{k}": dparams[f"d{k}"] for k in GRADIENT_KEYS}}
 
 
-def checked(fn: str, data, a_prev, parameters):
-    """The LRU's arguments: ``data`` ``[(name, array, rank)]`` real floating, the state
-    complex (zeros for ``None``), every parameter of :data:`PARAMETER_SHAPES` real and of its
-    shape, all of one precision. Raises naming the argument."""
-    if not isinstance(parameters, dict):
-        raise TypeError(f"{fn}: `parameters` must be a dict; got {type(parameters).__name__}")
-    missing = [k for k in PARAMETER_SHAPES if k not in parameters]
-    if missing:
-        raise KeyError(f"{fn}: `parameters` is missing {missing}; the LRU takes "
-                       f"{list(PARAMETER_SHAPES)}")  # fmt: skip
-    arrays = [jnp.asarray(v) for _, v, _ in data]
-    for (name, _, rank), array in zip(data, arrays, strict=True):
-        if array.ndim != rank or not jnp.issubdtype(array.dtype, jnp.floating):
-            raise TypeError(f"{fn}: `{name}` must be a real floating array of rank {rank}; got "
-                            f"{array.dtype} of shape {array.shape}")  # fmt: skip
-    n_x, m = arrays[0].shape[:2]
-    p = {k: jnp.asarray(parameters[k]) for k in PARAMETER_SHAPES}
-    n_a, n_y = p["B_re"].shape[0], p["D"].shape[0]
-    sizes = {"n_x": n_x, "n_a": n_a, "n_y": n_y, "1": 1}
-    for key, dims in PARAMETER_SHAPES.items():
-        want = tuple(sizes[d] for d in dims.split())
-        if p[key].shape != want or not jnp.issubdtype(p[key].dtype, jnp.floating):
-            raise ValueError(f"{fn}: `parameters[{key!r}]` must be real of shape ({dims}) = "
-                             f"{want}; got {p[key].dtype} of shape {p[key].shape}")  # fmt: skip
-    dtype = jnp.result_type(*arrays, *p.values())
-    state = jnp.zeros((n_a, m), _complex(dtype)) if a_prev is None else jnp.asarray(a_prev)
-    if state.shape != (n_a, m):
-        raise ValueError(f"{fn}: the state must have shape (n_a, m) = ({n_a}, {m}); got "
-                         f"{state.shape}")  # fmt: skip
-    cast = [a.astype(dtype) for a in arrays]
-    return (*cast, state.astype(_complex(dtype)), {k: v.astype(dtype) for k, v in p.items()})
+def checked(fn: str, data, state, parameters):
+    """The LRU's arguments, checked and cast as every cell's are
+    (:func:`jaxrnn._core.arguments.checked`): ``data`` ``[(name, array, "n_x m")]`` and the
+    parameters of :data:`PARAMETER_SHAPES` real, in their common floating dtype, as new arrays;
+    ``state``, ``(name, array)``, ``(n_a, m)`` in the complex dtype of that precision (zeros
+    for ``None``). Raises naming the argument, the expected and the actual shape."""
+    *values, p = arguments.checked(fn, parameters, PARAMETER_SHAPES, data)
+    dtype = _complex(values[0].dtype)
+    n_a, m = p["B_re"].shape[0], values[0].shape[1]
+    name, state = state
+    if state is None:
+        return (*values, jnp.zeros((n_a, m), dtype), p)
+    state = state if hasattr(state, "shape") else np.asarray(state)
+    if not jnp.issubdtype(state.dtype, jnp.number):
+        raise TypeError(f"{fn}: `{name}` must hold numbers; got dtype {state.dtype}")
+    specs = [("parameters['B_re']", p["B_re"], "n_a n_x"), (data[0][0], values[0], data[0][2])]
+    arguments.check_shapes(fn, [*specs, (name, state, "n_a m")])
+    return (*values, *arguments.cast(dtype, state), p)
 
 
 def random_parameters(rng: np.random.Generator, n_x, n_a, n_y, dtype=np.float64,

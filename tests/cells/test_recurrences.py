@@ -247,3 +247,29 @@ def test_a_planted_error_is_caught_and_located(name, tag):
     suspects = {k for k, equations in module.EQUATIONS_OF.items() if tag in equations}
     assert report.failed and set(report.failed) <= suspects, (tag, report.failed, suspects)
     assert all(row.where is not None for row in report.rows if row.name in report.failed)
+
+
+def test_the_lru_keeps_no_buffer_of_the_callers():
+    """The cache and the results do not change when the caller writes into their arrays."""
+    rng = np.random.default_rng(10)
+    p, x, a0, da = lru_problem(rng)
+    a, y, cache = lru.lru_forward(x, a0, p)
+    step = lru.lru_cell_forward(x[..., 0].copy(), a0, p)
+    kept = [np.array(v) for v in (a, y, cache.xs, cache.parameters["B_re"], step[2].xt)]
+    x[...] = 7.0
+    a0[...] = 7.0
+    p["B_re"][...] = 7.0
+    now = [np.array(v) for v in (a, y, cache.xs, cache.parameters["B_re"], step[2].xt)]
+    for before, after in zip(kept, now, strict=True):
+        np.testing.assert_array_equal(after, before)
+
+
+def test_the_lru_names_a_wrong_argument():
+    rng = np.random.default_rng(11)
+    p, x, a0, _ = lru_problem(rng)
+    with pytest.raises(ValueError, match=r"lru_forward: `a0`"):
+        lru.lru_forward(x, a0[:2], p)
+    with pytest.raises(ValueError, match=r"lru_forward: .*parameters\['D'\]"):
+        lru.lru_forward(x, a0, p | {"D": p["D"][:, :1]})
+    with pytest.raises(KeyError, match=r"lru_forward: `parameters` is missing 'B_im'"):
+        lru.lru_forward(x, a0, {k: v for k, v in p.items() if k != "B_im"})
