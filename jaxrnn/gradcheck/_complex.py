@@ -55,6 +55,12 @@ def join(pair, sign: int = 1):
     return (pair[..., 0] + sign * 1j * pair[..., 1]).astype(dtype)
 
 
+def real_gradient_of(leaf, g):
+    """A gradient of ``leaf`` as the real subject has it: ``[Re g, -Im g]`` for a complex
+    input; a real input's as it is (complex, it fails as such)."""
+    return split(g, sign=-1) if is_complex(leaf) and hasattr(g, "shape") else g
+
+
 def _map(tree, like, fn):
     """``fn(value, like_leaf)`` over ``tree``, matched to ``like`` by dictionary keys; a
     part of ``tree`` that ``like`` has no counterpart for is left as it is."""
@@ -82,7 +88,8 @@ def realified(forward, backward, inputs: Mapping, cotangents, style: str, dims):
                 f"{FN}: output {i} of the forward is {kind} ({out.dtype}), so its cotangent "
                 f"must be {kind} too, as jax.vjp takes it; got {np.dtype(c.dtype)}"
             )
-    flags = {n: is_complex(v) for n, v in documents_names(dict(inputs)).items()}
+    leaves_by_name = documents_names(dict(inputs))
+    flags = {n: is_complex(v) for n, v in leaves_by_name.items()}
     original = dict(inputs)
     real_inputs = {k: jax.tree.map(lambda v: split(v) if is_complex(v) else v, v)
                    for k, v in original.items()}  # fmt: skip
@@ -102,28 +109,26 @@ def realified(forward, backward, inputs: Mapping, cotangents, style: str, dims):
         return (*leading, *rest) if len(out) > 1 else leading[0]
 
     def real_gradient(name, g):
-        if not flags.get(name) or g is None or not hasattr(g, "shape"):
-            return g
-        return split(g, sign=-1)
+        return real_gradient_of(leaves_by_name.get(name), g)
 
     def real_backward(*arguments):
         if style == "documents":
             *cots, cache = arguments
-            cots = [join(c, sign=-1) if was else c for c, was in
-                    zip(cots, complex_cotangents, strict=True)]  # fmt: skip
-            returned = backward(*cots, cache)
+            returned = backward(*complex_of(cots), cache)
             if not isinstance(returned, Mapping):
                 return returned
             return {k: real_gradient(k, v) for k, v in returned.items()}
         given, cots = arguments
-        cots = tuple(join(c, sign=-1) if was else c for c, was in
-                     zip(cots, complex_cotangents, strict=True))  # fmt: skip
-        returned = backward(dict(as_complex(list(given.values()))), cots)
+        returned = backward(dict(as_complex(list(given.values()))), tuple(complex_of(cots)))
         if not isinstance(returned, Mapping):
             return returned
-        named = documents_names(returned, like=original)
-        realized = {n: real_gradient(n, v) for n, v in named.items()}
-        return _rebuild(returned, original, realized)
+        # shaped like the inputs: each complex input's gradient in its real form
+        return _map(returned, original, lambda g, z: real_gradient_of(z, g))
+
+    def complex_of(cots):
+        """The real cotangents the checker passes, each complex one joined again."""
+        return [join(c, sign=-1) if was else c for c, was in
+                zip(cots, complex_cotangents, strict=True)]  # fmt: skip
 
     complex_cotangents = [is_complex(c) for c in cotangents]
     real_cotangents = tuple(split(c, sign=-1) if is_complex(c) else c for c in cotangents)
@@ -149,13 +154,6 @@ def _leading_outputs(call, inputs: Mapping, count: int) -> tuple:
 
 def _copied(value):
     return np.array(value) if isinstance(value, np.ndarray) else value
-
-
-def _rebuild(returned, like, realized: dict):
-    """A vjp-style backward's result with each named gradient replaced by its real form."""
-    names = documents_names(returned, like=like)
-    by_leaf = {id(v): realized[n] for n, v in names.items()}
-    return jax.tree.map(lambda v: by_leaf.get(id(v), v), returned)
 
 
 __all__: list[str] = []
