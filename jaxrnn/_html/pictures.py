@@ -14,6 +14,8 @@ import re
 
 import numpy as np
 
+from jaxrnn.gradcheck.where import AXES, BLOCKS
+
 #: what the page says where matplotlib is missing
 MISSING = "pictures need matplotlib: pip install 'jaxrnn[html]'"
 #: errors are drawn on a log scale; an exact zero at this floor
@@ -72,11 +74,8 @@ def _axis_names(dims: str | None, shape) -> list[str]:
     names = dims.split() if dims else []
     if len(names) != len(shape):
         return [f"axis {i}" for i in range(len(shape))]
-    words = {"n_a": "row (unit)", "n_x": "input row", "n_y": "output row", "m": "example",
-             "T_x": "step", "T": "step", "1": ""}  # fmt: skip
-    blocks = {"n_a": "a_prev", "n_x": "xt", "n_y": "y"}
-    return [f"column of [{'; '.join(blocks.get(p, p) for p in n.split('+'))}]" if "+" in n
-            else words.get(n, n) for n in names]  # fmt: skip
+    return [f"column of [{'; '.join(BLOCKS.get(p, p) for p in n.split('+'))}]" if "+" in n
+            else "" if n.isdigit() else AXES.get(n, n) for n in names]  # fmt: skip
 
 
 def _boundary(dims: str | None, shape) -> int | None:

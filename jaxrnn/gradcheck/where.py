@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 #: what an index along an axis of each symbol is called
-_AXES = {
+AXES = {
     "n_x": "input row",
     "n_a": "row",
     "n_y": "output row",
@@ -36,7 +36,7 @@ TIME = ("T_x", "T_da", "T")
 #: the symbol of the axis a complex array is checked along: its real and imaginary parts
 PART = "part"
 #: what the blocks of a concatenated axis act on, by symbol: [a_prev; xt]
-_BLOCKS = {"n_a": "a_prev", "n_x": "xt", "n_y": "y"}
+BLOCKS = {"n_a": "a_prev", "n_x": "xt", "n_y": "y"}
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ def _meaning(index, symbols, shape, sizes) -> str:
             parts.append(("real", "imaginary")[i] + " part")
             continue
         if data:
-            parts.append(f"{_AXES.get(symbol, symbol)} {i}")
+            parts.append(f"{AXES.get(symbol, symbol)} {i}")
         elif axis == 0:
             parts.append(f"row {i}")
         else:
@@ -134,9 +134,9 @@ def _block(i: int, terms: list[str], size: int, known: dict) -> str:
     start = 0
     for term in terms:
         if i < start + sizes[term]:
-            return f", on {_BLOCKS.get(term, term)}[{i - start}]"
+            return f", on {BLOCKS.get(term, term)}[{i - start}]"
         start += sizes[term]
     return ""
 
 
-__all__ = ["PART", "TIME", "Where", "locate"]
+__all__ = ["AXES", "BLOCKS", "PART", "TIME", "Where", "locate"]
