@@ -40,9 +40,9 @@ def ways(p_mingru, p_minlstm, p_lstm, p_lru):
     def lru_way(parallel):
         def run(x, a0, da):
             a0 = a0.astype(jnp.complex64)
-            return lru.lru_backward(da.astype(jnp.complex64),
-                                    lru.lru_forward(x, a0, p_lru, parallel=parallel)[-1],
-                                    parallel=parallel)  # fmt: skip
+            forward = lru.lru_parallel_forward(x, a0, p_lru, parallel=parallel)
+            return lru.lru_parallel_backward(da.astype(jnp.complex64), forward[-1],
+                                             parallel=parallel)  # fmt: skip
 
         return run
 

@@ -13,6 +13,7 @@ import sys
 from jaxrnn import cells
 from jaxrnn._core.caches import SequenceCache
 from jaxrnn._core.cell import Cell, FastPath
+from jaxrnn._core.output import Output
 from jaxrnn.activations import sigmoid, softmax
 from jaxrnn.cells.gru import gru_backward, gru_cell_backward, gru_cell_forward, gru_forward
 from jaxrnn.cells.gru_reset_after import (
@@ -29,6 +30,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Cell",
     "FastPath",
+    "Output",
     "SequenceCache",
     "cells",
     "gru_backward",

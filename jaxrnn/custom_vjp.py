@@ -55,7 +55,6 @@ from jaxrnn._core.cell import (
     forward_states,
 )
 from jaxrnn._core.lengths import checked_lengths, masked, nan_examples, out_of_range
-from jaxrnn._core.output import output_layer_backward, predictions
 from jaxrnn.cells import GRU, GRU_RESET_AFTER, LSTM, RNN, resolve
 
 
@@ -64,13 +63,13 @@ def _build(cell: Cell, checkpoint: int | None, reverse: bool):
     """The ``custom_vjp`` sequence function of one cell, for one checkpoint segment length and
     direction; the lengths are an argument (``None`` for none), and so are the states after
     the first (``None`` where not given: they start at 0)."""
-    w, b = cell.output
+    readout = cell.readout
 
     def run(x, a0, p, lengths, initial):
         """The forward's outputs ``(a, y_pred, *other states)`` and what the backward keeps."""
         states, saved = forward_states(cell, x, a0, p, lengths, reverse, checkpoint, initial)
         a, *others = states
-        y_pred = masked(predictions(a, p[w], p[b]), lengths)
+        y_pred = masked(readout.predict(a, x, p), lengths)
         return (a, nan_examples(out_of_range(lengths, x.shape[-1]), y_pred), *others), saved
 
     @jax.custom_vjp
@@ -92,17 +91,21 @@ def _build(cell: Cell, checkpoint: int | None, reverse: bool):
         # reach is left out, not computed from zeros (a loss of the hidden states alone runs
         # no output-layer backward and adds no cell-state gradient in the reverse scan)
         if dy_pred is None:
-            da_output, dWy, dby = None, jnp.zeros_like(p[w]), jnp.zeros_like(p[b])
+            da_output, dx_output = None, None
+            doutput = {k: jnp.zeros_like(p[k]) for k in readout.keys}
         else:
-            dz = y_pred * (dy_pred - jnp.sum(dy_pred * y_pred, axis=0, keepdims=True))  # (L9)
-            da_output, dWy, dby = output_layer_backward(dz, a, p[w])  # (L5)-(L7)
+            dz = masked(dy_pred, lengths)  # the steps beyond a length predicted a constant 0
+            if readout.softmax:
+                dz = y_pred * (dz - jnp.sum(dz * y_pred, axis=0, keepdims=True))  # (L9)
+            da_output, dx_output, doutput = readout.backward(dz, a, x, p)  # (L5)-(L7)
         upstream = (_add(da, da_output), *dothers)
         if all(u is None for u in upstream):
             upstream = (jnp.zeros_like(a), *upstream[1:])
         dx, dstate, dparams, _ = backward_states(  # (L8): the manual backward
             cell, upstream, saved, x, p, lengths, reverse, checkpoint
         )
-        gradients = {k: dparams[f"d{k}"] for k in cell.gradient_keys} | {w: dWy, b: dby}
+        dx = _add(dx_output, dx)
+        gradients = {k: dparams[f"d{k}"] for k in cell.gradient_keys} | doutput
         # an initial state not given is the constant 0, whose gradient goes nowhere; the
         # lengths are integers
         dinitial = tuple(None if s is None else d for s, d in zip(initial, dstate[1:], strict=True))

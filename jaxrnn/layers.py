@@ -47,7 +47,7 @@ from jaxrnn._core.cell import (
     jitted_backward,
 )
 from jaxrnn._core.lengths import checked_lengths, final_state, masked
-from jaxrnn._core.output import output_layer_backward, predictions
+from jaxrnn._core.output import Output, output_layer_backward, softmax_layer
 from jaxrnn.cells import resolve
 from jaxrnn.loss import output_loss
 
@@ -81,12 +81,17 @@ def _recurrent(cell: Cell) -> dict:
     return {k: cell.parameter_shapes[k] for k in cell.gradient_keys}
 
 
-def with_output_layer(cell: Cell, p: dict, n_a: int) -> dict:
+def with_output_layer(cell: Cell, p: dict, n_a: int, n_x: int | None = None) -> dict:
     """The recurrent parameters with a stand-in output layer of one class (zeros), for a cell
-    forward that predicts as it steps (the generic path): a layer's predictions go unused."""
+    forward that predicts as it steps (the generic path): a layer's predictions go unused.
+    ``n_x`` is needed where the output layer reads the input (the LRU's ``D``)."""
     dtype = next(iter(p.values())).dtype
-    w, b = cell.output
-    return {**p, w: jnp.zeros((1, n_a), dtype), b: jnp.zeros((1, 1), dtype)}
+    needs_x = any("n_x" in cell.parameter_shapes[k] for k in cell.output)
+    if needs_x and n_x is None:
+        raise TypeError(f"with_output_layer: the {cell.name} cell's output layer reads the "
+                        f"input; give its size, n_x")  # fmt: skip
+    shapes = cell.shapes(n_x or 0, n_a, 1)
+    return {**p, **{k: jnp.zeros(shapes[k], dtype) for k in cell.output}}
 
 
 def _directions(layer) -> list[tuple[str | None, Cell, bool]]:
@@ -129,12 +134,13 @@ def _layer_forward(layer, x, a0, parameters, lengths, initial, fn, names):
         x_, a0_both, *values, p = checked(
             fn, parameters[key] if both else parameters, _recurrent(cell), data,
             f"{p_name}['{key}']" if both else p_name,
+            complex_names=[name for name, _, _ in data[1:]] if cell.complex_state else (),
         )  # fmt: skip
         if lengths is not None:
             lengths = checked_lengths(fn, lengths, x_.shape[1], x_.shape[-1])
         n_a = a0_both.shape[0] // len(directions)
         a0_i, *values = (v[i * n_a : (i + 1) * n_a] for v in (a0_both, *values))
-        p = with_output_layer(cell, p, n_a)
+        p = with_output_layer(cell, p, n_a, x_.shape[0])
         others = arranged_initial(cell, given, values)
         states, fields = _forward(cell, reverse, x_, a0_i, others, p, lengths)
         outputs.append(states[0])
@@ -162,7 +168,7 @@ def layer_backward(layer, da, caches) -> dict:
         raise TypeError(f"{fn}: `caches` must be what layer_forward returned for this layer")
     pairs = zip(directions, caches, strict=True)
     sizes = [_hidden_size(fn, cell, cache) for (_, cell, _), cache in pairs]
-    da = as_array(fn, "da", da)
+    da = as_array(fn, "da", da, any(cell.complex_state for _, cell, _ in directions))
     dims = "n_a+n_a m T_da" if len(directions) == 2 else "n_a m T_da"
     if da.ndim != 3:  # before its rows are split between the directions
         raise ValueError(f"{fn}: `da` must have rank 3, shape ({', '.join(dims.split())}); "
@@ -197,6 +203,14 @@ def stack_forward(layers: Sequence, x, a0s: Sequence, parameters: Sequence, *, l
     for i, (layer, a0, p) in enumerate(zip(layers, a0s, parameters, strict=True)):
         layer = as_layer(layer)
         fn = f"stack_forward, layer {i} ({type(layer).__name__})"
+        for _, cell, _ in _directions(layer):
+            if cell.complex_state:
+                raise TypeError(
+                    f"{fn}: the {cell.name} cell's state is complex; a stack hands each "
+                    f"layer's hidden states on as the next layer's inputs and to its real "
+                    f"output layer, so its layers' states must be real (run the {cell.name} "
+                    f"as a layer alone, or with its own readout by its sequence functions)"
+                )
         x_name = "x" if i == 0 else f"layer {i}'s input (layer {i - 1}'s hidden states)"
         states = (initial[i] if initial is not None else None) or {}
         x, cache = _layer_forward(layer, x, a0, p, lengths, states, fn,
@@ -256,7 +270,7 @@ def stack_cross_entropy(layers, x, a0s, parameters, output, labels, *, lengths=N
     a, caches = stack_forward(layers, x, a0s, parameters, lengths=lengths, initial=initial)
     out = _output(output, a)
     lengths = _lengths(caches)
-    return output_loss(fn, _TOP, a, out, _labels(fn, labels, a, out), lengths)[0]
+    return output_loss(fn, _TOP, a, None, out, _labels(fn, labels, a, out), lengths)[0]
 
 
 def stack_loss_and_gradients(layers, x, a0s, parameters, output, labels, *, lengths=None,
@@ -274,18 +288,17 @@ def stack_loss_and_gradients(layers, x, a0s, parameters, output, labels, *, leng
     a, caches = stack_forward(layers, x, a0s, parameters, lengths=lengths, initial=initial)
     out = _output(output, a)
     labels, lengths = _labels(fn, labels, a, out), _lengths(caches)
-    J, Y, Wy, m = output_loss(fn, _TOP, a, out, labels, lengths)
-    y_pred = masked(predictions(a, out["Wy"], out["by"]), lengths)
-    dz = (y_pred - Y) / m  # (L4)
-    da, dWy, dby = output_layer_backward(dz, a, Wy)  # (L5)-(L7)
+    J, Y, z, m = output_loss(fn, _TOP, a, None, out, labels, lengths)
+    dz = masked((jax.nn.softmax(z, axis=0) - Y) / m, lengths)  # (L4)
+    da, dWy, dby = output_layer_backward(dz, a, out["Wy"])  # (L5)-(L7)
     gradients = stack_backward(layers, da, caches)  # (L8), every layer
     return J, {**gradients, "dWy": dWy, "dby": dby}
 
 
 class _Top(NamedTuple):
-    """What the loss needs of a cell: its output layer's keys; a stack's are these."""
+    """What the loss needs of a cell: its output layer; a stack's is the documents'."""
 
-    output: tuple = ("Wy", "by")
+    readout: Output = softmax_layer("Wy", "by")
 
 
 _TOP = _Top()

@@ -24,6 +24,10 @@ labels :math:`y_i^{\langle t \rangle}` (or one-hot targets :math:`Y`) and :math:
 
 (L7) is the gradient from the output at step t only; the recurrence adds the part arriving from
 step t+1 inside the sequence backward, as the documents' figure 7 shows.
+
+A cell with its own readout (:class:`jaxrnn.Output`, the LRU's :math:`z = \mathrm{Re}(C a) +
+D x`) takes its logits from it in (L1) and its own backward in place of (L5)-(L7); (L2)-(L4)
+and (L8) stay, and the readout's input gradient adds to (L8)'s ``dx``.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import numpy as np
 from jaxrnn._core.arguments import as_array, check_shapes, is_traced
 from jaxrnn._core.caches import checked_caches, checked_lengths
 from jaxrnn._core.cell import backward_states, checked_initial
-from jaxrnn._core.output import output_layer_backward
+from jaxrnn._core.lengths import masked
 from jaxrnn.cells import resolve
 
 
@@ -86,11 +90,11 @@ def _checked(fn: str, cell, x, a0, parameters, labels, lengths, initial):
     data = [("x", x, "n_x m T_x"), ("a0", a0, "n_a m"), *specs]
     x, a0, *_, p = cell.validated(fn, data, parameters)
     labels = as_array(fn, "labels", labels)
-    w = cell.output[0]
     if jnp.issubdtype(labels.dtype, jnp.integer):
         check_shapes(fn, [("x", x, "n_x m T_x"), ("labels", labels, "m T_x")])
     elif jnp.issubdtype(labels.dtype, jnp.floating):
-        specs = [(f"parameters['{w}']", p[w], "n_y n_a"), ("x", x, "n_x m T_x")]
+        specs = [(f"parameters['{k}']", p[k], cell.parameter_shapes[k]) for k in cell.output]
+        specs.append(("x", x, "n_x m T_x"))
         check_shapes(fn, [*specs, ("labels", labels, "n_y m T_x")])
     else:
         raise TypeError(
@@ -116,17 +120,17 @@ def cross_entropy(cell, x, a0, parameters, labels, *, lengths=None, reverse=Fals
         fn, cell, x, a0, parameters, labels, lengths, initial
     )
     a = cell.forward(x, a0, parameters, lengths=lengths, reverse=reverse, **initial)[0]
-    return output_loss(fn, cell, a, parameters, labels, lengths)[0]
+    return output_loss(fn, cell, a, x, parameters, labels, lengths)[0]
 
 
-def output_loss(fn, cell, a, parameters, labels, lengths):
-    """(L1)-(L3) from the hidden states: ``(J, Y, Wy, m)``, Y the one-hot targets."""
-    Wy, by = (parameters[k] for k in cell.output)
+def output_loss(fn, cell, a, x, parameters, labels, lengths):
+    """(L1)-(L3) from the hidden states ``a`` and the inputs ``x``: ``(J, Y, z, m)``, ``Y``
+    the one-hot targets, ``z`` the logits of ``cell.readout``."""
+    z = cell.readout.logits(a, x, parameters)  # (L1)
     m = a.shape[1]
-    Y = targets(fn, labels, Wy.shape[0], a.dtype, lengths)
-    z = jnp.einsum("ya,amt->ymt", Wy, a) + by[:, :, None]  # (L1)
+    Y = targets(fn, labels, z.shape[0], z.dtype, lengths)
     J = -jnp.sum(Y * jax.nn.log_softmax(z, axis=0)) / m  # (L2), (L3)
-    return J, Y, Wy, m
+    return J, Y, z, m
 
 
 def loss_and_gradients(cell, x, a0, parameters, labels, *, lengths=None, reverse=False, **initial):
@@ -142,8 +146,9 @@ def loss_and_gradients(cell, x, a0, parameters, labels, *, lengths=None, reverse
 
     Returns:
         ``(J, gradients)``: the scalar loss and a dictionary with ``dx``, ``da0``, the recurrent
-        parameters' gradients and the output layer's (``dWya``/``dWy``, ``dby``): the gradient
-        of J with respect to every input and parameter.
+        parameters' gradients and the output layer's (``dWya``/``dWy``, ``dby``; the LRU's
+        ``dC_re``, ``dC_im``, ``dD``): the gradient of J with respect to every input and
+        parameter.
 
     >>> import numpy as np, jaxrnn
     >>> rng = np.random.default_rng(0)
@@ -159,13 +164,14 @@ def loss_and_gradients(cell, x, a0, parameters, labels, *, lengths=None, reverse
         fn, cell, x, a0, parameters, labels, lengths, initial
     )
     *outputs, caches = cell.forward(x, a0, parameters, lengths=lengths, reverse=reverse, **initial)
-    a, y_pred = outputs[0], outputs[1]
-    w, b = cell.output
-    J, Y, Wy, m = output_loss(fn, cell, a, parameters, labels, lengths)
-    dz = (y_pred - Y) / m  # (L4)
-    da, dWy, dby = output_layer_backward(dz, a, Wy)  # (L5)-(L7)
+    a = outputs[0]
+    J, Y, z, m = output_loss(fn, cell, a, x, parameters, labels, lengths)
+    dz = masked((jax.nn.softmax(z, axis=0) - Y) / m, lengths)  # (L4)
+    da, dx, doutput = cell.readout.backward(dz, a, x, parameters)  # (L5)-(L7)
     gradients = cell.backward(da, caches)  # (L8)
-    return J, {**gradients, f"d{w}": dWy, f"d{b}": dby}
+    if dx is not None:  # the readout reads the input too (the LRU's D x)
+        gradients["dx"] = gradients["dx"] + dx
+    return J, {**gradients, **{f"d{k}": doutput[k] for k in cell.output}}
 
 
 def hidden_state_gradients(cell, da, caches):

@@ -55,40 +55,46 @@ def cell_problem(cell, level: str = "cell", dtype=np.float64, *, sizes=None, see
     n_x, n_a, n_y, m, T_x = (sizes[k] for k in ("n_x", "n_a", "n_y", "m", "T_x"))
     rng = np.random.default_rng(seed)
     draw = lambda *shape: rng.standard_normal(shape).astype(dtype)  # noqa: E731
+    # a complex state (the LRU's), its initial values and its cotangents: both parts drawn
+    state = (lambda *shape: draw(*shape) + 1j * draw(*shape)) if cell.complex_state else draw
     lengths = rng.integers(0, T_x + 1, m)
     # the edges, everything and nothing: one example of full length whatever m, so that
     # there is always something to check
     lengths[: min(m, 2)] = [T_x, 0][: min(m, 2)]
     if level == "cell":
         parameters = cell.random_parameters(rng, n_x, n_a, n_y, dtype)
-        values = [draw(n_x, m), *(draw(n_a, m) for _ in cell.state), parameters]
+        values = [draw(n_x, m), *(state(n_a, m) for _ in cell.state), parameters]
         # the documents' names, which the gradients are named after (dxt, da_prev, ...): the
         # checker passes them by position to a forward that names its arguments its own way
         names = ["xt", *(f"{s}_prev" for s in cell.state), "parameters"]
         inputs = dict(zip(names, values, strict=True))
-        cotangents = tuple(draw(n_a, m) for _ in cell.state)
+        cotangents = tuple(state(n_a, m) for _ in cell.state)
         return (*compiled_cell_functions(cell), inputs, cotangents)
     if level in ("sequence", "lengths", "reverse", "initial"):
         parameters = cell.random_parameters(rng, n_x, n_a, n_y, dtype)
-        inputs = {"x": draw(n_x, m, T_x), "a0": draw(n_a, m), "parameters": parameters}
+        inputs = {"x": draw(n_x, m, T_x), "a0": state(n_a, m), "parameters": parameters}
         if level == "initial":
-            inputs |= {f"{s}0": draw(n_a, m) for s in cell.state[1:]}
+            inputs |= {f"{s}0": state(n_a, m) for s in cell.state[1:]}
         if level != "sequence":
             inputs["lengths"] = lengths
         forward = functools.partial(cell.forward, reverse=True) if level in (
             "reverse", "initial"
         ) else cell.forward  # fmt: skip
-        return forward, cell.backward, inputs, (draw(n_a, m, T_x),)
+        return forward, cell.backward, inputs, (state(n_a, m, T_x),)
+    if level == "stacked" and cell.complex_state:
+        raise ValueError(f"cell_problem: the {cell.name} cell's state is complex, and a stack "
+                         f"feeds a layer's states to the next as its inputs, which are real: "
+                         f"its levels are {list(LEVELS[:-1])}")  # fmt: skip
     if level == "bidirectional":
         layer = layers.Bidirectional(cell)
         (parameters,) = layers.random_parameters([layer], rng, n_x, n_a, dtype)
-        inputs = {"x": draw(n_x, m, T_x), "a0": draw(2 * n_a, m), "parameters": parameters,
+        inputs = {"x": draw(n_x, m, T_x), "a0": state(2 * n_a, m), "parameters": parameters,
                   "lengths": lengths}  # fmt: skip
         return (
             _bidirectional(layer),
             _bidirectional_backward(layer),
             inputs,
-            (draw(2 * n_a, m, T_x),),
+            (state(2 * n_a, m, T_x),),
         )
     if level == "stacked":
         stack = [layers.Bidirectional(cell), layers.Layer(cell, reverse=True)]

@@ -21,14 +21,17 @@ import jax.numpy as jnp
 import numpy as np
 
 
-def as_array(fn: str, name: str, value: Any):
-    """Return ``value`` as an array, or raise ``TypeError`` naming the argument."""
+def as_array(fn: str, name: str, value: Any, complex_ok: bool = False):
+    """Return ``value`` as an array, or raise ``TypeError`` naming the argument; complex
+    numbers only where ``complex_ok`` (a complex state, as the LRU's)."""
     if not hasattr(value, "shape") or not hasattr(value, "dtype"):
         try:
             value = np.asarray(value)
         except Exception as err:  # noqa: BLE001 - re-raised with the argument's name
             raise TypeError(f"{fn}: `{name}` must be an array; got {type(value).__name__}") from err
     dtype = np.dtype(value.dtype)
+    if complex_ok and jnp.issubdtype(dtype, jnp.complexfloating):
+        return value
     if not (
         jnp.issubdtype(dtype, jnp.floating)
         or jnp.issubdtype(dtype, jnp.integer)
@@ -181,8 +184,11 @@ def check_shapes(fn: str, specs: Sequence[tuple[str, Any, str]]) -> dict[str, in
 
 
 def common_float_dtype(*arrays) -> np.dtype:
-    """The dtype all arrays compute in: their promoted type, made floating."""
+    """The real dtype all arrays compute in: their promoted type, made floating (a complex
+    array counts by its precision; :func:`cast` keeps it complex)."""
     dtype = jnp.result_type(*arrays)
+    if jnp.issubdtype(dtype, jnp.complexfloating):
+        return jnp.finfo(dtype).dtype
     if not jnp.issubdtype(dtype, jnp.floating):
         dtype = jnp.result_type(dtype, jnp.float32)
     return dtype
@@ -195,12 +201,24 @@ def host_array(value, dtype):
 
 
 def cast(dtype, *arrays):
-    """The arrays as JAX arrays of ``dtype``. A NumPy array is always copied
-    (:func:`host_array`): on the CPU ``jnp.asarray`` may share its memory, and a result (a
-    cache) must not change when the caller later writes into their own array."""
-    return tuple(
-        host_array(a, dtype) if isinstance(a, np.ndarray) else jnp.asarray(a, dtype) for a in arrays
-    )
+    """The arrays as JAX arrays of ``dtype`` (a complex array: of the complex dtype of its
+    precision). A NumPy array is always copied (:func:`host_array`): on the CPU
+    ``jnp.asarray`` may share its memory, and a result (a cache) must not change when the
+    caller later writes into their own array."""
+    return tuple(_cast(complex_dtype(dtype) if is_complex(a) else dtype, a) for a in arrays)
+
+
+def _cast(dtype, a):
+    return host_array(a, dtype) if isinstance(a, np.ndarray) else jnp.asarray(a, dtype)
+
+
+def is_complex(a) -> bool:
+    return jnp.issubdtype(jnp.result_type(a), jnp.complexfloating)
+
+
+def complex_dtype(dtype) -> np.dtype:
+    """The complex dtype of a real dtype's precision: ``complex64`` for ``float32``."""
+    return jnp.result_type(dtype, jnp.complex64)
 
 
 def require_tuple(fn: str, name: str, value: Any, length: int, what: str):
@@ -214,7 +232,9 @@ def require_tuple(fn: str, name: str, value: Any, length: int, what: str):
     return value
 
 
-def checked(fn: str, parameters, shapes: Mapping[str, str], data, name: str = "parameters"):
+def checked(
+    fn: str, parameters, shapes: Mapping[str, str], data, name: str = "parameters", complex_names=()
+):
     """Check an architecture's arguments together and cast them to one floating dtype.
 
     Arguments:
@@ -224,17 +244,22 @@ def checked(fn: str, parameters, shapes: Mapping[str, str], data, name: str = "p
         shapes: ``{key: "n_a n_x"}``, the parameters' symbolic shapes.
         data: ``[(argument name, value, "n_a m")]``, the arrays besides the parameters.
         name: what the messages call the parameters (``parameters[1]`` in a stack).
+        complex_names: the names in ``data`` of complex states (the LRU's): real or complex, they
+            are cast to the complex dtype of the common precision.
 
     Returns:
-        ``(*data values, parameters)``, all in their common floating dtype, as new arrays.
+        ``(*data values, parameters)``, all in their common floating dtype (or its complex
+        one), as new arrays.
     """
     p = require_parameters(fn, parameters, list(shapes), name)
-    data = [(shown, as_array(fn, shown, value), dims) for shown, value, dims in data]
+    data = [(shown, as_array(fn, shown, value, shown in complex_names), dims)
+            for shown, value, dims in data]  # fmt: skip
     specs = [(f"{name}['{k}']", p[k], dims) for k, dims in shapes.items()]
     check_shapes(fn, [*specs, *data])
     dtype = common_float_dtype(*p.values(), *(value for _, value, _ in data))
     p = dict(zip(p, cast(dtype, *p.values()), strict=True))
-    return (*cast(dtype, *(value for _, value, _ in data)), p)
+    return (*(_cast(complex_dtype(dtype) if shown in complex_names else dtype, value)
+              for shown, value, _ in data), p)  # fmt: skip
 
 
 def is_traced(value) -> bool:

@@ -172,6 +172,7 @@ def checked_caches(fn: str, caches, da, cell, shapes=None) -> tuple[SequenceCach
         )
     steps, x = caches
     field_dims, shapes = cell.cache_fields, shapes or cell.parameter_shapes
+    complex_ok = cell.complex_state  # its states, and the cache fields made from them
     if isinstance(steps, (list, tuple)):
         if not steps:
             raise ValueError(f"{fn}: `caches[0]` is empty; it must hold one cell cache per step")
@@ -180,7 +181,11 @@ def checked_caches(fn: str, caches, da, cell, shapes=None) -> tuple[SequenceCach
         stored = "caches[0][0][-1]"
         parameters = require_parameters(fn, steps[0][-1], list(shapes), stored)
         specs = [
-            (f"caches[0][{t}][{i}] ({name})", as_array(fn, f"caches[0][{t}][{i}]", step[i]), dims)
+            (
+                f"caches[0][{t}][{i}] ({name})",
+                as_array(fn, f"caches[0][{t}][{i}]", step[i], complex_ok),
+                dims,
+            )
             for t, step in enumerate(steps)
             for i, (name, dims) in enumerate(field_dims.items())
         ]
@@ -202,11 +207,11 @@ def checked_caches(fn: str, caches, da, cell, shapes=None) -> tuple[SequenceCach
             f"got {type(steps).__name__}"
         )
     fields = [
-        (f"{where}[{i}] ({name})", as_array(fn, f"{where}[{i}]", f), "T_x " + dims)
+        (f"{where}[{i}] ({name})", as_array(fn, f"{where}[{i}]", f, complex_ok), "T_x " + dims)
         for i, ((name, dims), f) in enumerate(zip(field_dims.items(), steps.fields, strict=True))
     ]
     x = as_array(fn, "caches[1] (x)", x)
-    da = as_array(fn, "da", da)
+    da = as_array(fn, "da", da, complex_ok)
     sizes = check_shapes(
         fn,
         [
@@ -221,7 +226,8 @@ def checked_caches(fn: str, caches, da, cell, shapes=None) -> tuple[SequenceCach
         lengths = checked_lengths(fn, lengths, sizes["m"], sizes["T_x"], "caches[0].lengths")
     dtype = common_float_dtype(*steps.fields, *parameters.values(), x, da)
     parameters = dict(zip(parameters, cast(dtype, *parameters.values()), strict=True))
-    *fields, x, da = cast(dtype, *steps.fields, x, da)
+    *fields, x = cast(dtype, *steps.fields, x)
+    (da,) = cast(cell.state_dtype(dtype), da)
     return SequenceCache(fields, parameters, cell.cache, lengths, reverse, given), x, da
 
 

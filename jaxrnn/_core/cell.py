@@ -10,8 +10,11 @@ What a cell must provide is what the documents write for it::
 The cache is a tuple that ends with the parameters, as the documents' caches do; its fields are
 named (return a ``typing.NamedTuple``, or pass ``cache_fields``) and include ``xt`` and
 ``<state>_prev`` for every state. The prediction is the documents' output layer,
-``yt_pred = softmax(W_y a_next + b_y)``, with ``output`` naming ``W_y`` and ``b_y``; the
-backward leaves the output layer out, as the documents' do.
+``yt_pred = softmax(W_y a_next + b_y)``, with ``output`` naming ``W_y`` and ``b_y``, or the
+cell's own :class:`~jaxrnn._core.output.Output` (``readout``, as the LRU's ``Re(C a) + D x``);
+the backward leaves the output layer out, as the documents' do. A state may be complex
+(``complex_state``, the LRU's): its gradients are then in JAX's convention, what ``jax.vjp``
+returns.
 
 From these jaxrnn derives, for any cell: the documents' sequence functions ``cell.forward(x,
 a0, parameters)`` and ``cell.backward(da, caches)`` (one ``lax.scan`` each way over the two
@@ -39,7 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrnn._core import unroll
-from jaxrnn._core.arguments import checked, flag
+from jaxrnn._core.arguments import checked, complex_dtype, flag
 from jaxrnn._core.caches import SequenceCache, checked_caches, make_cache
 from jaxrnn._core.layout import time_last, time_major
 from jaxrnn._core.lengths import (
@@ -51,7 +54,7 @@ from jaxrnn._core.lengths import (
     out_of_range,
     valid,
 )
-from jaxrnn._core.output import predictions
+from jaxrnn._core.output import Output, softmax_layer
 
 
 class FastPath(NamedTuple):
@@ -97,7 +100,10 @@ class Cell:
         state: the recurrent state's names, hidden state first; every state after the first
             starts at zeros, as the LSTM's cell state does.
         name: default: ``cell_forward``'s name without ``_cell_forward``.
-        output: the output layer's weight and bias keys.
+        output: the output layer's weight and bias keys (set from ``readout`` where given).
+        readout: the cell's own :class:`~jaxrnn._core.output.Output` in place of the
+            documents' softmax layer; derived from ``output`` when not given.
+        complex_state: the states are complex (the initial ones cast to complex).
         cache: the cell cache's type, a NamedTuple class or ``tuple``; ``cache_fields``: its
             fields but the last (the parameters) with their shapes, ``{"a_next": "n_a m"}``.
             Both are read off what ``cell_forward`` returns when not given.
@@ -111,7 +117,9 @@ class Cell:
     parameter_shapes: Mapping[str, str]
     state: tuple[str, ...] = ("a",)
     name: str = ""
-    output: tuple[str, str] = ("Wy", "by")
+    output: tuple[str, ...] = ("Wy", "by")
+    readout: Output | None = None
+    complex_state: bool = False
     cache: type | None = None
     cache_fields: Mapping[str, str] | None = None
     fast: FastPath | None = None
@@ -154,10 +162,17 @@ class Cell:
             return self
         return dataclasses.replace(self, fast=None, forward=None, backward=None)
 
-    def validated(self, fn: str, data, parameters):
-        """``(*data, parameters)`` checked together and cast to one floating dtype; ``data`` is
-        ``[(name, array, "n_a m")]``."""
-        return checked(fn, parameters, self.parameter_shapes, data)
+    def validated(self, fn: str, data, parameters, shapes=None, name="parameters"):
+        """``(*data, parameters)`` checked together and cast to one floating dtype (the
+        initial states, ``a0`` and ``<state>0``, to its complex one for a complex state);
+        ``data`` is ``[(name, array, "n_a m")]``; ``shapes`` default to the cell's."""
+        states = ("a0", *initial_names(self)) if self.complex_state else ()
+        shapes = self.parameter_shapes if shapes is None else shapes
+        return checked(fn, parameters, shapes, data, name, complex_names=states)
+
+    def state_dtype(self, dtype):
+        """The states' dtype for inputs of the real ``dtype``."""
+        return complex_dtype(dtype) if self.complex_state else dtype
 
     def shapes(self, n_x: int, n_a: int, n_y: int) -> dict:
         """``{key: shape}`` in numbers."""
@@ -310,9 +325,7 @@ def sequence_forward(cell: Cell, x, a0, parameters, *, lengths=None, reverse=Fal
 def _forward(cell, reverse, given, x, a0, initial, p, lengths):
     states, fields = forward_states(cell, x, a0, p, lengths, reverse, initial=initial)
     bad = out_of_range(lengths, x.shape[-1])
-    y_pred = nan_examples(
-        bad, masked(predictions(states[0], *(p[k] for k in cell.output)), lengths)
-    )
+    y_pred = nan_examples(bad, masked(cell.readout.predict(states[0], x, p), lengths))
     return states, y_pred, SequenceCache(fields, p, cell.cache, lengths, reverse, given)
 
 
@@ -369,7 +382,9 @@ def backward_states(
     if xs is None:
         xs = time_major(arranged(masked(x, lengths), index))
     n_a = next(u.shape[0] for u in upstream if u is not None)
-    dstate0 = tuple(jnp.zeros((n_a, m), xs.dtype) for _ in cell.state)
+    dtype = cell.state_dtype(xs.dtype)
+    ups = tuple(None if u is None else u.astype(dtype) for u in ups)
+    dstate0 = tuple(jnp.zeros((n_a, m), dtype) for _ in cell.state)
     dstate, dxs, dparams, kept = unroll.backward(
         cell, ups, saved, xs, p, dstate0, checkpoint=checkpoint, keep=keep, valid=ok
     )
@@ -463,7 +478,9 @@ _SYMBOLS = {1: "1", **{size: symbol for symbol, size in _PROBE.items()}} | {
 }
 
 
-def _read_cache(cell: Cell, name: str, shapes: dict, state: tuple) -> tuple[type, dict]:
+def _read_cache(
+    cell: Cell, name: str, shapes: dict, state: tuple, readout: Output
+) -> tuple[type, dict]:
     """The cache's type and its fields' symbolic shapes, read off one run of the cell forward
     at the sizes of ``_PROBE``, which also checks what the forward returns; given
     ``cache_fields`` are checked against the run instead."""
@@ -471,7 +488,10 @@ def _read_cache(cell: Cell, name: str, shapes: dict, state: tuple) -> tuple[type
     p = {k: (0.5 * rng.standard_normal(_numbers(d, _PROBE))).astype(np.float32)
          for k, d in shapes.items()}  # fmt: skip
     xt = rng.standard_normal((_PROBE["n_x"], _PROBE["m"])).astype(np.float32)
-    states = [rng.standard_normal((_PROBE["n_a"], _PROBE["m"])).astype(np.float32) for _ in state]
+    n_a, m = _PROBE["n_a"], _PROBE["m"]
+    states = [rng.standard_normal((n_a, m)).astype(np.float32) for _ in state]
+    if cell.complex_state:
+        states = [s + 1j * rng.standard_normal((n_a, m)).astype(np.float32) for s in states]
     where = f"Cell {name!r}: cell_forward(xt (n_x, m), {', '.join(f'{s}_prev' for s in state)} "
     where += "(n_a, m), parameters), run at n_x = 3, n_a = 11, n_y = 5, m = 17,"
     out = cell.cell_forward(xt, *states, p)
@@ -482,14 +502,15 @@ def _read_cache(cell: Cell, name: str, shapes: dict, state: tuple) -> tuple[type
     if any(np.shape(s) != (_PROBE["n_a"], _PROBE["m"]) for s in state_next):
         shapes = [np.shape(s) for s in state_next]
         raise ValueError(f"{where} returned next states of shapes {shapes}; expected (11, 17)")
-    Wy, by = (np.asarray(p[k], np.float64) for k in cell.output)
-    logits = Wy @ np.asarray(state_next[0], np.float64) + by
-    want = np.exp(logits - logits.max(axis=0)) / np.exp(logits - logits.max(axis=0)).sum(axis=0)
-    if np.shape(yt_pred) != want.shape or not np.allclose(yt_pred, want, rtol=1e-4, atol=1e-6):
+    want = np.asarray(readout.predict(state_next[0], xt, p))
+    scale = 1 + np.max(np.abs(want))
+    if np.shape(yt_pred) != want.shape or not np.allclose(
+        yt_pred, want, rtol=1e-4, atol=1e-5 * scale
+    ):
+        which = "the documents' output layer" if readout.softmax else "its output layer"
         raise ValueError(
-            f"{where} must predict with the documents' output layer, yt_pred = "
-            f"softmax({cell.output[0]} a_next + {cell.output[1]}) (the loss and the custom VJP "
-            f"differentiate that layer by hand); its yt_pred is something else"
+            f"{where} must predict with {which}, yt_pred = {readout.formula} (the loss and "
+            f"the custom VJP differentiate that layer by hand); its yt_pred is something else"
         )
     if not isinstance(cache, tuple) or not cache or not isinstance(cache[-1], Mapping):
         raise TypeError(f"{where} must return a cache tuple that ends with the parameters, as "
@@ -561,14 +582,18 @@ def _derive(cell: Cell) -> dict:
                 f"Cell {name!r}: parameter_shapes[{key!r}] = {dims!r}; a parameter is a matrix "
                 f"whose axes are sums of n_x, n_a, n_y and 1, as 'n_a n_a+n_x'"
             )
-    missing = [k for k in cell.output if k not in shapes]
+    readout = cell.readout or softmax_layer(*cell.output)
+    if not isinstance(readout, Output):
+        raise TypeError(f"Cell {name!r}: `readout` must be a jaxrnn Output; got "
+                        f"{type(readout).__name__}")  # fmt: skip
+    missing = [k for k in readout.keys if k not in shapes]
     if missing:
         raise ValueError(f"Cell {name!r}: the output layer's keys {missing} are not parameters")
     kind, fields = cell.cache, cell.cache_fields
     if hasattr(kind, "_fields") and fields is not None:  # both given: they must agree
         _check_field_names(name, f"cache={kind.__name__}", list(kind._fields[:-1]), fields)
     else:
-        read_kind, read_fields = _read_cache(cell, name, shapes, state)
+        read_kind, read_fields = _read_cache(cell, name, shapes, state, readout)
         kind, fields = kind or read_kind, read_fields
     needed = ["xt", *(f"{s}_prev" for s in state)]
     absent = [f for f in needed if f not in fields]
@@ -588,6 +613,8 @@ def _derive(cell: Cell) -> dict:
 
     return {
         "name": name, "state": state, "parameter_shapes": shapes, "cache": kind,
+        "readout": readout, "output": tuple(readout.keys),
+        "complex_state": bool(cell.complex_state),
         "cache_fields": dict(fields), "forward": cell.forward if given(cell.forward) else forward,
         "backward": cell.backward if given(cell.backward) else backward,
         "fast": cell.fast if own else None, "given_with": functions,

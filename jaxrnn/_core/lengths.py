@@ -41,7 +41,9 @@ def final_state(states, initial, lengths=None, reverse=False):
         example (checked lengths outside it raise ``ValueError``).
     """
     fn = "final_state"
-    states, initial = as_array(fn, "states", states), as_array(fn, "initial", initial)
+    # complex states (the LRU's) are picked as real ones are
+    states = as_array(fn, "states", states, complex_ok=True)
+    initial = as_array(fn, "initial", initial, complex_ok=True)
     sizes = check_shapes(fn, [("states", states, "n_a m T_x"), ("initial", initial, "n_a m")])
     states, initial = cast(common_float_dtype(states, initial), states, initial)
     T, m = sizes["T_x"], sizes["m"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 
 from jaxrnn._core.cell import Cell
-from jaxrnn.cells import gru, gru_reset_after, lstm, mingru, minlstm, rnn
+from jaxrnn.cells import gru, gru_reset_after, lru, lstm, mingru, minlstm, rnn
 
 #: the RNN document's cell (:mod:`jaxrnn.cells.rnn`)
 RNN = rnn.RNN
@@ -26,12 +26,13 @@ GRU_RESET_AFTER = gru_reset_after.GRU_RESET_AFTER
 MINGRU = mingru.MINGRU
 #: minLSTM, linear in its state (:mod:`jaxrnn.cells.minlstm`)
 MINLSTM = minlstm.MINLSTM
+#: the Linear Recurrent Unit, a complex diagonal state and a real readout (:mod:`jaxrnn.cells.lru`)
+LRU = lru.LRU
 
 #: the documents' architectures and the GRUs, by name: what ``jaxrnn check`` reports on
 CELLS = {cell.name: cell for cell in (RNN, LSTM, GRU, GRU_RESET_AFTER)}
-#: today's recurrences, linear in the state, by name (``jaxrnn check --all``; the LRU, whose
-#: state is complex, is not a cell: :mod:`jaxrnn.cells.lru`)
-RECURRENCES = {cell.name: cell for cell in (MINGRU, MINLSTM)}
+#: today's recurrences, linear in the state, by name (``jaxrnn check --all``)
+RECURRENCES = {cell.name: cell for cell in (MINGRU, MINLSTM, LRU)}
 
 
 def resolve(fn: str, cell) -> Cell:
@@ -70,6 +71,6 @@ def resolve(fn: str, cell) -> Cell:
 
 
 __all__ = [
-    "CELLS", "GRU", "GRU_RESET_AFTER", "LSTM", "MINGRU", "MINLSTM", "RECURRENCES", "RNN",
+    "CELLS", "GRU", "GRU_RESET_AFTER", "LRU", "LSTM", "MINGRU", "MINLSTM", "RECURRENCES", "RNN",
     "resolve",
 ]  # fmt: skip

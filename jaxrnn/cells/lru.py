@@ -1,6 +1,7 @@
 r"""The Linear Recurrent Unit (Orvieto et al., 2023, "Resurrecting Recurrent Neural Networks
 for Long Sequences"): a complex diagonal recurrence, its hand-derived backward in JAX's
-convention for complex values, and its sequence functions by a parallel scan.
+convention for complex values, its readout's, and its sequence functions, step by step as a
+:class:`jaxrnn.Cell` and by a parallel scan.
 
 The state is complex, :math:`a_t = \lambda \odot a_{t-1} + \gamma \odot (B x_t)`, with one
 :math:`\lambda` per unit inside the unit circle, parametrised (as the paper does) by real
@@ -9,9 +10,11 @@ The state is complex, :math:`a_t = \lambda \odot a_{t-1} + \gamma \odot (B x_t)`
 the cotangent ``da_next`` of the complex state, (LRU5)-(LRU13): what ``jax.vjp`` returns for
 the same cotangent, in JAX's convention (``Re(sum(w * df)) = Re(sum(g * dz))``, no conjugates;
 see :mod:`jaxrnn.gradcheck`), for the real parameters and input and the complex previous
-state; the readout is outside it, as the documents leave their output layer out.
-``dBx`` is the gradient at :math:`B x_t`, ``dlam`` at :math:`\lambda`. Each equation with its
-number; the derivation is ``docs/derivations/lru.md``:
+state; the readout is outside it, as the documents leave their output layer out, and has a
+backward of its own, (LRU14)-(LRU18), from the gradient ``dy`` of the real readout (the loss
+and the custom VJP run it). ``dBx`` is the gradient at :math:`B x_t`, ``dlam`` at
+:math:`\lambda`. Each equation with its number; the derivation is
+``docs/derivations/lru.md``:
 
 .. math::
     \lambda = \exp(-\exp(\nu) + i \exp(\theta)) \tag{LRU1}
@@ -40,15 +43,27 @@ number; the derivation is ``docs/derivations/lru.md``:
 
     d\theta = -\exp(\theta) * \mathrm{Im}(d\lambda * \lambda) \tag{LRU13}
 
+    da = (C_{re} + i C_{im})^T dy \tag{LRU14}
+
+    dC_{re} = \sum_t \mathrm{Re}(dy \, a^T) \tag{LRU15}
+
+    dC_{im} = -\sum_t \mathrm{Im}(dy \, a^T) \tag{LRU16}
+
+    dD = \sum_t dy \, x_t^T \tag{LRU17}
+
+    dx = D^T dy \tag{LRU18}
+
 Parameters (real arrays, the paper's names): ``nu_log, theta_log, gamma_log (n_a, 1)``
 (:math:`\nu, \theta, \gamma_{log}`), ``B_re, B_im (n_a, n_x)``, and the readout's
 ``C_re, C_im (n_y, n_a)``, ``D (n_y, n_x)``. Shapes as the documents': ``xt (n_x, m)``,
 ``a_prev (n_a, m)`` complex, ``x (n_x, m, T_x)``.
 
-The sequence functions run the recurrence by a parallel scan (:mod:`jaxrnn._core.linear`)
-and its backward by a reverse one, with lengths and reversed time as every cell has them;
-``parallel=False`` runs the same coefficients step by step. The LRU is not a
-:class:`jaxrnn.Cell`: a cell's state is real and its prediction the documents' softmax layer.
+The LRU is a :class:`jaxrnn.Cell` (:data:`LRU`, ``jaxrnn.cells.LRU``) with a complex state
+and its own readout: :func:`lru_forward` and :func:`lru_backward` run its two cell functions
+step by step as the documents' loops do (lengths, reversed time, the loss, the custom VJP,
+the gradient checker and the modules take it as any cell); :func:`lru_parallel_forward` and
+:func:`lru_parallel_backward` run the recurrence by a parallel scan
+(:mod:`jaxrnn._core.linear`) and its backward by a reverse one, tested against them.
 """
 
 from __future__ import annotations
@@ -61,8 +76,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrnn._core import arguments, linear
+from jaxrnn._core.cell import Cell, sequence_backward, sequence_forward
 from jaxrnn._core.equations import equations
 from jaxrnn._core.lengths import checked_lengths, masked
+from jaxrnn._core.output import Output
 
 #: the equations of the docstring above, ``{"(LRU7)": latex}``
 EQUATIONS = equations(__doc__)
@@ -119,6 +136,25 @@ def readout(a, x, p):
     """(LRU4): ``y = Re(C a) + D x``, for one step ``(n_a, m)`` or all ``(n_a, m, T)``."""
     C = p["C_re"] + 1j * p["C_im"]
     return jnp.real(jnp.einsum("ya,am...->ym...", C, a)) + jnp.einsum("yx,xm...->ym...", p["D"], x)
+
+
+def readout_backward(dy, a, x, p):
+    """(LRU14)-(LRU18): from the readout's gradient ``dy (n_y, m, T)`` (real) to the states'
+    (complex, JAX's convention), the input's and the readout's parameters', every step at
+    once: ``(da, dx, {"C_re", "C_im", "D"})``."""
+    da = jnp.einsum("ya,ymt->amt", p["C_re"] + 1j * p["C_im"], dy)  # (LRU14)
+    dC = jnp.einsum("ymt,amt->ya", dy, a)
+    dC_re = jnp.real(dC)  # (LRU15)
+    dC_im = -jnp.imag(dC)  # (LRU16)
+    dD = jnp.einsum("ymt,xmt->yx", dy, x)  # (LRU17)
+    dx = jnp.einsum("yx,ymt->xmt", p["D"], dy)  # (LRU18)
+    return da, dx, {"C_re": dC_re, "C_im": dC_im, "D": dD}
+
+
+#: the LRU's readout as a cell's output layer: the loss and the custom VJP differentiate it by
+#: (LRU14)-(LRU18); its prediction is ``y`` itself (the loss's softmax is the loss's)
+READOUT = Output(("C_re", "C_im", "D"), readout, readout_backward, False,
+                 "Re((C_re + i C_im) a_next) + D xt")  # fmt: skip
 
 
 def lru_cell_backward(da_next, cache):
@@ -188,25 +224,44 @@ def coefficients_backward(dlam, du, aux, xs, p):
 LINEAR = linear.Linear(coefficients, coefficients_backward)
 
 
-def lru_forward(x, a0, parameters, *, lengths=None, reverse=False, parallel=True):
-    """The LRU over a whole sequence: ``(a, y, cache)``: the complex states ``(n_a, m, T_x)``
-    and the readout ``(n_y, m, T_x)``, zero beyond each example's length; ``a0 (n_a, m)``
-    (complex or real; ``None`` for zeros). ``cache`` is for :func:`lru_backward`."""
-    x, a0, p = checked("lru_forward", [("x", x, "n_x m T_x")], ("a0", a0), parameters)
+def lru_forward(x, a0, parameters, *, lengths=None, reverse=False):
+    """The LRU over a whole sequence, step by step as the documents' loops run a cell:
+    ``(a, y, caches)``, the complex states ``(n_a, m, T_x)`` and the readout ``(n_y, m,
+    T_x)``, zero beyond each example's length; ``a0 (n_a, m)`` complex or real. See
+    :func:`jaxrnn.rnn_forward`."""
+    return sequence_forward(LRU, x, a0, parameters, lengths=lengths, reverse=reverse)
+
+
+def lru_backward(da, caches):
+    """Backpropagation through time for the LRU, step by step: (LRU5)-(LRU13) summed over the
+    steps, from the states' complex cotangent ``da (n_a, m, T_da)``, in JAX's convention."""
+    return sequence_backward(LRU, da, caches)
+
+
+def lru_parallel_forward(x, a0, parameters, *, lengths=None, reverse=False, parallel=True):
+    """:func:`lru_forward` by one parallel scan: ``(a, y, cache)``; ``a0`` may be ``None``
+    (zeros). ``cache`` is for :func:`lru_parallel_backward`; ``parallel=False`` runs the same
+    coefficients step by step."""
+    fn = "lru_parallel_forward"
+    x, a0, p = checked(fn, [("x", x, "n_x m T_x")], ("a0", a0), parameters)
     if lengths is not None:
-        lengths = checked_lengths("lru_forward", lengths, x.shape[1], x.shape[2])
+        lengths = checked_lengths(fn, lengths, x.shape[1], x.shape[2])
     a, cache = linear.forward(LINEAR, x, a0, p, lengths, bool(reverse), bool(parallel))
     return a, masked(readout(a, x, p), lengths), cache
 
 
-def lru_backward(da, cache, *, parallel=True):
-    """Backpropagation through time for the LRU, from the complex cotangent of the states
-    ``da (n_a, m, T_da)``: ``{"dx", "da0", "dnu_log", "dtheta_log", "dgamma_log", "dB_re",
-    "dB_im"}``, what ``jax.vjp`` of :func:`lru_forward`'s states returns for it."""
+def lru_parallel_backward(da, cache, *, parallel=True):
+    """:func:`lru_backward` by one reverse parallel scan, from the complex cotangent of the
+    states ``da (n_a, m, T_da)``: ``{"dx", "da0", "dnu_log", "dtheta_log", "dgamma_log",
+    "dB_re", "dB_im"}``, what ``jax.vjp`` of the states returns for it."""
+    if not isinstance(cache, linear.LinearCache):
+        raise TypeError(f"lru_parallel_backward: `cache` must be what lru_parallel_forward "
+                        f"returned; got {type(cache).__name__}")  # fmt: skip
     T, n_a, m = cache.hs.shape
     if jnp.ndim(da) != 3 or jnp.shape(da)[:2] != (n_a, m) or not 1 <= jnp.shape(da)[2] <= T:
-        raise ValueError(f"lru_backward: `da` must have shape (n_a, m, T_da) = ({n_a}, {m}, "
-                         f"T_da) with 1 <= T_da <= T_x = {T}; got {jnp.shape(da)}")  # fmt: skip
+        raise ValueError(f"lru_parallel_backward: `da` must have shape (n_a, m, T_da) = "
+                         f"({n_a}, {m}, T_da) with 1 <= T_da <= T_x = {T}; got "
+                         f"{jnp.shape(da)}")  # fmt: skip
     dx, da0, dparams = linear.backward(LINEAR, jnp.asarray(da, cache.hs.dtype), cache,
                                        bool(parallel))  # fmt: skip
     return {"dx": dx, "da0": da0, **{f"d{k}": dparams[f"d{k}"] for k in GRADIENT_KEYS}}
@@ -265,9 +320,22 @@ def sequential_states(x, a0, parameters, reverse=False):
     return jnp.moveaxis(jax.lax.scan(step, a0, xs, reverse=reverse)[1], 0, -1)
 
 
+#: the cache's fields before the parameters, with their shapes
+CACHE_FIELDS = {"a_next": "n_a m", "a_prev": "n_a m", "lam": "n_a 1", "Bx": "n_a m",
+                "xt": "n_x m"}  # fmt: skip
+
+#: the LRU as a cell: a complex state, its own readout; its sequence functions, twins, loss and
+#: checks
+LRU = Cell(name="lru", cell_forward=lru_cell_forward, cell_backward=lru_cell_backward,
+           parameter_shapes=PARAMETER_SHAPES, readout=READOUT, complex_state=True,
+           cache=LRUCache, cache_fields=CACHE_FIELDS, forward=lru_forward,
+           backward=lru_backward)  # fmt: skip
+
+
 __all__ = [
-    "EQUATIONS", "EQUATIONS_OF", "GRADIENT_KEYS", "LINEAR", "LRUCache", "PARAMETER_SHAPES",
-    "checked", "coefficients", "coefficients_backward", "eigenvalues", "lru_backward",
-    "lru_cell_backward", "lru_cell_forward", "lru_forward", "random_parameters", "readout",
-    "sequential_states",
+    "CACHE_FIELDS", "EQUATIONS", "EQUATIONS_OF", "GRADIENT_KEYS", "LINEAR", "LRU", "LRUCache",
+    "PARAMETER_SHAPES", "READOUT", "checked", "coefficients", "coefficients_backward",
+    "eigenvalues", "lru_backward", "lru_cell_backward", "lru_cell_forward", "lru_forward",
+    "lru_parallel_backward", "lru_parallel_forward", "random_parameters", "readout",
+    "readout_backward", "sequential_states",
 ]  # fmt: skip

@@ -38,7 +38,7 @@ from jaxrnn.problems import check_problem, compiled_cell_functions
 #: the long-sequence row's length, by cell: 200, where a too coarse finite difference once
 #: failed a correct backward, so that such a failure cannot hide again; 10,000 for the
 #: recurrences linear in the state, which are made for long sequences
-LONG_T_X = {"default": 200, "mingru": 10_000, "minlstm": 10_000}
+LONG_T_X = {"default": 200, "mingru": 10_000, "minlstm": 10_000, "lru": 10_000}
 #: the report's rows per cell: the problems of jaxrnn.problems, and the long sequence after the
 #: sequence
 LEVELS = (*PROBLEM_LEVELS[:2], "long", *PROBLEM_LEVELS[2:])
@@ -210,11 +210,14 @@ def check(args) -> int:
         for level in args.level
         # a0 is given at every level: a row for a cell without other states would repeat "reverse"
         if level != "initial" or len(cell.state) > 1
+        # a complex state (the LRU's) is not fed on as a stack's next inputs, which are real
+        if level != "stacked" or not cell.complex_state
         for dtype in dtypes
     ]
     if not plan:
         print("no rows: the level 'initial' checks the states after a0 (the LSTM's c0), and "
-              "the cells chosen have none", file=sys.stderr)  # fmt: skip
+              "the cells chosen have none; the level 'stacked' feeds a layer's states on as "
+              "real inputs, and a complex state (the LRU's) has none", file=sys.stderr)  # fmt: skip
         return 2
     names = {"device": [_device_name(d) for d, *_ in plan],
              "cell": [c.name for _, _, c, *_ in plan], "level": args.level,

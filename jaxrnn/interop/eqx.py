@@ -60,7 +60,7 @@ class RNN(eqx.Module):
         columns = tuple(s[:, None] for s in state)  # the documents' (n_a, m) with m = 1
         lengths = None if length is None else jnp.reshape(length, (1,))
         initial = {f"{s}0": v for s, v in zip(self.cell.state[1:], columns[1:], strict=True)}
-        p = with_output_layer(self.cell, self.parameters, n_a)
+        p = with_output_layer(self.cell, self.parameters, n_a, self.n_x)
         a, _, *others = custom_vjp.of(self.cell)(
             x.T[:, None, :], columns[0], p, lengths=lengths, reverse=self.reverse, **initial
         )
@@ -75,7 +75,7 @@ class RNN(eqx.Module):
         require_tuple(_FN, "state", state, len(self.cell.state),
                       f"a tuple of one (n_a,) array per state of the cell, ({names})")  # fmt: skip
         specs = [("x", x, "T n_x")] + [
-            (f"state[{i}]", as_array(_FN, f"state[{i}]", s), "n_a")
+            (f"state[{i}]", as_array(_FN, f"state[{i}]", s, self.cell.complex_state), "n_a")
             for i, s in enumerate(state)
         ]  # fmt: skip
         sizes = check_shapes(_FN, specs)

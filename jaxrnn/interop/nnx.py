@@ -65,7 +65,7 @@ class RNN(nnx.Module):
         columns = tuple(s.T for s in initial_carry)  # the documents' (n_a, m)
         initial = {f"{s}0": v for s, v in zip(self.cell.state[1:], columns[1:], strict=True)}
         a, _, *others = custom_vjp.of(self.cell)(
-            jnp.transpose(inputs, (2, 0, 1)), columns[0], with_output_layer(self.cell, p, n_a),
+            jnp.transpose(inputs, (2, 0, 1)), columns[0], with_output_layer(self.cell, p, n_a, n_x),
             lengths=seq_lengths, reverse=self.reverse, **initial,
         )  # fmt: skip
         carry = tuple(final_state(s, c, seq_lengths, self.reverse).T
@@ -80,7 +80,7 @@ class RNN(nnx.Module):
         )
         require_tuple(_FN, "initial_carry", carry, len(self.cell.state), what)
         for i, c in enumerate(carry):
-            shape = tuple(as_array(_FN, f"initial_carry[{i}]", c).shape)
+            shape = tuple(as_array(_FN, f"initial_carry[{i}]", c, self.cell.complex_state).shape)
             if shape != (m, n_a):
                 raise ValueError(
                     f"{_FN}: `initial_carry[{i}]` has shape {shape}; expected (m, n_a) = "

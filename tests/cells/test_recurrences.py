@@ -5,6 +5,7 @@ one backward equation is caught and located."""
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import re
 import textwrap
@@ -14,12 +15,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxrnn import custom_vjp, loss
+from jaxrnn import custom_vjp, layers, loss
 from jaxrnn.cells import lru, mingru, minlstm
 from jaxrnn.gradcheck import check_backward
 from jaxrnn.problems import check_problem
 
-LINEAR_CELLS = {"mingru": (mingru, mingru.MINGRU), "minlstm": (minlstm, minlstm.MINLSTM)}
+LINEAR_CELLS = {"mingru": (mingru, mingru.MINGRU), "minlstm": (minlstm, minlstm.MINLSTM),
+                "lru": (lru, lru.LRU)}  # fmt: skip
 SIZES = {"n_x": 3, "n_a": 4, "n_y": 2, "m": 5, "T": 7}
 LENGTHS = np.array([7, 3, 0, 5, 1])
 #: float64 agreement of two paths computing the same sums in another order
@@ -57,7 +59,7 @@ def test_the_parallel_scan_is_the_step_by_step_path(name, options):
     module, cell = LINEAR_CELLS[name]
     rng = np.random.default_rng(0)
     p = cell.random_parameters(rng, SIZES["n_x"], SIZES["n_a"], SIZES["n_y"], np.float64)
-    x, a0, da = problem(rng)
+    x, a0, da = problem(rng, complex_state=cell.complex_state)
     a, y, caches = cell.forward(x, a0, p, **options)
     pa, py, cache = getattr(module, f"{name}_parallel_forward")(x, a0, p, **options)
     assert_same({"a": pa, "y": py}, {"a": a, "y": y})
@@ -73,21 +75,33 @@ def test_the_step_by_step_backward_agrees_with_every_opinion(name, level):
     assert {"vjp", "fd", "adjoint"} <= {s.key for s in report.sources}
 
 
+def real_loss(outputs):
+    """A real loss of the states (complex for the LRU) and the predictions, each counted."""
+    a, y = outputs[:2]
+    return jnp.sum(jnp.abs(a) ** 2) + jnp.sum(jnp.sin(3 * y))
+
+
 @pytest.mark.parametrize("name", list(LINEAR_CELLS))
 def test_the_loss_and_the_custom_vjp_take_them_as_any_cell(name):
+    """The loss's hand-derived gradient, the LRU's readout (LRU14)-(LRU18) included, is
+    ``jax.grad`` of the cross-entropy for every input; the custom VJP's, of a loss of the
+    states and the predictions, is ``jax.grad`` of the plain forward's."""
     cell = LINEAR_CELLS[name][1]
     rng = np.random.default_rng(8)
     p = cell.random_parameters(rng, SIZES["n_x"], SIZES["n_a"], SIZES["n_y"], np.float64)
-    x, a0, _ = problem(rng)
+    x, a0, _ = problem(rng, complex_state=cell.complex_state)
     labels = rng.integers(0, SIZES["n_y"], (SIZES["m"], SIZES["T"]))
     J, gradients = loss.loss_and_gradients(name, x, a0, p, labels, lengths=LENGTHS)
-    want = jax.grad(lambda p: loss.cross_entropy(name, x, a0, p, labels, lengths=LENGTHS))(p)
-    assert_same({k: gradients[f"d{k}"] for k in want}, want)
-    by_vjp = jax.grad(lambda p: jnp.sum(custom_vjp.of(cell)(x, a0, p)[0] ** 2))(p)
-    plain = jax.grad(lambda p: jnp.sum(cell.forward(x, a0, p)[0] ** 2))(p)
-    assert_same(
-        {k: by_vjp[k] for k in cell.gradient_keys}, {k: plain[k] for k in cell.gradient_keys}
-    )
+    dx, da0, dp = jax.grad(
+        lambda x, a0, p: loss.cross_entropy(name, x, a0, p, labels, lengths=LENGTHS), (0, 1, 2)
+    )(x, a0, p)
+    assert_same(gradients, {"dx": dx, "da0": da0, **{f"d{k}": dp[k] for k in cell.gradient_keys},
+                            **{f"d{k}": dp[k] for k in cell.output}})  # fmt: skip
+    options = {"lengths": LENGTHS, "reverse": True}
+    by_vjp = jax.grad(lambda *args: real_loss(custom_vjp.of(cell)(*args, **options)), (0, 1, 2))
+    plain = jax.grad(lambda *args: real_loss(cell.forward(*args, **options)), (0, 1, 2))
+    got, want = by_vjp(x, a0, p), plain(x, a0, p)
+    assert_same({"dx": got[0], "da0": got[1], **got[2]}, {"dx": want[0], "da0": want[1], **want[2]})
 
 
 def test_a_long_sequence_of_contracting_steps_stays_finite():
@@ -127,28 +141,28 @@ def test_the_lru_cell_backward_agrees_in_jaxs_convention():
 def test_the_lru_sequence_backward_is_what_jax_vjp_returns(reverse):
     rng = np.random.default_rng(3)
     p, x, a0, da = lru_problem(rng)
-    a, y, cache = lru.lru_forward(x, a0, p, reverse=reverse)
+    a, y, cache = lru.lru_parallel_forward(x, a0, p, reverse=reverse)
     states, vjp = jax.vjp(lambda x, a0, p: lru.sequential_states(x, a0, p, reverse), x, a0, p)
     assert_same({"a": a}, {"a": states})
     dx, da0, dp = vjp(da)
     want = {"dx": dx, "da0": da0, **{f"d{k}": dp[k] for k in lru.GRADIENT_KEYS}}
-    assert_same(lru.lru_backward(da, cache), want)
-    step_by_step = lru.lru_forward(x, a0, p, reverse=reverse, parallel=False)[2]
-    assert_same(lru.lru_backward(da, step_by_step, parallel=False), want)
+    assert_same(lru.lru_parallel_backward(da, cache), want)
+    step_by_step = lru.lru_parallel_forward(x, a0, p, reverse=reverse, parallel=False)[2]
+    assert_same(lru.lru_parallel_backward(da, step_by_step, parallel=False), want)
 
 
 def test_the_lru_with_lengths_is_what_jax_vjp_of_it_returns():
     rng = np.random.default_rng(4)
     p, x, a0, da = lru_problem(rng)
-    a, y, cache = lru.lru_forward(x, a0, p, lengths=LENGTHS, reverse=True)
+    a, y, cache = lru.lru_parallel_forward(x, a0, p, lengths=LENGTHS, reverse=True)
     assert not np.any(np.asarray(a)[:, 1, 3:]) and not np.any(np.asarray(y)[:, 2, :])
-    _, vjp = jax.vjp(lambda x, a0, p: lru.lru_forward(x, a0, p, lengths=LENGTHS, reverse=True)[0],
-                     x, a0, p)  # fmt: skip
+    options = {"lengths": LENGTHS, "reverse": True}
+    _, vjp = jax.vjp(lambda *args: lru.lru_parallel_forward(*args, **options)[0], x, a0, p)
     dx, da0, dp = vjp(da)
     want = {"dx": dx, "da0": da0, **{f"d{k}": dp[k] for k in lru.GRADIENT_KEYS}}
-    assert_same(lru.lru_backward(da, cache), want)
+    assert_same(lru.lru_parallel_backward(da, cache), want)
     # an example of length 0 keeps its a0, and passes its gradient back whole
-    np.testing.assert_array_equal(np.asarray(lru.lru_backward(da, cache)["da0"])[:, 2], 0)
+    np.testing.assert_array_equal(np.asarray(lru.lru_parallel_backward(da, cache)["da0"])[:, 2], 0)
 
 
 @pytest.mark.parametrize("options", [{}, {"lengths": LENGTHS, "reverse": True}],
@@ -160,11 +174,11 @@ def test_the_lru_sequence_backward_agrees_with_every_opinion(options):
     p, x, a0, da = lru_problem(rng)
 
     def states(x, a0, parameters):  # the states, and the forward's own cache last
-        a, _, cache = lru.lru_forward(x, a0, parameters, **options)
+        a, _, cache = lru.lru_parallel_forward(x, a0, parameters, **options)
         return a, cache
 
     inputs = {"x": x, "a0": a0, "parameters": p}  # the readout's parameters get no gradient
-    report = check_backward(states, lru.lru_backward, inputs, da, finite_differences=True,
+    report = check_backward(states, lru.lru_parallel_backward, inputs, da, finite_differences=True,
                             skip=["dC_re", "dC_im", "dD"])  # fmt: skip
     assert report.ok, report
     assert {s.key for s in report.sources} == {"vjp", "fd", "adjoint"}
@@ -173,10 +187,12 @@ def test_the_lru_sequence_backward_agrees_with_every_opinion(options):
 def test_the_lru_over_a_long_sequence():
     rng = np.random.default_rng(5)
     p, x, a0, da = lru_problem(rng, T=10_000)
-    a, _, cache = lru.lru_forward(x, a0, p)
-    a_seq, _, seq = lru.lru_forward(x, a0, p, parallel=False)
+    a, _, cache = lru.lru_parallel_forward(x, a0, p)
+    a_seq, _, seq = lru.lru_parallel_forward(x, a0, p, parallel=False)
     assert_same({"a": a}, {"a": a_seq})
-    assert_same(lru.lru_backward(da, cache), lru.lru_backward(da, seq, parallel=False))
+    assert_same(
+        lru.lru_parallel_backward(da, cache), lru.lru_parallel_backward(da, seq, parallel=False)
+    )
 
 
 def test_a_conjugated_lru_gradient_fails_where_it_is_imaginary():
@@ -253,7 +269,7 @@ def test_the_lru_keeps_no_buffer_of_the_callers():
     """The cache and the results do not change when the caller writes into their arrays."""
     rng = np.random.default_rng(10)
     p, x, a0, da = lru_problem(rng)
-    a, y, cache = lru.lru_forward(x, a0, p)
+    a, y, cache = lru.lru_parallel_forward(x, a0, p)
     step = lru.lru_cell_forward(x[..., 0].copy(), a0, p)
     kept = [np.array(v) for v in (a, y, cache.xs, cache.parameters["B_re"], step[2].xt)]
     x[...] = 7.0
@@ -264,12 +280,77 @@ def test_the_lru_keeps_no_buffer_of_the_callers():
         np.testing.assert_array_equal(after, before)
 
 
-def test_the_lru_names_a_wrong_argument():
+@pytest.mark.parametrize("fn", ["lru_forward", "lru_parallel_forward"])
+def test_both_lru_paths_name_a_wrong_argument(fn):
     rng = np.random.default_rng(11)
     p, x, a0, _ = lru_problem(rng)
-    with pytest.raises(ValueError, match=r"lru_forward: `a0`"):
-        lru.lru_forward(x, a0[:2], p)
-    with pytest.raises(ValueError, match=r"lru_forward: .*parameters\['D'\]"):
-        lru.lru_forward(x, a0, p | {"D": p["D"][:, :1]})
-    with pytest.raises(KeyError, match=r"lru_forward: `parameters` is missing 'B_im'"):
-        lru.lru_forward(x, a0, {k: v for k, v in p.items() if k != "B_im"})
+    forward = getattr(lru, fn)
+    with pytest.raises(ValueError, match=rf"{fn}: `a0`"):
+        forward(x, a0[:2], p)
+    with pytest.raises(ValueError, match=rf"{fn}: .*parameters\['D'\]"):
+        forward(x, a0, p | {"D": p["D"][:, :1]})
+
+
+# ------------------------------------------------------- the LRU as a cell: readout, layers
+
+
+READOUT_TAGS = [f"(LRU{i})" for i in range(14, 19)]
+#: the loss's gradients each readout equation reaches: (LRU14)'s da feeds the whole backward
+READOUT_REACHES = {"(LRU14)": {"dx", "da0", *(f"d{k}" for k in lru.GRADIENT_KEYS)},
+                   "(LRU15)": {"dC_re"}, "(LRU16)": {"dC_im"}, "(LRU17)": {"dD"},
+                   "(LRU18)": {"dx"}}  # fmt: skip
+
+
+def test_every_readout_equation_is_planted():
+    source = inspect.getsource(lru.readout_backward)
+    assert re.findall(r"  # (\(LRU\d+\))$", source, re.M) == READOUT_TAGS
+
+
+@pytest.mark.parametrize("tag", READOUT_TAGS)
+def test_a_planted_error_in_the_readout_is_caught_by_the_loss(tag):
+    """The loss runs the readout's hand-derived backward: an error in one of its equations
+    makes exactly the gradients it reaches disagree with ``jax.grad`` of the cross-entropy."""
+    rng = np.random.default_rng(12)
+    p, x, a0, _ = lru_problem(rng)
+    labels = rng.integers(0, SIZES["n_y"], (SIZES["m"], SIZES["T"]))
+    readout = lru.READOUT._replace(backward=planted(lru.readout_backward, tag))
+    cell = dataclasses.replace(lru.LRU, readout=readout)
+    _, gradients = loss.loss_and_gradients(cell, x, a0, p, labels, lengths=LENGTHS)
+    _, right = loss.loss_and_gradients(lru.LRU, x, a0, p, labels, lengths=LENGTHS)
+    dx, da0, dp = jax.grad(
+        lambda x, a0, p: loss.cross_entropy(lru.LRU, x, a0, p, labels, lengths=LENGTHS), (0, 1, 2)
+    )(x, a0, p)
+    want = {"dx": dx, "da0": da0, **{f"d{k}": v for k, v in dp.items()}}
+    assert_same({k: right[k] for k in want}, want)
+    wrong = {k for k in want if not np.allclose(gradients[k], want[k], **CLOSE)}
+    assert wrong == READOUT_REACHES[tag]
+
+
+def test_a_stack_refuses_a_complex_state_and_a_layer_takes_it():
+    rng = np.random.default_rng(13)
+    p, x, a0, da = lru_problem(rng)
+    recurrent = {k: p[k] for k in lru.GRADIENT_KEYS}
+    with pytest.raises(TypeError, match=r"stack_forward, layer 0 .*lru cell's state is complex"):
+        layers.stack_forward([lru.LRU], x, [a0], [recurrent])
+    a, caches = layers.layer_forward(lru.LRU, x, a0, recurrent, lengths=LENGTHS)
+    assert a.dtype == np.complex128
+    _, vjp = jax.vjp(lambda x, a0, p: layers.layer_forward(lru.LRU, x, a0, p, lengths=LENGTHS)[0],
+                     x, a0, recurrent)  # fmt: skip
+    dx, da0, dp = vjp(da)
+    want = {"dx": dx, "da0": da0, **{f"d{k}": dp[k] for k in lru.GRADIENT_KEYS}}
+    assert_same(layers.layer_backward(lru.LRU, da, caches), want)
+
+
+def test_a_complex_state_is_the_lrus_alone():
+    """A real a0 starts the LRU as a complex one; a complex a0 is refused by a real cell, not
+    silently cast (its imaginary part would be lost)."""
+    rng = np.random.default_rng(14)
+    p, x, a0, da = lru_problem(rng)
+    a, _, caches = lru.lru_forward(x, a0.real, p)
+    np.testing.assert_allclose(a, lru.lru_forward(x, a0.real + 0j, p)[0], **CLOSE)
+    assert lru.lru_backward(da, caches)["da0"].dtype == np.complex128
+    q = mingru.MINGRU.random_parameters(rng, SIZES["n_x"], SIZES["n_a"], SIZES["n_y"])
+    with pytest.raises(TypeError, match=r"mingru_forward: `a0` must hold real numbers"):
+        mingru.MINGRU.forward(x, a0, q)
+    with pytest.raises(TypeError, match=r"`readout` must be a jaxrnn Output"):
+        dataclasses.replace(lru.LRU, readout=("C_re", "C_im", "D"))

@@ -154,6 +154,17 @@ def test_check_runs_the_initial_level_only_where_a_cell_has_a_state_after_a0(cap
     assert "the cells chosen have none" in capsys.readouterr().err
 
 
+def test_the_lru_has_every_row_but_a_stack(capsys):
+    """The LRU's rows run as any cell's; a stack of it, whose states are complex, has none."""
+    assert cli.main(["check", "--cell", "lru", "--level", "stacked"]) == 2
+    assert "a complex state (the LRU's) has none" in capsys.readouterr().err
+    argv = ["check", "--cell", "lru", "--level", "cell", "bidirectional", "--dtype", "float64"]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "2 rows in" in out and "all agree" in out
+    assert "--cell mingru minlstm, or --all" in out
+
+
 def test_check_prints_each_row_as_it_is_measured(monkeypatch, capsys):
     """The row count comes first, and each row is on the screen before the next is measured."""
     seen = []

@@ -36,16 +36,23 @@ def plain(monkeypatch):
 
 
 def batch(rng, cell):
+    """Inputs, a carry, and weights for every output and final state: complex for a complex
+    state (the LRU's), both parts drawn."""
+
+    def state(*shape):
+        drawn = rng.standard_normal(shape)
+        return drawn + 1j * rng.standard_normal(shape) if cell.complex_state else drawn
+
     x = rng.standard_normal((M, T, N_X))
-    carry = tuple(rng.standard_normal((M, N_A)) for _ in cell.state)
-    return x, carry, rng.standard_normal((M, T, N_A)), [rng.standard_normal((M, N_A))
-                                                         for _ in cell.state]  # fmt: skip
+    carry = tuple(state(M, N_A) for _ in cell.state)
+    return x, carry, state(M, T, N_A), [state(M, N_A) for _ in cell.state]
 
 
 def weighted(outputs, carry, upstream, carry_weights):
-    """A loss of every output and every final state, with weights that make each count."""
-    return jnp.sum(upstream * outputs) + sum(
-        jnp.sum(w * s) for w, s in zip(carry_weights, carry, strict=True)
+    """A real loss of every output and every final state, with weights that make each count
+    (for complex states, ``Re(sum(w * s))``: both parts count)."""
+    return jnp.real(jnp.sum(upstream * outputs)) + sum(
+        jnp.real(jnp.sum(w * s)) for w, s in zip(carry_weights, carry, strict=True)
     )
 
 
