@@ -53,6 +53,11 @@ def ways(p_mingru, p_minlstm, p_lstm, p_lru):
         "minLSTM step by step": sequential(minlstm.MINLSTM, p_minlstm),
         "LRU parallel": lru_way(True),
         "LRU step by step": lru_way(False),
+        # the cells' own sequence functions on the scan: documents' caches, every step's cache
+        # by its cell_forward, the parameter gradients of all steps at once
+        "minGRU parallel (cell)": sequential(mingru.MINGRU.parallel_scan, p_mingru),
+        "minLSTM parallel (cell)": sequential(minlstm.MINLSTM.parallel_scan, p_minlstm),
+        "LRU parallel (cell)": sequential(lru.LRU.parallel_scan, p_lru),
         "LSTM fast path": sequential(jaxrnn.cells.LSTM, p_lstm),
     }
 
@@ -91,7 +96,7 @@ def main() -> None:
             print(f"{T:>8}  {name:<22} {medians[name] * 1e3:>8.1f}ms {temp / 2**20:>8.0f}MB",
                   flush=True)  # fmt: skip
         for name, median in medians.items():
-            sequential = medians.get(name.replace("parallel", "step by step"))
+            sequential = medians.get(name.split(" parallel")[0] + " step by step")
             if "parallel" in name and sequential:
                 print(f"{T:>8}  {name} over step by step: {median / sequential:.2f}x")
 

@@ -26,7 +26,11 @@ and its gradient (:mod:`jaxrnn.loss`), problems for the gradient checker
 What a cell may provide, for speed, is a :class:`FastPath`: the same mathematics with the gates
 stacked and the products of all steps done at once. The built-in cells have one; their
 ``cell_forward`` and ``cell_backward`` stay the documents' equations, the reference the fast
-path is tested against (``cell.generic`` runs a cell without its fast path).
+path is tested against (``cell.generic`` runs a cell without its fast path). A cell linear in
+its state (minGRU, minLSTM, the LRU) may give its recurrence as a
+:class:`~jaxrnn._core.linear.Linear`: ``cell.parallel_scan`` is then the same cell run over
+time by a parallel scan each way (:mod:`jaxrnn._core.linear`), its caches still every step's
+cell cache.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxrnn._core import linear as linear_scan
 from jaxrnn._core import unroll
 from jaxrnn._core.arguments import checked, complex_dtype, flag
 from jaxrnn._core.caches import SequenceCache, checked_caches, make_cache
@@ -108,6 +113,11 @@ class Cell:
             fields but the last (the parameters) with their shapes, ``{"a_next": "n_a m"}``.
             Both are read off what ``cell_forward`` returns when not given.
         fast: an optional :class:`FastPath`.
+        linear: for a cell linear in its one state, its recurrence as a
+            :class:`~jaxrnn._core.linear.Linear` (every step's coefficients, and their
+            backward).
+        parallel: run the sequence by the parallel scan of ``linear`` (``cell.parallel_scan``
+            is such a copy); checkpointing still runs step by step.
         forward, backward: the documents' sequence functions under their own names; derived
             (``<name>_forward``, ``<name>_backward``) when not given.
     """
@@ -123,6 +133,8 @@ class Cell:
     cache: type | None = None
     cache_fields: Mapping[str, str] | None = None
     fast: FastPath | None = None
+    linear: linear_scan.Linear | None = None
+    parallel: bool = False
     forward: Callable | None = None
     backward: Callable | None = None
     #: the cell functions ``fast``, ``forward`` and ``backward`` were given with, set by the
@@ -137,7 +149,7 @@ class Cell:
 
     def __repr__(self) -> str:
         # its functions and shapes are many lines; a cell is known by its name and state
-        path = "generic" if self.fast is None else "fast path"
+        path = "parallel scan" if self.parallel else "generic" if self.fast is None else "fast path"
         return f"<Cell {self.name!r}: state {self.state}, {path}>"
 
     @property
@@ -158,9 +170,21 @@ class Cell:
     def generic(self) -> Cell:
         """This cell without its fast path: one ``lax.scan`` each way over ``cell_forward`` and
         ``cell_backward``, as the documents' loops run them."""
-        if self.fast is None:
+        if self.fast is None and not self.parallel:
             return self
-        return dataclasses.replace(self, fast=None, forward=None, backward=None)
+        return dataclasses.replace(self, fast=None, parallel=False, forward=None, backward=None)
+
+    @functools.cached_property
+    def parallel_scan(self) -> Cell:
+        """This cell run over time by the parallel scan of its linear recurrence: forward one
+        ``jax.lax.associative_scan`` for the states, then every step's cell cache at once;
+        backward the reverse scan of the adjoints and the parameter gradients of all steps at
+        once (:mod:`jaxrnn._core.linear`). For a cell with ``linear`` only."""
+        if self.parallel:
+            return self
+        if self.linear is None:
+            raise TypeError(f"Cell {self.name!r} is not linear in its state: it has no `linear`")
+        return dataclasses.replace(self, parallel=True, forward=None, backward=None)
 
     def validated(self, fn: str, data, parameters, shapes=None, name="parameters"):
         """``(*data, parameters)`` checked together and cast to one floating dtype (the
@@ -342,7 +366,9 @@ def forward_states(cell, x, a0, p, lengths=None, reverse=False, checkpoint=None,
     index, ok = order(lengths, T, m, reverse), valid(lengths, T)
     xs = time_major(arranged(masked(x, lengths), index))
     state0 = initial_state(cell, a0, initial)
-    if checkpoint is None:
+    if cell.parallel and checkpoint is None:
+        carried, saved = _scanned_forward(cell, state0[0], xs, p, ok)
+    elif checkpoint is None:
         carried, saved = unroll.forward(cell, state0, xs, p, ok)
     else:
         saved, carried = unroll.checkpointed_forward(cell, state0, xs, p, checkpoint, ok)
@@ -385,9 +411,12 @@ def backward_states(
     dtype = cell.state_dtype(xs.dtype)
     ups = tuple(None if u is None else u.astype(dtype) for u in ups)
     dstate0 = tuple(jnp.zeros((n_a, m), dtype) for _ in cell.state)
-    dstate, dxs, dparams, kept = unroll.backward(
-        cell, ups, saved, xs, p, dstate0, checkpoint=checkpoint, keep=keep, valid=ok
-    )
+    if cell.parallel and checkpoint is None:
+        dstate, dxs, dparams, kept = _scanned_backward(cell, ups[0], saved, xs, p, ok, keep)
+    else:
+        dstate, dxs, dparams, kept = unroll.backward(
+            cell, ups, saved, xs, p, dstate0, checkpoint=checkpoint, keep=keep, valid=ok
+        )
     dx = arranged(_padded(time_last(dxs), T_x), index)
     if keep:
         kept = arranged(time_last(kept), index)[..., :T]
@@ -403,6 +432,36 @@ def backward_states(
         any_bad = jnp.any(bad)
         dparams = {k: jnp.where(any_bad, jnp.nan, v) for k, v in dparams.items()}
     return dx, dstate, dparams, kept
+
+
+def _scanned_forward(cell, a0, xs, p, ok):
+    """The parallel scan's forward over time-major ``xs``: ``((hs,), fields)``, every state
+    by one associative scan, then every step's cell cache by the cell's own ``cell_forward``,
+    all steps at once (``jax.vmap``): the same caches as the step-by-step path's."""
+    hs, _, _ = linear_scan.states(cell.linear, xs, a0, p, ok)
+    h_prev = jnp.concatenate([a0[None], hs[:-1]], axis=0)
+
+    def fields(xt, a_prev):
+        return tuple(cell.cell_forward(xt, a_prev, p)[-1][:-1])
+
+    return (hs,), jax.vmap(fields)(xs, h_prev)
+
+
+def _scanned_backward(cell, g, fields, xs, p, ok, keep):
+    """The parallel scan's backward, (A1)-(A4) and the cell's ``coefficients_backward``, from
+    the upstream gradients ``g (T, n_a, m)`` (``None``: none) and the forward's cache fields:
+    ``((da0,), dxs, dparams, δ or None)``, as :func:`unroll.backward` returns them."""
+    h_prev = fields[list(cell.cache_fields).index("a_prev")]
+    # the states leaving every step but the last, which the backward never reads
+    hs = jnp.concatenate([h_prev[1:], h_prev[-1:]], axis=0)
+    lam, _, aux = linear_scan.coefficients(cell.linear, xs, p, ok)
+    g = jnp.zeros_like(h_prev) if g is None else g
+    if ok is not None:  # beyond its length an example's state is no output: no gradient
+        g = jnp.where(ok, g, 0)
+    dxs, da0, dparams, delta = linear_scan.gradients(
+        cell.linear, g, hs, lam, aux, xs, h_prev[0], p, ok
+    )
+    return (da0,), dxs, dparams, delta if keep else None
 
 
 def _padded(v, T: int):
@@ -602,6 +661,9 @@ def _derive(cell: Cell) -> dict:
             f"Cell {name!r}: the cache must have the fields {needed} (the step's inputs, for the "
             f"autodiff twin); it has {list(fields)}"
         )
+    if cell.parallel and (not isinstance(cell.linear, linear_scan.Linear) or len(state) != 1):
+        raise ValueError(f"Cell {name!r}: `parallel` runs the parallel scan of the cell's "
+                         f"`linear` recurrence, which needs one state and a Linear")  # fmt: skip
     forward, backward = _sequence_functions(cell, name)
     functions = (cell.cell_forward, cell.cell_backward)
     own = cell.given_with is None or all(

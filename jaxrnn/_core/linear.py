@@ -45,7 +45,6 @@ from jax import lax
 
 from jaxrnn._core.layout import time_last, time_major
 from jaxrnn._core.lengths import arranged, checked_lengths, masked, order, valid
-from jaxrnn._core.output import predictions
 
 
 class Linear(NamedTuple):
@@ -113,6 +112,40 @@ def adjoint(lam, g, parallel: bool = True):
     return jnp.flip(flipped, 0)
 
 
+def states(linear: Linear, xs, a0, parameters, ok=None, parallel=True):
+    """The recurrence over time-major inputs ``xs (T, n_x, m)`` (each example in its own
+    order): ``(hs, λ, aux)``, every state ``(T, n_a, m)``, the coefficients ``λ`` as the scan
+    ran them and the cell's ``aux``. ``ok`` ``(T, 1, m)`` marks the steps within each
+    example's length (``None``: all)."""
+    lam, u, aux = coefficients(linear, xs, parameters, ok)
+    return scan(lam, u, a0, parallel), lam, aux
+
+
+def coefficients(linear: Linear, xs, parameters, ok=None):
+    """``(λ, u, aux)`` of every step, ``λ`` as large as ``u``; beyond an example's length
+    (``ok`` False) its state is carried: ``λ = 1, u = 0``."""
+    lam, u, aux = linear.coefficients(xs, parameters)
+    lam = jnp.broadcast_to(lam, u.shape)
+    if ok is not None:
+        lam, u = jnp.where(ok, lam, 1), jnp.where(ok, u, 0)
+    return lam, u, aux
+
+
+def gradients(linear: Linear, g, hs, lam, aux, xs, a0, parameters, ok=None, parallel=True):
+    """(A1)-(A4) and the cell's ``coefficients_backward``, from the gradients ``g (T, n_a, m)``
+    reaching every state from outside (time-major, as :func:`states` ran): ``(dxs, da0,
+    {"d<key>": ...}, δ)``, δ the whole gradient reaching every state."""
+    delta = adjoint(lam, g, parallel)  # (A1)
+    h_prev = jnp.concatenate([a0[None], hs[:-1]], axis=0)
+    dlam = delta * h_prev  # (A2)
+    du = delta  # (A3)
+    da0 = lam[0] * delta[0]  # (A4)
+    if ok is not None:  # a step beyond an example's length computed nothing of its own
+        dlam, du = jnp.where(ok, dlam, 0), jnp.where(ok, du, 0)
+    dxs, dparams = linear.coefficients_backward(dlam, du, aux, xs, parameters)
+    return dxs, da0, dparams, delta
+
+
 @functools.partial(jax.jit, static_argnames=("linear", "reverse", "parallel"))
 def forward(linear: Linear, x, a0, parameters, lengths=None, reverse=False, parallel=True):
     """The states of every step, ``a (n_a, m, T_x)`` (zero beyond each example's length), and
@@ -120,11 +153,7 @@ def forward(linear: Linear, x, a0, parameters, lengths=None, reverse=False, para
     T, m = x.shape[-1], x.shape[1]
     index, ok = order(lengths, T, m, reverse), valid(lengths, T)
     xs = time_major(arranged(masked(x, lengths), index))
-    lam, u, aux = linear.coefficients(xs, parameters)
-    lam = jnp.broadcast_to(lam, u.shape)
-    if ok is not None:  # beyond its length an example's state is carried: λ = 1, u = 0
-        lam, u = jnp.where(ok, lam, 1), jnp.where(ok, u, 0)
-    hs = scan(lam, u, a0, parallel)
+    hs, lam, aux = states(linear, xs, a0, parameters, ok, parallel)
     a = masked(arranged(time_last(hs), index), lengths)
     return a, LinearCache(hs, lam, aux, xs, a0, parameters, lengths, reverse)
 
@@ -139,14 +168,7 @@ def backward(linear: Linear, da, cache: LinearCache, parallel=True):
     index, ok = order(lengths, T, m, reverse), valid(lengths, T)
     da = jnp.pad(da, [(0, 0), (0, 0), (0, T - da.shape[-1])]).astype(hs.dtype)
     g = time_major(arranged(masked(da, lengths), index))
-    delta = adjoint(lam, g, parallel)  # (A1)
-    h_prev = jnp.concatenate([a0[None], hs[:-1]], axis=0)
-    dlam = delta * h_prev  # (A2)
-    du = delta  # (A3)
-    da0 = lam[0] * delta[0]  # (A4)
-    if ok is not None:  # a step beyond an example's length computed nothing of its own
-        dlam, du = jnp.where(ok, dlam, 0), jnp.where(ok, du, 0)
-    dxs, dparams = linear.coefficients_backward(dlam, du, aux, xs, parameters)
+    dxs, da0, dparams, _ = gradients(linear, g, hs, lam, aux, xs, a0, parameters, ok, parallel)
     dx = masked(arranged(time_last(dxs), index), lengths)
     return dx, da0, dparams
 
@@ -161,7 +183,7 @@ def sequence_forward(cell, spec: Linear, x, a0, parameters, lengths=None, revers
     if lengths is not None:
         lengths = checked_lengths(fn, lengths, x.shape[1], x.shape[2])
     a, cache = forward(spec, x, a0, p, lengths, bool(reverse))
-    y_pred = masked(predictions(a, *(p[k] for k in cell.output)), lengths)
+    y_pred = masked(cell.readout.predict(a, x, p), lengths)
     return a, y_pred, cache
 
 
@@ -185,8 +207,11 @@ __all__ = [
     "LinearCache",
     "adjoint",
     "backward",
+    "coefficients",
     "forward",
+    "gradients",
     "scan",
     "sequence_backward",
     "sequence_forward",
+    "states",
 ]

@@ -328,7 +328,7 @@ CACHE_FIELDS = {"a_next": "n_a m", "a_prev": "n_a m", "lam": "n_a 1", "Bx": "n_a
 #: checks
 LRU = Cell(name="lru", cell_forward=lru_cell_forward, cell_backward=lru_cell_backward,
            parameter_shapes=PARAMETER_SHAPES, readout=READOUT, complex_state=True,
-           cache=LRUCache, cache_fields=CACHE_FIELDS, forward=lru_forward,
+           cache=LRUCache, cache_fields=CACHE_FIELDS, linear=LINEAR, forward=lru_forward,
            backward=lru_backward)  # fmt: skip
 
 

@@ -187,7 +187,7 @@ def mingru_parallel_backward(da, cache):
 #: minGRU as a cell: its sequence functions, twins, loss and checks
 MINGRU = Cell(name="mingru", cell_forward=mingru_cell_forward, cell_backward=mingru_cell_backward,
               parameter_shapes=PARAMETER_SHAPES, output=("Wy", "by"), cache=MinGRUCache,
-              cache_fields=CACHE_FIELDS, forward=mingru_forward,
+              cache_fields=CACHE_FIELDS, linear=LINEAR, forward=mingru_forward,
               backward=mingru_backward)  # fmt: skip
 
 

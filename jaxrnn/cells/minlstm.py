@@ -224,7 +224,7 @@ def minlstm_parallel_backward(da, cache):
 MINLSTM = Cell(name="minlstm", cell_forward=minlstm_cell_forward,
                cell_backward=minlstm_cell_backward, parameter_shapes=PARAMETER_SHAPES,
                output=("Wy", "by"), cache=MinLSTMCache, cache_fields=CACHE_FIELDS,
-               forward=minlstm_forward, backward=minlstm_backward)  # fmt: skip
+               linear=LINEAR, forward=minlstm_forward, backward=minlstm_backward)  # fmt: skip
 
 
 __all__ = [

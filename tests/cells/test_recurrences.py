@@ -6,6 +6,7 @@ one backward equation is caught and located."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import re
 import textwrap
@@ -15,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import jaxrnn
 from jaxrnn import custom_vjp, layers, loss
 from jaxrnn.cells import lru, mingru, minlstm
 from jaxrnn.gradcheck import check_backward
@@ -63,8 +65,20 @@ def test_the_parallel_scan_is_the_step_by_step_path(name, options):
     a, y, caches = cell.forward(x, a0, p, **options)
     pa, py, cache = getattr(module, f"{name}_parallel_forward")(x, a0, p, **options)
     assert_same({"a": pa, "y": py}, {"a": a, "y": y})
-    assert_same(getattr(module, f"{name}_parallel_backward")(da[..., :5], cache),
-                cell.backward(da[..., :5], caches))  # fmt: skip
+    want = cell.backward(da[..., :5], caches)
+    assert_same(getattr(module, f"{name}_parallel_backward")(da[..., :5], cache), want)
+    # the cell on the scan: the same outputs, the same caches within every length
+    sa, sy, scanned = cell.parallel_scan.forward(x, a0, p, **options)
+    assert_same({"a": sa, "y": sy}, {"a": a, "y": y})
+    assert_same(cell.parallel_scan.backward(da[..., :5], scanned), want)
+    inside = np.ones((SIZES["T"], 1, SIZES["m"]), bool) if "lengths" not in options else (
+        np.arange(SIZES["T"])[:, None, None] < options["lengths"][None, None, :]
+    )  # fmt: skip
+    for field, got, expected in zip(cell.cache_fields, scanned[0].fields, caches[0].fields,
+                                    strict=True):  # fmt: skip
+        if got.shape[-1] == SIZES["m"]:  # a field of every example (λ of the LRU is not)
+            got, expected = np.where(inside, got, 0), np.where(inside, expected, 0)
+        np.testing.assert_allclose(got, expected, **CLOSE, err_msg=field)
 
 
 @pytest.mark.parametrize("name", list(LINEAR_CELLS))
@@ -73,6 +87,50 @@ def test_the_step_by_step_backward_agrees_with_every_opinion(name, level):
     report = check_problem(LINEAR_CELLS[name][1], level, finite_differences=True)
     assert report.ok, report
     assert {"vjp", "fd", "adjoint"} <= {s.key for s in report.sources}
+
+
+@pytest.mark.parametrize("name", list(LINEAR_CELLS))
+@pytest.mark.parametrize("level", ["lengths", "reverse", "bidirectional"])
+def test_the_cell_on_the_parallel_scan_agrees_with_every_opinion(name, level):
+    """``cell.parallel_scan``'s hand-derived backward (the adjoints' reverse scan, then every
+    step's parameter gradients at once) against jax.vjp of its own forward (the associative
+    scan), forward mode and finite differences."""
+    report = check_problem(LINEAR_CELLS[name][1].parallel_scan, level, finite_differences=True)
+    assert report.ok, report
+    assert {"vjp", "fd", "adjoint"} <= {s.key for s in report.sources}
+
+
+@pytest.mark.parametrize("name", list(LINEAR_CELLS))
+def test_everything_that_takes_a_cell_takes_it_on_the_parallel_scan(name):
+    """The loss, the custom VJP (with checkpointing, which runs step by step) and the hidden
+    states' whole gradients give what the step-by-step cell gives."""
+    cell = LINEAR_CELLS[name][1]
+    scan = cell.parallel_scan
+    assert repr(scan) == f"<Cell {name!r}: state ('a',), parallel scan>"
+    assert scan.parallel_scan is scan and scan.generic.parallel is False
+    rng = np.random.default_rng(15)
+    p = cell.random_parameters(rng, SIZES["n_x"], SIZES["n_a"], SIZES["n_y"], np.float64)
+    x, a0, da = problem(rng, complex_state=cell.complex_state)
+    labels = rng.integers(0, SIZES["n_y"], (SIZES["m"], SIZES["T"]))
+    options = {"lengths": LENGTHS, "reverse": True}
+    assert_same(loss.loss_and_gradients(scan, x, a0, p, labels, **options)[1],
+                loss.loss_and_gradients(cell, x, a0, p, labels, **options)[1])  # fmt: skip
+    want = jax.grad(lambda p: real_loss(custom_vjp.of(cell)(x, a0, p, **options)))(p)
+    for checkpoint in (None, 3):
+        sequence = functools.partial(custom_vjp.of(scan), checkpoint=checkpoint, **options)
+        assert_same(jax.grad(lambda p, f=sequence: real_loss(f(x, a0, p)))(p), want)
+    caches = (scan.forward(x, a0, p, **options)[-1], cell.forward(x, a0, p, **options)[-1])
+    assert_same(
+        {"da": loss.hidden_state_gradients(scan, da, caches[0])},
+        {"da": loss.hidden_state_gradients(cell, da, caches[1])},
+    )
+
+
+def test_only_a_linear_cell_has_a_parallel_scan():
+    with pytest.raises(TypeError, match=r"Cell 'lstm' is not linear in its state"):
+        jaxrnn.cells.LSTM.parallel_scan  # noqa: B018
+    with pytest.raises(ValueError, match=r"`parallel` runs the parallel scan"):
+        dataclasses.replace(jaxrnn.cells.LSTM, parallel=True)
 
 
 def real_loss(outputs):
