@@ -186,13 +186,12 @@ class Cell:
             raise TypeError(f"Cell {self.name!r} is not linear in its state: it has no `linear`")
         return dataclasses.replace(self, parallel=True, forward=None, backward=None)
 
-    def validated(self, fn: str, data, parameters, shapes=None, name="parameters"):
+    def validated(self, fn: str, data, parameters):
         """``(*data, parameters)`` checked together and cast to one floating dtype (the
         initial states, ``a0`` and ``<state>0``, to its complex one for a complex state);
-        ``data`` is ``[(name, array, "n_a m")]``; ``shapes`` default to the cell's."""
+        ``data`` is ``[(name, array, "n_a m")]``."""
         states = ("a0", *initial_names(self)) if self.complex_state else ()
-        shapes = self.parameter_shapes if shapes is None else shapes
-        return checked(fn, parameters, shapes, data, name, complex_names=states)
+        return checked(fn, parameters, self.parameter_shapes, data, complex_names=states)
 
     def state_dtype(self, dtype):
         """The states' dtype for inputs of the real ``dtype``."""
