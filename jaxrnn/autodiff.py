@@ -132,7 +132,7 @@ def cell_backward_twin(cell: Cell) -> Callable:
         names = [f"d{s}_next" for s in cell.state]
         dstate, fields, p = checked_cell_cache(
             fn, cache, list(zip(names, dstate, strict=True)), cell.cache_fields,
-            cell.parameter_shapes,
+            cell.parameter_shapes, cell.complex_state,
         )  # fmt: skip
         xt, *state = cell.cache_inputs(cell.make_cache(fields, p))
         inputs = {"xt": xt, **{f"{s}_prev": v for s, v in zip(cell.state, state, strict=True)}}
@@ -209,7 +209,9 @@ def hidden_loss_gradients(
         p = {**parameters, **trainable}
         a = cell.forward(x, a0, p, lengths=lengths, reverse=reverse,
                          **dict(zip(names, states, strict=True)))[0]  # fmt: skip
-        return jnp.sum(da * a[:, :, :T_da])
+        # Re(<da, a>): for a complex state (the LRU's), its gradient is the VJP of the
+        # cotangent da in JAX's convention; for a real one, the plain sum
+        return jnp.real(jnp.sum(da * a[:, :, :T_da]))
 
     dx, da0, dparams, dstates = jax.grad(loss, argnums=(0, 1, 2, 3))(x, a0, trainable,
                                                                       tuple(states))  # fmt: skip
@@ -238,20 +240,19 @@ def hidden_state_gradients(cell: Cell | str, da, x, a0, parameters):
     cell = resolve("hidden_state_gradients", cell)
     fn = f"{cell.name} hidden_state_gradients"
     da, x, a0, parameters = _checked_sequence(fn, cell, da, x, a0, parameters)
-    n_x, T_da = x.shape[0], da.shape[-1]
+    T_da = da.shape[-1]
 
     def loss(probe):
-        def step(state, x_and_probe):
-            xt, delta = x_and_probe[:n_x], x_and_probe[n_x:]
+        def step(state, inputs):
+            xt, delta = inputs
             *state, _, _ = cell.cell_forward(xt, *state, parameters)
             state[0] = state[0] + delta  # a_next + delta: the next step and the output see it
             return tuple(state), state[0]
 
-        x_and_probe = jnp.concatenate([x, probe], axis=0)
-        _, a = jax.lax.scan(step, initial_state(cell, a0), time_major(x_and_probe))
-        return jnp.sum(da * time_last(a)[:, :, :T_da])
+        _, a = jax.lax.scan(step, initial_state(cell, a0), (time_major(x), time_major(probe)))
+        return jnp.real(jnp.sum(da * time_last(a)[:, :, :T_da]))  # Re: see above
 
-    zeros = jnp.zeros((a0.shape[0], a0.shape[1], x.shape[-1]), x.dtype)
+    zeros = jnp.zeros((a0.shape[0], a0.shape[1], x.shape[-1]), a0.dtype)
     return jax.grad(loss)(zeros)[:, :, :T_da]
 
 

@@ -292,7 +292,9 @@ def check_da_covers(fn: str, da, T_x: int, x_shape) -> None:
         )
 
 
-def checked_cell_cache(fn: str, cache, cotangents, field_dims: Mapping, parameter_shapes: Mapping):
+def checked_cell_cache(
+    fn: str, cache, cotangents, field_dims: Mapping, parameter_shapes: Mapping, complex_ok=False
+):
     """Check a cell backward's arguments: the cotangents of the next state(s) and the cache.
 
     Arguments:
@@ -300,9 +302,11 @@ def checked_cell_cache(fn: str, cache, cotangents, field_dims: Mapping, paramete
         cotangents: ``[(name, array)]``, the gradients of the next state(s), ``(n_a, m)`` each.
         field_dims: ``{field: "n_a m"}``, the cache's fields before ``parameters``, in order.
         parameter_shapes: ``{key: "n_a n_x"}``, the cell's parameters.
+        complex_ok: the cell's state is complex: its cotangents and fields may be.
 
     Returns:
-        ``(cotangents, fields, parameters)``, all in one floating dtype.
+        ``(cotangents, fields, parameters)``, all in one floating dtype (a complex array in
+        the complex one of its precision).
     """
     require_tuple(
         fn, "cache", cache, len(field_dims) + 1,
@@ -310,10 +314,11 @@ def checked_cell_cache(fn: str, cache, cotangents, field_dims: Mapping, paramete
     )  # fmt: skip
     p = require_parameters(fn, cache[-1], list(parameter_shapes), "cache[-1] (parameters)")
     fields = [
-        (f"cache[{i}] ({name})", as_array(fn, f"cache[{i}]", value), dims)
+        (f"cache[{i}] ({name})", as_array(fn, f"cache[{i}]", value, complex_ok), dims)
         for i, ((name, dims), value) in enumerate(zip(field_dims.items(), cache, strict=False))
     ]
-    cotangents = [(name, as_array(fn, name, value), "n_a m") for name, value in cotangents]
+    cotangents = [(name, as_array(fn, name, value, complex_ok), "n_a m")
+                  for name, value in cotangents]  # fmt: skip
     specs = [(f"cache[-1]['{k}']", p[k], dims) for k, dims in parameter_shapes.items()]
     check_shapes(fn, [*specs, *fields, *cotangents])
     arrays = [value for _, value, _ in (*cotangents, *fields)]

@@ -188,9 +188,9 @@ class Cell:
 
     def validated(self, fn: str, data, parameters):
         """``(*data, parameters)`` checked together and cast to one floating dtype (the
-        initial states, ``a0`` and ``<state>0``, to its complex one for a complex state);
-        ``data`` is ``[(name, array, "n_a m")]``."""
-        states = ("a0", *initial_names(self)) if self.complex_state else ()
+        initial states, ``a0`` and ``<state>0``, and the states' gradient ``da`` to its complex
+        one for a complex state); ``data`` is ``[(name, array, "n_a m")]``."""
+        states = ("a0", *initial_names(self), "da") if self.complex_state else ()
         return checked(fn, parameters, self.parameter_shapes, data, complex_names=states)
 
     def state_dtype(self, dtype):

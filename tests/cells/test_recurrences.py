@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import jaxrnn
-from jaxrnn import custom_vjp, layers, loss
+from jaxrnn import autodiff, custom_vjp, layers, loss
 from jaxrnn.cells import lru, mingru, minlstm
 from jaxrnn.gradcheck import check_backward
 from jaxrnn.problems import check_problem
@@ -412,3 +412,21 @@ def test_a_complex_state_is_the_lrus_alone():
         mingru.MINGRU.forward(x, a0, q)
     with pytest.raises(TypeError, match=r"`readout` must be a jaxrnn Output"):
         dataclasses.replace(lru.LRU, readout=("C_re", "C_im", "D"))
+
+
+def test_the_autodiff_twins_take_a_complex_state():
+    """jaxrnn.autodiff's twins of the LRU's backward functions, and its whole gradients of
+    the hidden states, are the manual ones: JAX's convention on both sides."""
+    rng = np.random.default_rng(16)
+    p, x, a0, da = lru_problem(rng)
+    options = {"lengths": LENGTHS, "reverse": True}
+    _, _, caches = lru.lru_forward(x, a0, p, **options)
+    want = lru.lru_backward(da, caches)
+    assert_same(autodiff.backward_twin(lru.LRU)(da, caches), want)
+    assert_same(autodiff.hidden_loss_gradients(lru.LRU, da, x, a0, p, **options), want)
+    step = lru.lru_cell_forward(x[..., 0], a0, p)[-1]
+    assert_same(autodiff.cell_backward_twin(lru.LRU)(da[..., 0], step),
+                lru.lru_cell_backward(da[..., 0], step))  # fmt: skip
+    _, _, plain = lru.lru_forward(x, a0, p)
+    assert_same({"da": autodiff.hidden_state_gradients(lru.LRU, da, x, a0, p)},
+                {"da": loss.hidden_state_gradients(lru.LRU, da, plain)})  # fmt: skip
