@@ -208,8 +208,8 @@ def stack_forward(layers: Sequence, x, a0s: Sequence, parameters: Sequence, *, l
                 raise TypeError(
                     f"{fn}: the {cell.name} cell's state is complex; a stack hands each "
                     f"layer's hidden states on as the next layer's inputs and to its real "
-                    f"output layer, so its layers' states must be real (run the {cell.name} "
-                    f"as a layer alone, or with its own readout by its sequence functions)"
+                    f"output layer, so its layers' states must be real (a Layer or a "
+                    f"Bidirectional layer of it alone takes it)"
                 )
         x_name = "x" if i == 0 else f"layer {i}'s input (layer {i - 1}'s hidden states)"
         states = (initial[i] if initial is not None else None) or {}

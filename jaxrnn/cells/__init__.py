@@ -35,13 +35,26 @@ CELLS = {cell.name: cell for cell in (RNN, LSTM, GRU, GRU_RESET_AFTER)}
 RECURRENCES = {cell.name: cell for cell in (MINGRU, MINLSTM, LRU)}
 
 
+#: what follows a cell's name to ask for it on its parallel scan
+SCAN = ".parallel_scan"
+
+
+def label(cell: Cell) -> str:
+    """The name :func:`resolve` knows a cell by: ``"mingru.parallel_scan"`` on its scan."""
+    return cell.name + (SCAN if cell.parallel else "")
+
+
 def resolve(fn: str, cell) -> Cell:
-    """A :class:`Cell` from itself, a built-in cell's name, or ``"package.module:NAME"``.
+    """A :class:`Cell` from itself, a built-in cell's name, or ``"package.module:NAME"``;
+    either name followed by ``.parallel_scan`` is that cell on its parallel scan
+    (``"mingru.parallel_scan"``).
 
     Anything else raises an error listing what is known.
     """
     if isinstance(cell, Cell):
         return cell
+    if isinstance(cell, str) and cell.endswith(SCAN) and cell != SCAN:
+        return resolve(fn, cell.removesuffix(SCAN)).parallel_scan
     if isinstance(cell, str) and ":" in cell:
         module, _, attribute = cell.partition(":")
         if not module or not attribute:
@@ -61,7 +74,8 @@ def resolve(fn: str, cell) -> Cell:
         if cell not in known:
             raise ValueError(
                 f"{fn}: unknown cell {cell!r}; the known cells are {sorted(known)} (or "
-                f"'package.module:NAME' for one of your own)"
+                f"'package.module:NAME' for one of your own; a linear one's name followed by "
+                f"'{SCAN}' runs it on its parallel scan)"
             )
         return known[cell]
     raise TypeError(
@@ -72,5 +86,5 @@ def resolve(fn: str, cell) -> Cell:
 
 __all__ = [
     "CELLS", "GRU", "GRU_RESET_AFTER", "LRU", "LSTM", "MINGRU", "MINLSTM", "RECURRENCES", "RNN",
-    "resolve",
+    "SCAN", "label", "resolve",
 ]  # fmt: skip

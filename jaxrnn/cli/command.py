@@ -112,8 +112,9 @@ def parse(argv=None) -> argparse.Namespace:
     check_parser.add_argument("--device", default="all", help="all (default), cpu, gpu, cpu:0...")
     check_parser.add_argument(
         "--cell", nargs="+", default=list(cells.CELLS),
-        help=f"{', '.join(cells.CELLS)} (default: all), or package.module:NAME for a cell of "
-        "your own",
+        help=f"{', '.join(cells.CELLS)} (default: all), {', '.join(cells.RECURRENCES)}, or "
+        "package.module:NAME for a cell of your own; NAME.parallel_scan for a linear one on its "
+        "parallel scan (mingru.parallel_scan)",
     )  # fmt: skip
     check_parser.add_argument(
         "--dtype", nargs="+", default=["float64", "float32"], choices=list(DTYPES),
@@ -126,7 +127,8 @@ def parse(argv=None) -> argparse.Namespace:
     check_parser.add_argument(
         "--all", action="store_true",
         help=f"every cell: those above and today's recurrences, linear in the state "
-        f"({', '.join(cells.RECURRENCES)}), whose long rows run 10,000 steps",
+        f"({', '.join(cells.RECURRENCES)}), step by step and on their parallel scan, whose long "
+        f"rows run 10,000 steps",
     )  # fmt: skip
     check_parser.add_argument("--verbose", action="store_true", help="print every gradient")
     check_parser.add_argument(

@@ -106,7 +106,7 @@ def report_row(cell, level, dtype, verbose=False):
     # the float64 opinions in the float64 row: the float32 one's problem is the same, rounded
     report = check_problem(cell, problem, dtype, sizes=sizes, finite_differences=fd, adjoint=fd)
     if verbose:
-        print(f"\n{cell.name} {level} {np.dtype(dtype).name}\n{report}")
+        print(f"\n{cells.label(cell)} {level} {np.dtype(dtype).name}\n{report}")
     ok = report.ok and docs_passed == docs_total
     documents = f"{docs_passed}/{docs_total}" if docs_total else "-"  # the GRU has no document
     problems = docs_failed + [f"{name} vs autodiff" for name in report.failed]
@@ -120,7 +120,7 @@ def report_row(cell, level, dtype, verbose=False):
     if report.unsettled:
         fd_column += f", unsettled: {', '.join(report.unsettled)}"
     return {
-        "cell": cell.name, "level": level, "dtype": np.dtype(dtype).name,
+        "cell": cells.label(cell), "level": level, "dtype": np.dtype(dtype).name,
         "documents": documents,
         # a row measured against jax.vjp in float64 (rounding as large as the gradient) says so
         "vs jax.vjp": f"{worst.rel_error:.1e} (<= {worst.tolerance:.0e}"
@@ -197,7 +197,9 @@ def check(args) -> int:
     dtypes = [np.dtype(d) for d in args.dtype]
     # every --cell resolved before any row runs: a typo costs one line, not the other rows
     if getattr(args, "all", False):
-        args.cell = list(dict.fromkeys([*args.cell, *cells.RECURRENCES]))
+        # today's recurrences step by step and on their parallel scan
+        scanned = [name + cells.SCAN for name in cells.RECURRENCES]
+        args.cell = list(dict.fromkeys([*args.cell, *cells.RECURRENCES, *scanned]))
     try:
         chosen = [cells.resolve("jaxrnn check --cell", name) for name in args.cell]
     except (ValueError, TypeError) as err:
@@ -212,6 +214,8 @@ def check(args) -> int:
         if level != "initial" or len(cell.state) > 1
         # a complex state (the LRU's) is not fed on as a stack's next inputs, which are real
         if level != "stacked" or not cell.complex_state
+        # on its parallel scan a cell has the same cell functions: its cell row is the cell's
+        if level != "cell" or not cell.parallel
         for dtype in dtypes
     ]
     if not plan:
@@ -220,7 +224,7 @@ def check(args) -> int:
               "real inputs, and a complex state (the LRU's) has none", file=sys.stderr)  # fmt: skip
         return 2
     names = {"device": [_device_name(d) for d, *_ in plan],
-             "cell": [c.name for _, _, c, *_ in plan], "level": args.level,
+             "cell": [cells.label(c) for _, _, c, *_ in plan], "level": args.level,
              "dtype": [d.name for d in dtypes]}  # fmt: skip
     widths = [max(len(column), width, *(len(n) for n in names.get(column, ())))
               for column, width in _COLUMNS.items()]  # fmt: skip

@@ -127,6 +127,9 @@ def test_everything_that_takes_a_cell_takes_it_on_the_parallel_scan(name):
 
 
 def test_only_a_linear_cell_has_a_parallel_scan():
+    scan = jaxrnn.cells.resolve("f", "lru.parallel_scan")
+    assert scan is lru.LRU.parallel_scan and jaxrnn.cells.label(scan) == "lru.parallel_scan"
+    assert jaxrnn.cells.resolve("f", "jaxrnn.cells.mingru:MINGRU.parallel_scan").parallel
     with pytest.raises(TypeError, match=r"Cell 'lstm' is not linear in its state"):
         jaxrnn.cells.LSTM.parallel_scan  # noqa: B018
     with pytest.raises(ValueError, match=r"`parallel` runs the parallel scan"):

@@ -165,6 +165,18 @@ def test_the_lru_has_every_row_but_a_stack(capsys):
     assert "--cell mingru minlstm, or --all" in out
 
 
+def test_a_linear_cell_on_its_parallel_scan_has_rows_of_its_own(capsys):
+    """``NAME.parallel_scan`` checks the cell on its scan, named so in its rows; a cell that
+    is not linear in its state has no scan, said in one line before any row."""
+    assert cli.main(["check", "--cell", "lstm.parallel_scan"]) == 2
+    assert "Cell 'lstm' is not linear in its state" in capsys.readouterr().err
+    argv = ["check", "--cell", "minlstm.parallel_scan", "--level", "cell", "lengths", "--dtype",
+            "float64"]  # fmt: skip
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "1 rows in" in out and "minlstm.parallel_scan  lengths" in out
+
+
 def test_check_prints_each_row_as_it_is_measured(monkeypatch, capsys):
     """The row count comes first, and each row is on the screen before the next is measured."""
     seen = []
