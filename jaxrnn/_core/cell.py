@@ -118,6 +118,9 @@ class Cell:
             backward).
         parallel: run the sequence by the parallel scan of ``linear`` (``cell.parallel_scan``
             is such a copy); checkpointing still runs step by step.
+        initializer: ``(key, n_x, n_a, n_y, dtype) -> parameters``, the cell's own
+            :meth:`init` (the LRU's, the paper's); LeCun-normal weights and zero biases when
+            not given.
         forward, backward: the documents' sequence functions under their own names; derived
             (``<name>_forward``, ``<name>_backward``) when not given.
     """
@@ -135,6 +138,7 @@ class Cell:
     fast: FastPath | None = None
     linear: linear_scan.Linear | None = None
     parallel: bool = False
+    initializer: Callable | None = None
     forward: Callable | None = None
     backward: Callable | None = None
     #: the cell functions ``fast``, ``forward`` and ``backward`` were given with, set by the
@@ -219,7 +223,11 @@ class Cell:
         >>> p = jaxrnn.cells.LSTM.init(jax.random.key(0), n_x=3, n_a=4, n_y=2)
         >>> p["Wf"].shape, float(p["bf"].sum())
         ((4, 7), 0.0)
+
+        A cell given an ``initializer`` (the LRU) is initialised by it instead.
         """
+        if self.initializer is not None:
+            return self.initializer(key, n_x, n_a, n_y, dtype)
         weight = jax.nn.initializers.lecun_normal(in_axis=-1, out_axis=-2)
         shapes = self.shapes(n_x, n_a, n_y)
         keys = jax.random.split(key, len(shapes))

@@ -292,19 +292,40 @@ def random_parameters(rng: np.random.Generator, n_x, n_a, n_y, dtype=np.float64,
     """The paper's initialisation: ``λ`` uniform on the ring ``r_min <= |λ| <= r_max`` with
     phases in ``[0, max_phase]``, ``γ = sqrt(1 - |λ|²)``, ``B`` and ``C`` complex Gaussian
     (variances ``1 / (2 n_x)`` and ``1 / n_a``), ``D`` Gaussian; NumPy arrays of ``dtype``."""
-    u1, u2 = rng.uniform(size=(n_a, 1)), rng.uniform(size=(n_a, 1))
-    nu_log = np.log(-0.5 * np.log(u1 * (r_max**2 - r_min**2) + r_min**2))
-    theta_log = np.log(max_phase * u2)
-    gamma_log = np.log(np.sqrt(1 - np.exp(-np.exp(nu_log)) ** 2))
-    p = {
-        "nu_log": nu_log, "theta_log": theta_log, "gamma_log": gamma_log,
-        "B_re": rng.standard_normal((n_a, n_x)) / np.sqrt(2 * n_x),
-        "B_im": rng.standard_normal((n_a, n_x)) / np.sqrt(2 * n_x),
-        "C_re": rng.standard_normal((n_y, n_a)) / np.sqrt(n_a),
-        "C_im": rng.standard_normal((n_y, n_a)) / np.sqrt(n_a),
-        "D": rng.standard_normal((n_y, n_x)),
-    }  # fmt: skip
+    uniform = rng.uniform(size=(2, n_a, 1))
+    normal = {k: rng.standard_normal(shape) for k, shape in _gaussian_shapes(n_x, n_a, n_y).items()}
+    p = _initialised(np, uniform, normal, n_x, n_a, r_min, r_max, max_phase)
     return {k: v.astype(dtype) for k, v in p.items()}
+
+
+def init(key, n_x: int, n_a: int, n_y: int, dtype=jnp.float32, r_min=0.4, r_max=0.99,
+         max_phase=np.pi):  # fmt: skip
+    """:func:`random_parameters` from a ``jax.random`` key, as JAX arrays of ``dtype``: the
+    LRU's ``Cell.init`` (so the Equinox and Flax modules start where the paper does)."""
+    keys = jax.random.split(key, 1 + len(_gaussian_shapes(n_x, n_a, n_y)))
+    # above 0, whose logarithm θ_log would be -inf
+    uniform = jax.random.uniform(keys[0], (2, n_a, 1), dtype, minval=jnp.finfo(dtype).tiny)
+    normal = {k: jax.random.normal(subkey, shape, dtype) for subkey, (k, shape)
+              in zip(keys[1:], _gaussian_shapes(n_x, n_a, n_y).items(), strict=True)}  # fmt: skip
+    p = _initialised(jnp, uniform, normal, n_x, n_a, r_min, r_max, max_phase)
+    return {k: jnp.asarray(v, dtype) for k, v in p.items()}
+
+
+def _gaussian_shapes(n_x, n_a, n_y) -> dict:
+    """The parameters drawn from a Gaussian, and their shapes."""
+    return {"B_re": (n_a, n_x), "B_im": (n_a, n_x), "C_re": (n_y, n_a), "C_im": (n_y, n_a),
+            "D": (n_y, n_x)}  # fmt: skip
+
+
+def _initialised(xp, uniform, normal, n_x, n_a, r_min, r_max, max_phase) -> dict:
+    """The paper's parameters from two uniform draws ``(2, n_a, 1)`` and standard-normal ones,
+    in NumPy or JAX (``xp``)."""
+    u1, u2 = uniform
+    nu_log = xp.log(-0.5 * xp.log(u1 * (r_max**2 - r_min**2) + r_min**2))
+    gamma_log = xp.log(xp.sqrt(1 - xp.exp(-xp.exp(nu_log)) ** 2))
+    scale = {"B_re": 2 * n_x, "B_im": 2 * n_x, "C_re": n_a, "C_im": n_a, "D": 1}
+    return {"nu_log": nu_log, "theta_log": xp.log(max_phase * u2), "gamma_log": gamma_log,
+            **{k: v / np.sqrt(scale[k]) for k, v in normal.items()}}  # fmt: skip
 
 
 @functools.partial(jax.jit, static_argnames=("reverse",))
@@ -328,14 +349,15 @@ CACHE_FIELDS = {"a_next": "n_a m", "a_prev": "n_a m", "lam": "n_a 1", "Bx": "n_a
 #: checks
 LRU = Cell(name="lru", cell_forward=lru_cell_forward, cell_backward=lru_cell_backward,
            parameter_shapes=PARAMETER_SHAPES, readout=READOUT, complex_state=True,
-           cache=LRUCache, cache_fields=CACHE_FIELDS, linear=LINEAR, forward=lru_forward,
+           cache=LRUCache, cache_fields=CACHE_FIELDS, linear=LINEAR, initializer=init,
+           forward=lru_forward,
            backward=lru_backward)  # fmt: skip
 
 
 __all__ = [
     "CACHE_FIELDS", "EQUATIONS", "EQUATIONS_OF", "GRADIENT_KEYS", "LINEAR", "LRU", "LRUCache",
     "PARAMETER_SHAPES", "READOUT", "checked", "coefficients", "coefficients_backward",
-    "eigenvalues", "lru_backward", "lru_cell_backward", "lru_cell_forward", "lru_forward",
+    "eigenvalues", "init", "lru_backward", "lru_cell_backward", "lru_cell_forward", "lru_forward",
     "lru_parallel_backward", "lru_parallel_forward", "random_parameters", "readout",
     "readout_backward", "sequential_states",
 ]  # fmt: skip

@@ -433,3 +433,16 @@ def test_the_autodiff_twins_take_a_complex_state():
     _, _, plain = lru.lru_forward(x, a0, p)
     assert_same({"da": autodiff.hidden_state_gradients(lru.LRU, da, x, a0, p)},
                 {"da": loss.hidden_state_gradients(lru.LRU, da, plain)})  # fmt: skip
+
+
+def test_the_lru_starts_where_the_paper_does():
+    """``LRU.init`` (the modules' start) draws as ``lru.random_parameters`` does: ``λ`` on the
+    ring ``0.4 <= |λ| <= 0.99`` with phases in ``[0, π]``, ``γ = sqrt(1 - |λ|²)``."""
+    p = lru.LRU.init(jax.random.key(0), n_x=3, n_a=256, n_y=2, dtype=jnp.float64)
+    assert {k: v.shape for k, v in p.items()} == lru.LRU.shapes(3, 256, 2)
+    lam, gamma = lru.eigenvalues(p)
+    radius, phase = np.abs(np.asarray(lam)), np.angle(np.asarray(lam))
+    assert radius.min() >= 0.4 - 1e-12 and radius.max() <= 0.99 + 1e-12
+    assert phase.min() >= 0 and phase.max() <= np.pi
+    np.testing.assert_allclose(np.asarray(gamma), np.sqrt(1 - radius**2), rtol=1e-12)
+    assert np.std(np.asarray(p["B_re"])) == pytest.approx(1 / np.sqrt(6), rel=0.1)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from jaxrnn import custom_vjp
-from jaxrnn.cells import CELLS, GRU, RECURRENCES
+from jaxrnn.cells import CELLS, GRU, LRU, RECURRENCES, lru
 
 eqx = pytest.importorskip("equinox")
 nnx = pytest.importorskip("flax.nnx")
@@ -238,3 +238,13 @@ def test_the_modules_name_their_own_arguments(rng):
         with pytest.raises(error) as info:
             call()
         assert fragment in str(info.value), str(info.value)
+
+
+def test_the_lru_modules_start_where_the_paper_does():
+    """Both modules initialise by the cell's own ``init``: the LRU's eigenvalues on its ring."""
+    modules = [jaxrnn_eqx.RNN(LRU, N_X, N_A, key=jax.random.key(1)).parameters,
+               {k: v[...] for k, v in jaxrnn_nnx.RNN(LRU, N_X, N_A, rngs=nnx.Rngs(1))
+                .parameters.items()}]  # fmt: skip
+    for parameters in modules:
+        radius = np.abs(np.asarray(lru.eigenvalues(parameters)[0]))
+        assert radius.min() >= 0.4 - 1e-6 and radius.max() <= 0.99 + 1e-6
