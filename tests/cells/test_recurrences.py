@@ -326,6 +326,34 @@ def test_a_planted_error_is_caught_and_located(name, tag):
     assert all(row.where is not None for row in report.rows if row.name in report.failed)
 
 
+#: the lines of the parallel path's ``coefficients_backward`` that compute one equation each
+PLANTED_ON_THE_SCAN = [
+    (name, f"({tag})") for name, module in MODULES.items()
+    for tag in re.findall(r"^\s*\w+ = .+  # \((\w+)\)", inspect.getsource(
+        module.coefficients_backward), re.M)
+]  # fmt: skip
+#: a cell level's gradients under the sequence level's names
+SEQUENCE_NAMES = {"dxt": "dx", "da_prev": "da0"}
+
+
+def test_the_scans_equations_are_planted():
+    assert len(PLANTED_ON_THE_SCAN) == 11 and {n for n, _ in PLANTED_ON_THE_SCAN} == set(MODULES)
+
+
+@pytest.mark.parametrize("name,tag", PLANTED_ON_THE_SCAN,
+                         ids=[f"{n}-{t}" for n, t in PLANTED_ON_THE_SCAN])  # fmt: skip
+def test_a_planted_error_on_the_parallel_scan_is_caught_and_located(name, tag):
+    """The cell on its scan runs its ``coefficients_backward``, a form of its own of the
+    backward equations: an error in one of its lines fails only the gradients it reaches."""
+    module, cell = MODULES[name], LINEAR_CELLS[name][1]
+    wrong = cell.linear._replace(coefficients_backward=planted(module.coefficients_backward, tag))
+    scan = dataclasses.replace(cell, linear=wrong, forward=None, backward=None).parallel_scan
+    report = check_problem(scan, "lengths", finite_differences=False, adjoint=False)
+    suspects = {SEQUENCE_NAMES.get(k, k) for k, equations in module.EQUATIONS_OF.items()
+                if tag in equations}  # fmt: skip
+    assert report.failed and set(report.failed) <= suspects, (tag, report.failed, suspects)
+
+
 def test_the_lru_keeps_no_buffer_of_the_callers():
     """The cache and the results do not change when the caller writes into their arrays."""
     rng = np.random.default_rng(10)
