@@ -46,10 +46,10 @@ from jaxrnn._core.cell import (
     initial_gradients,
     jitted_backward,
 )
-from jaxrnn._core.lengths import checked_lengths, final_state, masked
+from jaxrnn._core.lengths import checked_lengths, final_state
 from jaxrnn._core.output import Output, output_layer_backward, softmax_layer
 from jaxrnn.cells import resolve
-from jaxrnn.loss import output_loss
+from jaxrnn.loss import logits_gradient, output_loss
 
 
 class Layer(NamedTuple):
@@ -289,7 +289,7 @@ def stack_loss_and_gradients(layers, x, a0s, parameters, output, labels, *, leng
     out = _output(output, a)
     labels, lengths = _labels(fn, labels, a, out), _lengths(caches)
     J, Y, z, m = output_loss(fn, _TOP, a, None, out, labels, lengths)
-    dz = masked((jax.nn.softmax(z, axis=0) - Y) / m, lengths)  # (L4)
+    dz = logits_gradient(z, Y, m, lengths)  # (L4)
     da, dWy, dby = output_layer_backward(dz, a, out["Wy"])  # (L5)-(L7)
     gradients = stack_backward(layers, da, caches)  # (L8), every layer
     return J, {**gradients, "dWy": dWy, "dby": dby}

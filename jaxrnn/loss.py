@@ -133,6 +133,11 @@ def output_loss(fn, cell, a, x, parameters, labels, lengths):
     return J, Y, z, m
 
 
+def logits_gradient(z, Y, m, lengths):
+    """(L4): ``(softmax(z) - Y) / m``, zero at the steps beyond each example's length."""
+    return masked((jax.nn.softmax(z, axis=0) - Y) / m, lengths)
+
+
 def loss_and_gradients(cell, x, a0, parameters, labels, *, lengths=None, reverse=False, **initial):
     """The loss (L3) and its complete hand-derived gradient, (L4)-(L8).
 
@@ -166,7 +171,7 @@ def loss_and_gradients(cell, x, a0, parameters, labels, *, lengths=None, reverse
     *outputs, caches = cell.forward(x, a0, parameters, lengths=lengths, reverse=reverse, **initial)
     a = outputs[0]
     J, Y, z, m = output_loss(fn, cell, a, x, parameters, labels, lengths)
-    dz = masked((jax.nn.softmax(z, axis=0) - Y) / m, lengths)  # (L4)
+    dz = logits_gradient(z, Y, m, lengths)  # (L4)
     da, dx, doutput = cell.readout.backward(dz, a, x, parameters)  # (L5)-(L7)
     gradients = cell.backward(da, caches)  # (L8)
     if dx is not None:  # the readout reads the input too (the LRU's D x)
@@ -197,5 +202,6 @@ def hidden_state_gradients(cell, da, caches):
 
 
 __all__ = [
-    "cross_entropy", "hidden_state_gradients", "loss_and_gradients", "output_loss", "targets"
+    "cross_entropy", "hidden_state_gradients", "logits_gradient", "loss_and_gradients",
+    "output_loss", "targets",
 ]  # fmt: skip

@@ -212,8 +212,9 @@ def _cast(dtype, a):
     return host_array(a, dtype) if isinstance(a, np.ndarray) else jnp.asarray(a, dtype)
 
 
-def is_complex(a) -> bool:
-    return jnp.issubdtype(jnp.result_type(a), jnp.complexfloating)
+def is_complex(value) -> bool:
+    """Whether ``value`` is an array of complex numbers."""
+    return hasattr(value, "dtype") and jnp.issubdtype(value.dtype, jnp.complexfloating)
 
 
 def complex_dtype(dtype) -> np.dtype:

@@ -459,15 +459,11 @@ def _scanned_backward(cell, g, fields, xs, p, ok, keep):
     the upstream gradients ``g (T, n_a, m)`` (``None``: none) and the forward's cache fields:
     ``((da0,), dxs, dparams, δ or None)``, as :func:`unroll.backward` returns them."""
     h_prev = fields[list(cell.cache_fields).index("a_prev")]
-    # the states leaving every step but the last, which the backward never reads
-    hs = jnp.concatenate([h_prev[1:], h_prev[-1:]], axis=0)
     lam, _, aux = linear_scan.coefficients(cell.linear, xs, p, ok)
     g = jnp.zeros_like(h_prev) if g is None else g
     if ok is not None:  # beyond its length an example's state is no output: no gradient
         g = jnp.where(ok, g, 0)
-    dxs, da0, dparams, delta = linear_scan.gradients(
-        cell.linear, g, hs, lam, aux, xs, h_prev[0], p, ok
-    )
+    dxs, da0, dparams, delta = linear_scan.gradients(cell.linear, g, h_prev, lam, aux, xs, p, ok)
     return (da0,), dxs, dparams, delta if keep else None
 
 

@@ -131,12 +131,12 @@ def coefficients(linear: Linear, xs, parameters, ok=None):
     return lam, u, aux
 
 
-def gradients(linear: Linear, g, hs, lam, aux, xs, a0, parameters, ok=None, parallel=True):
+def gradients(linear: Linear, g, h_prev, lam, aux, xs, parameters, ok=None, parallel=True):
     """(A1)-(A4) and the cell's ``coefficients_backward``, from the gradients ``g (T, n_a, m)``
-    reaching every state from outside (time-major, as :func:`states` ran): ``(dxs, da0,
-    {"d<key>": ...}, δ)``, δ the whole gradient reaching every state."""
+    reaching every state from outside and the states ``h_prev`` entering every step
+    (time-major, as :func:`states` ran): ``(dxs, da0, {"d<key>": ...}, δ)``, δ the whole
+    gradient reaching every state."""
     delta = adjoint(lam, g, parallel)  # (A1)
-    h_prev = jnp.concatenate([a0[None], hs[:-1]], axis=0)
     dlam = delta * h_prev  # (A2)
     du = delta  # (A3)
     da0 = lam[0] * delta[0]  # (A4)
@@ -168,7 +168,8 @@ def backward(linear: Linear, da, cache: LinearCache, parallel=True):
     index, ok = order(lengths, T, m, reverse), valid(lengths, T)
     da = jnp.pad(da, [(0, 0), (0, 0), (0, T - da.shape[-1])]).astype(hs.dtype)
     g = time_major(arranged(masked(da, lengths), index))
-    dxs, da0, dparams, _ = gradients(linear, g, hs, lam, aux, xs, a0, parameters, ok, parallel)
+    h_prev = jnp.concatenate([a0[None], hs[:-1]], axis=0)
+    dxs, da0, dparams, _ = gradients(linear, g, h_prev, lam, aux, xs, parameters, ok, parallel)
     dx = masked(arranged(time_last(dxs), index), lengths)
     return dx, da0, dparams
 

@@ -68,11 +68,6 @@ def logits(a, Wy, by):
     return (Wy @ a.reshape(n_a, -1) + by).reshape(-1, *rest)
 
 
-def predictions(a, Wy, by):
-    """``softmax(Wy a + by)`` of every step, ``a (n_a, m, T) -> (n_y, m, T)``."""
-    return softmax(logits(a, Wy, by))
-
-
 def _softmax_backward(dz, a, Wy, w, b):
     da, dWy, dby = output_layer_backward(dz, a, Wy)
     return da, None, {w: dWy, b: dby}

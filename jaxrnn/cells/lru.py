@@ -104,11 +104,6 @@ class LRUCache(NamedTuple):
     parameters: dict
 
 
-def _complex(dtype):
-    """The complex dtype of a real one's precision."""
-    return jnp.result_type(dtype, jnp.complex64)
-
-
 def eigenvalues(p):
     """(LRU1): ``λ (n_a, 1)``, and (LRU2): ``γ``."""
     lam = jnp.exp(-jnp.exp(p["nu_log"]) + 1j * jnp.exp(p["theta_log"]))  # (LRU1)
@@ -274,7 +269,7 @@ def checked(fn: str, data, state, parameters):
     ``state``, ``(name, array)``, ``(n_a, m)`` in the complex dtype of that precision (zeros
     for ``None``). Raises naming the argument, the expected and the actual shape."""
     *values, p = arguments.checked(fn, parameters, PARAMETER_SHAPES, data)
-    dtype = _complex(values[0].dtype)
+    dtype = arguments.complex_dtype(values[0].dtype)
     n_a, m = p["B_re"].shape[0], values[0].shape[1]
     name, state = state
     if state is None:

@@ -28,13 +28,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxrnn._core.arguments import is_complex
 from jaxrnn.autodiff import documents_names
 from jaxrnn.gradcheck._subject import _UNTRACEABLE, FN, positional
 from jaxrnn.gradcheck.where import PART
-
-
-def is_complex(value) -> bool:
-    return hasattr(value, "dtype") and jnp.issubdtype(value.dtype, jnp.complexfloating)
 
 
 def _xp(value):
